@@ -1,0 +1,186 @@
+"""Whisper decoding tuned for practice: keep every filler and hesitation verbatim.
+
+Whisper was trained on subtitles and cleans speech up: えーと becomes 絵と or vanishes.
+Showing it a filler-bearing Japanese context (`initial_prompt`) makes it write what was
+said. faster-whisper applies that prompt to the first 30 s window only when
+conditioning on previous text is off, so an answer is cut at pauses into chunks of at
+most ~25 s and each chunk is decoded with the prompt. Conditioning stays off, which
+stops one bad window from looping into the next. Whisper also invents text in silence
+and repeats itself; `_guard` drops both.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from .audio import SAMPLE_RATE, Region
+from .paths import project_dir
+
+MAX_CHUNK_S = 28.0  # below Whisper's 30 s window, so one chunk is one decoding window
+_CHUNK_PAD_S = 0.3
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: float
+    end: float
+    probability: float
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "start_s": round(self.start, 2), "end_s": round(self.end, 2),
+                "probability": round(self.probability, 3)}
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """The recognised answer: text and timed words, after the hallucination guard."""
+
+    text: str
+    words: tuple[Word, ...]
+    dropped: tuple[str, ...] = field(default=())  # segments removed by the guard, for the record
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "words": [w.to_dict() for w in self.words],
+                "dropped": list(self.dropped)}
+
+
+@lru_cache(maxsize=None)
+def _decoding_data() -> dict:
+    return tomllib.loads((project_dir("prompts") / "decoding.toml").read_text(encoding="utf-8"))
+
+
+def context_prompt(question: str | None = None) -> str:
+    """The text shown to Whisper before each window: fillers, the question, interview words."""
+    data = _decoding_data()
+    return "".join([data["filler_context"], question or "", data["vocabulary_context"]])
+
+
+def decode_options(question: str | None = None) -> dict:
+    """Keyword arguments for WhisperModel.transcribe on one chunk of speech."""
+    return dict(language="ja", beam_size=5, word_timestamps=True, without_timestamps=True, vad_filter=False,
+                condition_on_previous_text=False, initial_prompt=context_prompt(question))
+
+
+def chunk_regions(speech: list[Region], max_s: float = MAX_CHUNK_S) -> list[Region]:
+    """Group speech regions into chunks no longer than `max_s`, cut only at pauses."""
+    chunks: list[Region] = []
+    for r in speech:
+        if chunks and r.end - chunks[-1].start <= max_s:
+            chunks[-1] = Region(chunks[-1].start, r.end)
+        else:
+            chunks.append(r)
+    return chunks
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"[\s、。,.!?！？]", "", s)
+
+
+def _guard(segments: list[tuple[str, list[Word]]], speech: list[Region]) -> tuple[list[Word], list[str]]:
+    """Drop known silence phrases, segments outside speech, and repeated segments."""
+    phrases = [_norm(p) for p in _decoding_data()["hallucinations"]]
+    kept: list[Word] = []
+    dropped: list[str] = []
+    previous = ""
+    for text, words in segments:
+        t = _norm(text)
+        if not t or not words:
+            continue
+        s, e = words[0].start, words[-1].end
+        overlap = sum(max(0.0, min(e, r.end) - max(s, r.start)) for r in speech)
+        heard = overlap >= 0.25 * max(e - s, 0.1)
+        repeat = bool(previous) and (previous.endswith(t) or t == previous)
+        if not heard or repeat or any(p and p in t and len(t) <= len(p) + 4 for p in phrases):
+            dropped.append(text.strip())
+            continue
+        kept.extend(_collapse_loops(words))
+        previous = t
+    return kept, dropped
+
+
+def _collapse_loops(words: list[Word], max_repeats: int = 2) -> list[Word]:
+    """Cut a phrase repeated more than `max_repeats` times in a row (a decoding loop)."""
+    out: list[Word] = []
+    for w in words:
+        out.append(w)
+        for n in range(1, 9):
+            if len(out) < n * (max_repeats + 1):
+                break
+            tail = [_norm(x.text) for x in out[-n:]]
+            if not "".join(tail):
+                continue
+            if all([_norm(x.text) for x in out[-n * (k + 1):len(out) - n * k]] == tail
+                   for k in range(1, max_repeats + 1)):
+                del out[-n:]
+                break
+    return out
+
+
+class Transcriber:
+    """One loaded model, shared by every answer of a session (loading is the slow part)."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def transcribe_chunk(self, samples: np.ndarray, chunk: Region, question: str | None = None
+                         ) -> list[tuple[str, list[Word]]]:
+        """Decode one chunk as one Whisper window; word times are absolute.
+
+        Without timestamp tokens a window decodes to a single segment. faster-whisper
+        would then seek to the last word and decode the leftover tail (padding,
+        breath) as a new window, where Whisper hallucinates and falls back through
+        every temperature; the chunk already fits one window, so only the first
+        segment is taken from the lazy generator and the tail is never decoded.
+        """
+        a = max(0, int((chunk.start - _CHUNK_PAD_S) * SAMPLE_RATE))
+        b = min(len(samples), int((chunk.end + _CHUNK_PAD_S) * SAMPLE_RATE))
+        offset = a / SAMPLE_RATE
+        segments, _ = self.model.transcribe(samples[a:b], **decode_options(question))
+        seg = next(iter(segments), None)
+        if seg is None or seg.start > 1.0:  # the first window was skipped as silence
+            return []
+        return [(seg.text, [Word(w.word, w.start + offset, w.end + offset, w.probability)
+                            for w in (seg.words or [])])]
+
+    def transcribe(self, samples: np.ndarray, speech: list[Region], question: str | None = None
+                   ) -> Transcript:
+        """Transcribe 16 kHz mono audio whose speech regions are `speech` (audio.speech_regions)."""
+        raw = [seg for chunk in chunk_regions(speech) for seg in self.transcribe_chunk(samples, chunk, question)]
+        return finish(raw, speech)
+
+
+def _snap(words: list[Word], speech: list[Region]) -> list[Word]:
+    """Move word edges that fall in silence onto the nearest speech edge.
+
+    Whisper's word times drift by a few hundred milliseconds, most at the start of a
+    chunk; the voice-activity regions are sample-accurate.
+    """
+    if not speech:
+        return words
+
+    edges = [e for r in speech for e in (r.start, r.end)]
+
+    def clamp(t: float) -> float:
+        if any(r.start <= t <= r.end for r in speech):
+            return t
+        return min(edges, key=lambda e: abs(e - t))
+
+    out = []
+    for w in words:
+        start = clamp(w.start)
+        end = max(clamp(w.end), start)
+        out.append(Word(w.text, start, end, w.probability))
+    return out
+
+
+def finish(raw: list[tuple[str, list[Word]]], speech: list[Region]) -> Transcript:
+    """Guard the decoded segments and join them into a Transcript."""
+    words, dropped = _guard(raw, speech)
+    words = _snap(words, speech)
+    return Transcript("".join(w.text for w in words).strip(), tuple(words), tuple(dropped))

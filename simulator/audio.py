@@ -1,0 +1,135 @@
+"""Audio files and buffers: decoding to 16 kHz mono, speech regions, level checks.
+
+Decoding goes through PyAV (faster-whisper's own decoder), so WAV, FLAC, MP3, M4A/AAC
+and OGG/Opus at any rate and channel count all arrive as the same float32 array.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+_FRAME = 160  # 10 ms at 16 kHz
+
+
+class AudioError(Exception):
+    """The input cannot be used as an answer recording; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class Region:
+    start: float
+    end: float
+
+    @property
+    def length(self) -> float:
+        return self.end - self.start
+
+    def to_dict(self) -> dict:
+        return {"start_s": round(self.start, 2), "end_s": round(self.end, 2)}
+
+
+@dataclass(frozen=True)
+class Level:
+    """Input level problems a user can fix (microphone gain, distance, wrong device)."""
+
+    peak_dbfs: float
+    speech_rms_dbfs: float
+    clipped_ratio: float
+    clipping: bool
+    too_quiet: bool
+    silent: bool
+
+    def to_dict(self) -> dict:
+        return {"peak_dbfs": round(self.peak_dbfs, 1), "speech_rms_dbfs": round(self.speech_rms_dbfs, 1),
+                "clipped_ratio": round(self.clipped_ratio, 5), "clipping": self.clipping,
+                "too_quiet": self.too_quiet, "silent": self.silent}
+
+
+def check_path(path: str | os.PathLike) -> Path:
+    """Cheap checks that need no decoding, so a typo is reported before a model loads."""
+    p = Path(path)
+    if not p.exists():
+        raise AudioError(f"ファイルが見つかりません: {p}")
+    if p.is_dir():
+        raise AudioError(f"フォルダではなく音声ファイルを指定してください: {p}")
+    if p.stat().st_size == 0:
+        raise AudioError(f"空のファイルです（0 バイト）: {p}")
+    return p
+
+
+def load_audio(path: str | os.PathLike) -> np.ndarray:
+    """Decode any common audio file to 16 kHz mono float32, or raise AudioError."""
+    p = check_path(path)
+    from faster_whisper.audio import decode_audio
+
+    try:
+        samples = decode_audio(str(p), sampling_rate=SAMPLE_RATE)
+    except Exception as e:  # PyAV raises its own error family for every bad container
+        raise AudioError(f"音声として読めません（{type(e).__name__}）: {p}") from None
+    if samples.size == 0:
+        raise AudioError(f"音声が入っていません: {p}")
+    samples = np.nan_to_num(samples.astype(np.float32, copy=False), nan=0.0, posinf=1.0, neginf=-1.0)
+    return samples
+
+
+def duration(samples: np.ndarray) -> float:
+    return len(samples) / SAMPLE_RATE
+
+
+def _db(x: float) -> float:
+    return 20.0 * np.log10(max(x, 1e-10))
+
+
+def frame_rms(samples: np.ndarray) -> np.ndarray:
+    n = len(samples) // _FRAME
+    if n == 0:
+        return np.zeros(0, dtype=np.float32)
+    frames = samples[: n * _FRAME].reshape(n, _FRAME)
+    return np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
+
+
+def speech_regions(samples: np.ndarray, min_silence_s: float = 0.3) -> list[Region]:
+    """Speech regions by Silero VAD (bundled with faster-whisper), tightened by energy.
+
+    Silero's edges are padded and coarse (32 ms windows); the edges are then moved to
+    where the signal rises above its own noise floor, which keeps speech length
+    honest for quiet onsets and soft endings alike.
+    """
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    opts = VadOptions(min_silence_duration_ms=int(min_silence_s * 1000), speech_pad_ms=30,
+                      min_speech_duration_ms=120)
+    stamps = get_speech_timestamps(samples, opts)
+    if not stamps:
+        return []
+    rms = frame_rms(samples)
+    floor = np.percentile(rms, 10) if rms.size else 0.0
+    active = rms > max(floor * 4.0, 10 ** (-60 / 20))  # 12 dB over the noise floor
+    regions = []
+    for ts in stamps:
+        s, e = ts["start"] // _FRAME, ts["end"] // _FRAME
+        lo, hi = max(s - 15, 0), min(e + 15, len(active))  # look ±150 ms around Silero's edges
+        idx = np.flatnonzero(active[lo:hi])
+        if idx.size:
+            s, e = lo + idx[0], lo + idx[-1] + 1
+        regions.append(Region(float(s * _FRAME / SAMPLE_RATE), float(e * _FRAME / SAMPLE_RATE)))
+    return regions
+
+
+def level(samples: np.ndarray, regions: list[Region]) -> Level:
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    clipped = float(np.mean(np.abs(samples) >= 0.999)) if samples.size else 0.0
+    if regions:
+        parts = [samples[int(r.start * SAMPLE_RATE):int(r.end * SAMPLE_RATE)] for r in regions]
+        speech = np.concatenate(parts)
+        rms = float(np.sqrt(np.mean(speech.astype(np.float64) ** 2))) if speech.size else 0.0
+    else:
+        rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if samples.size else 0.0
+    return Level(peak_dbfs=float(_db(peak)), speech_rms_dbfs=float(_db(rms)), clipped_ratio=clipped,
+                 clipping=bool(clipped > 0.001), too_quiet=bool(regions) and bool(_db(rms) < -40.0),
+                 silent=not regions)

@@ -1,0 +1,167 @@
+"""Japanese text layer: tokens with readings, mora counts, fillers and sentences.
+
+Readings come from OpenJTalk's front end (pyopenjtalk), which also reads numbers and
+Latin letters, so "1.5倍" and "IT" get their spoken mora. Fillers are found on token
+boundaries and judged with the part of speech of their neighbours, so that あの会社
+or その経験 stay real words while a bare あの、 is counted.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+_PUNCT_POS = "記号"
+_NOUN_LIKE = {"名詞", "接頭詞", "形容詞", "連体詞", "動詞"}
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])|\n+")
+_MAX_FILLER_TOKENS = 3
+
+
+@dataclass(frozen=True)
+class Token:
+    """One morpheme of the text, with where it sits in the (normalised) text."""
+
+    surface: str
+    pos: str
+    pos_detail: str
+    reading: str
+    mora: int
+    start: int  # character offset in normalise(text); -1 when the surface was rewritten
+    end: int
+
+    @property
+    def is_punct(self) -> bool:
+        return self.pos == _PUNCT_POS
+
+
+@dataclass(frozen=True)
+class FillerRule:
+    canonical: str
+    spelling: str
+    rule: str
+    not_before: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FillerSpan:
+    """A filler found in text: its spelling, canonical type and character span."""
+
+    text: str
+    canonical: str
+    start: int
+    end: int
+
+
+def normalise(text: str) -> str:
+    """NFKC, so full-width digits/letters and half-width kana compare equal."""
+    return unicodedata.normalize("NFKC", text)
+
+
+@lru_cache(maxsize=None)
+def filler_lexicon() -> dict[str, FillerRule]:
+    """spelling → rule, loaded from prompts/fillers.toml."""
+    from .bank import load
+
+    data = load("fillers")
+    lexicon: dict[str, FillerRule] = {}
+    for entry in data["filler"]:
+        for spelling in entry["spellings"]:
+            lexicon[normalise(spelling)] = FillerRule(
+                entry["canonical"], normalise(spelling), entry["rule"], tuple(entry.get("not_before", ())))
+    return lexicon
+
+
+def canonical_filler(word: str) -> str | None:
+    rule = filler_lexicon().get(normalise(word).strip(" 、。,."))
+    return rule.canonical if rule else None
+
+
+def tokenize(text: str) -> list[Token]:
+    """Morphemes of `text` with readings and mora counts, offsets into normalise(text)."""
+    import pyopenjtalk
+
+    norm = normalise(text)
+    if not norm.strip():
+        return []
+    tokens: list[Token] = []
+    cursor = 0
+    for node in pyopenjtalk.run_frontend(norm):
+        surface = normalise(node["string"])
+        at = norm.find(surface, cursor)
+        # Only accept a match close by: the front end rewrites numbers (12 → 十二).
+        if at < 0 or at - cursor > 2:
+            start = end = -1
+        else:
+            start, end = at, at + len(surface)
+            cursor = end
+        tokens.append(Token(surface, node["pos"], node["pos_group1"], node["pron"],
+                            int(node["mora_size"]), start, end))
+    return tokens
+
+
+def count_mora(text: str) -> int:
+    """Spoken mora in `text`, numbers and Latin letters included, punctuation excluded."""
+    return sum(t.mora for t in tokenize(text) if not t.is_punct)
+
+
+def _clause_start(tokens: list[Token], i: int, fillers_before: set[int]) -> bool:
+    return i == 0 or tokens[i - 1].is_punct or (i - 1) in fillers_before
+
+
+def _next_is_boundary(tokens: list[Token], j: int) -> bool:
+    return j >= len(tokens) or tokens[j].is_punct or tokens[j].surface in filler_lexicon()
+
+
+def find_fillers(text: str, tokens: list[Token] | None = None) -> list[FillerSpan]:
+    """Fillers in `text`, in order, with canonical types and character spans.
+
+    A candidate must cover whole tokens (so そのまま or あのね never match), then its
+    rule decides: `always`, `demonstrative` (a noun-like word must not follow) or
+    `clause_start` (only after a boundary). A token the front end tagged フィラー is
+    trusted when its spelling is in the lexicon.
+    """
+    tokens = tokenize(text) if tokens is None else tokens
+    lexicon = filler_lexicon()
+    found: list[FillerSpan] = []
+    filler_idx: set[int] = set()
+    i = 0
+    while i < len(tokens):
+        match = None
+        for n in range(min(_MAX_FILLER_TOKENS, len(tokens) - i), 0, -1):
+            group = tokens[i:i + n]
+            if any(t.start < 0 for t in group):
+                continue
+            rule = lexicon.get("".join(t.surface for t in group))
+            if rule:
+                match = (n, rule)
+                break
+        if match is None:
+            i += 1
+            continue
+        n, rule = match
+        j = i + n
+        nxt = tokens[j] if j < len(tokens) else None
+        tagged = n == 1 and tokens[i].pos == "フィラー"
+        if nxt is not None and any(nxt.surface.startswith(w) for w in rule.not_before):
+            ok = False
+        elif tagged or rule.rule == "always":
+            ok = True
+        elif rule.rule == "demonstrative":
+            ok = _next_is_boundary(tokens, j) or nxt.pos not in _NOUN_LIKE
+        else:  # clause_start
+            ok = _clause_start(tokens, i, filler_idx) and (
+                _next_is_boundary(tokens, j) or rule.spelling not in ("え", "ええ"))
+        if ok:
+            found.append(FillerSpan(rule.spelling, rule.canonical, tokens[i].start, tokens[j - 1].end))
+            filler_idx.update(range(i, j))
+            i = j
+        else:
+            i += 1
+    return found
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a transcript; Whisper's own full stops and question marks mark the ends."""
+    return [s.strip() for s in _SENTENCE_END.split(normalise(text)) if s.strip()]

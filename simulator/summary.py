@@ -1,0 +1,39 @@
+"""A short Japanese summary of one analysed answer, for the terminal."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+
+from . import bank
+from .analyze import AnswerAnalysis
+
+
+def label(section: str, key: str) -> str:
+    return bank.load("labels")[section][key]
+
+
+def render(result: AnswerAnalysis) -> str:
+    d = result.delivery
+    pace = bank.load("delivery")["pace"]
+    lines = [f"[bold]{escape(result.file or '回答')}[/bold]"]
+    if result.question_text:
+        lines.append(f"  質問: {escape(result.question_text)}")
+    lines.append(f"  文字起こし: {escape(result.transcript.text) or '（なし）'}")
+    lines.append(f"  回答の長さ: {d.speech_s:.1f} 秒（目安 {d.target_s:.0f} 秒）— {label('length_verdict', d.length_verdict)}")
+    lines.append(f"  話す速さ: {d.mora_per_min:.0f} モーラ/分（聞きやすいのは {pace['easy_low']}〜{pace['easy_high']}）"
+                 f"— {label('pace_verdict', d.pace_verdict)}")
+    if d.fillers:
+        listed = "、".join(f"{escape(f.text)}（{f.start_s:.1f} 秒）" for f in d.fillers)
+        lines.append(f"  フィラー: {d.filler_count} 回（{d.fillers_per_min:.1f} 回/分）: {listed}")
+    else:
+        lines.append("  フィラー: なし")
+    if d.pauses:
+        listed = "、".join(f"{p.start:.1f}〜{p.end:.1f} 秒" for p in d.pauses)
+        long_s = bank.load("delivery")["pauses"]["long_s"]
+        lines.append(f"  長い間（{long_s:g} 秒以上）: {len(d.pauses)} 回: {listed}")
+    lines.append(f"  話し始めまで: {d.speech_start_s:.1f} 秒")
+    if d.level:
+        for problem in ("clipping", "too_quiet"):
+            if getattr(d.level, problem):
+                lines.append(f"  [yellow]録音: {label('level', problem)}[/yellow]")
+    return "\n".join(lines)
