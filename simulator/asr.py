@@ -23,6 +23,8 @@ from .paths import project_dir
 
 MAX_CHUNK_S = 28.0  # below Whisper's 30 s window, so one chunk is one decoding window
 _CHUNK_PAD_S = 0.3
+_SPLIT_PAUSE_S = 1.5
+_MIN_LEFT_S = 1.5  # speech left after the last decoded word that means Whisper stopped early
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,14 @@ def decode_options(question: str | None = None) -> dict:
 
 
 def chunk_regions(speech: list[Region], max_s: float = MAX_CHUNK_S) -> list[Region]:
-    """Group speech regions into chunks no longer than `max_s`, cut only at pauses."""
+    """Group speech regions into chunks no longer than `max_s`, cut only at pauses.
+
+    A long silence always ends a chunk: inside one window it invites Whisper to stop
+    early or to fill the silence with invented text.
+    """
     chunks: list[Region] = []
     for r in speech:
-        if chunks and r.end - chunks[-1].start <= max_s:
+        if chunks and r.end - chunks[-1].start <= max_s and r.start - chunks[-1].end < _SPLIT_PAUSE_S:
             chunks[-1] = Region(chunks[-1].start, r.end)
         else:
             chunks.append(r)
@@ -83,11 +89,15 @@ def _norm(s: str) -> str:
 
 
 def _guard(segments: list[tuple[str, list[Word]]], speech: list[Region]) -> tuple[list[Word], list[str]]:
-    """Drop known silence phrases, segments outside speech, and repeated segments."""
+    """Drop known silence phrases, segments outside speech, and re-decoded repeats.
+
+    A repeat is dropped only when it follows the previous segment closely: a user who
+    starts an answer again after a pause really did say it twice.
+    """
     phrases = [_norm(p) for p in _decoding_data()["hallucinations"]]
     kept: list[Word] = []
     dropped: list[str] = []
-    previous = ""
+    previous, previous_end = "", -1.0
     for text, words in segments:
         t = _norm(text)
         if not t or not words:
@@ -95,12 +105,12 @@ def _guard(segments: list[tuple[str, list[Word]]], speech: list[Region]) -> tupl
         s, e = words[0].start, words[-1].end
         overlap = sum(max(0.0, min(e, r.end) - max(s, r.start)) for r in speech)
         heard = overlap >= 0.25 * max(e - s, 0.1)
-        repeat = bool(previous) and (previous.endswith(t) or t == previous)
+        repeat = bool(previous) and previous.endswith(t) and s < previous_end + 1.0
         if not heard or repeat or any(p and p in t and len(t) <= len(p) + 4 for p in phrases):
             dropped.append(text.strip())
             continue
         kept.extend(_collapse_loops(words))
-        previous = t
+        previous, previous_end = t, e
     return kept, dropped
 
 
@@ -151,8 +161,27 @@ class Transcriber:
     def transcribe(self, samples: np.ndarray, speech: list[Region], question: str | None = None
                    ) -> Transcript:
         """Transcribe 16 kHz mono audio whose speech regions are `speech` (audio.speech_regions)."""
-        raw = [seg for chunk in chunk_regions(speech) for seg in self.transcribe_chunk(samples, chunk, question)]
+        raw = []
+        for chunk in chunk_regions(speech):
+            raw.extend(self._transcribe_until_done(samples, chunk, speech, question))
         return finish(raw, speech)
+
+    def _transcribe_until_done(self, samples: np.ndarray, chunk: Region, speech: list[Region],
+                               question: str | None) -> list[tuple[str, list[Word]]]:
+        """Decode a chunk; if Whisper stopped early, decode the speech it left out."""
+        out: list[tuple[str, list[Word]]] = []
+        for _ in range(4):
+            segs = self.transcribe_chunk(samples, chunk, question)
+            out.extend(segs)
+            heard = [w.end for _, ws in segs for w in ws]
+            if not heard:
+                break
+            left = [Region(max(r.start, heard[-1]), r.end) for r in speech
+                    if chunk.start <= r.start < chunk.end + 0.01 and r.end > heard[-1] + 0.3]
+            if sum(r.length for r in left) < _MIN_LEFT_S:
+                break
+            chunk = Region(left[0].start, chunk.end)
+        return out
 
 
 def _snap(words: list[Word], speech: list[Region]) -> list[Word]:

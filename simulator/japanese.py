@@ -41,7 +41,7 @@ class FillerRule:
     canonical: str
     spelling: str
     rule: str
-    not_before: tuple[str, ...] = ()
+    not_beside: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def filler_lexicon() -> dict[str, FillerRule]:
     for entry in data["filler"]:
         for spelling in entry["spellings"]:
             lexicon[normalise(spelling)] = FillerRule(
-                entry["canonical"], normalise(spelling), entry["rule"], tuple(entry.get("not_before", ())))
+                entry["canonical"], normalise(spelling), entry["rule"], tuple(entry.get("not_beside", ())))
     return lexicon
 
 
@@ -144,7 +144,8 @@ def find_fillers(text: str, tokens: list[Token] | None = None) -> list[FillerSpa
         j = i + n
         nxt = tokens[j] if j < len(tokens) else None
         tagged = n == 1 and tokens[i].pos == "フィラー"
-        if nxt is not None and any(nxt.surface.startswith(w) for w in rule.not_before):
+        prev = tokens[i - 1] if i else None
+        if any(t is not None and t.surface in rule.not_beside for t in (prev, nxt)):
             ok = False
         elif tagged or rule.rule == "always":
             ok = True
@@ -164,4 +165,4 @@ def find_fillers(text: str, tokens: list[Token] | None = None) -> list[FillerSpa
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of a transcript; Whisper's own full stops and question marks mark the ends."""
-    return [s.strip() for s in _SENTENCE_END.split(normalise(text)) if s.strip()]
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]

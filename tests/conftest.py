@@ -1,0 +1,61 @@
+"""Shared fixtures: one real model for the whole run, real audio made on the fly."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV = Path(os.environ.get("MENSETSU_DEV_SET", ROOT.parent / "shared" / "eval" / "dev"))
+
+
+@pytest.fixture(scope="session")
+def dev_truth() -> list[dict]:
+    if not (DEV / "truth.json").is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"the dev eval set is missing at {DEV}")
+        pytest.skip(f"dev eval set not found at {DEV}")
+    return json.loads((DEV / "truth.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def model_bundle():
+    """The embedded base model, loaded once (2 threads, as on the target laptops)."""
+    from simulator.models import load_model
+
+    return load_model("base", "cpu", "default", 2)
+
+
+@pytest.fixture(scope="session")
+def analyzer(model_bundle):
+    from simulator.analyze import Analyzer
+    from simulator.asr import Transcriber
+
+    model, info = model_bundle
+    return Analyzer(Transcriber(model), info)
+
+
+@pytest.fixture(scope="session")
+def dev_results(analyzer, dev_truth) -> dict:
+    """Every dev answer analysed once, shared by all accuracy tests."""
+    return {r["file"]: analyzer.analyze_file(DEV / r["file"], r["question"]) for r in dev_truth}
+
+
+@pytest.fixture(scope="session")
+def dev_dir(dev_truth) -> Path:
+    return DEV
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
+    sf.write(str(path), samples.astype(np.float32), rate, subtype="PCM_16")
+    return path
+
+
+def noise(seconds: float, dbfs: float = -55.0, rate: int = 16000, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal(int(seconds * rate)) * 10 ** (dbfs / 20)).astype(np.float32)

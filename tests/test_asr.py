@@ -1,0 +1,58 @@
+"""Decoding on real audio: silence inside an answer, and the hallucination guard."""
+
+import numpy as np
+
+from conftest import noise
+from simulator.asr import Word, _collapse_loops, _guard, chunk_regions
+from simulator.audio import SAMPLE_RATE, Region, load_audio
+
+
+def words(text: str, start: float, step: float = 0.2) -> list[Word]:
+    return [Word(c, start + i * step, start + (i + 1) * step, 0.9) for i, c in enumerate(text)]
+
+
+def test_a_silent_gap_stays_empty_and_is_a_long_pause(analyzer, dev_dir):
+    speech = load_audio(dev_dir / "dev06_gyaku_none.wav")
+    gap = noise(8.0, seed=1)
+    samples = np.concatenate([speech, gap, speech]).astype(np.float32)
+    result = analyzer.analyze_samples(samples, "gyaku_shitsumon")
+    first_end = len(speech) / SAMPLE_RATE - 1.2     # each copy ends with 1.2 s of quiet
+    second_start = len(speech) / SAMPLE_RATE + 8.0 + 0.8
+    inside = [w for w in result.transcript.words if first_end + 0.3 < w.start < second_start - 0.3]
+    assert inside == []
+    assert any(p.start <= first_end + 0.2 and p.end >= second_start - 0.2 for p in result.delivery.pauses)
+    assert "ご視聴" not in result.transcript.text
+    assert result.transcript.text.count("特に") == 2
+
+
+def test_pure_noise_gives_no_transcript(analyzer):
+    result = analyzer.analyze_samples(noise(6.0, dbfs=-45.0, seed=2))
+    assert result.transcript.text == ""
+    assert result.delivery.level.silent
+
+
+def test_guard_drops_silence_phrases_repeats_and_unheard_segments():
+    speech = [Region(0.0, 3.0)]
+    segments = [
+        ("本日はありがとうございました。", words("本日はありがとうございました。", 0.0, 0.15)),
+        ("ございました。", words("ございました。", 2.2, 0.1)),           # repeated tail
+        ("ご視聴ありがとうございました", words("ご視聴ありがとうございました", 0.5, 0.1)),
+        ("はい", words("はい", 10.0)),                                   # outside any speech
+    ]
+    kept, dropped = _guard(segments, speech)
+    assert "".join(w.text for w in kept) == "本日はありがとうございました。"
+    assert len(dropped) == 3
+
+
+def test_a_decoding_loop_is_cut():
+    looped = words("はい", 0.0) + words("よろしく", 0.4) * 1 + [Word("お願いします", 1.0 + i, 1.5 + i, 0.5) for i in range(6)]
+    out = _collapse_loops(looped)
+    assert [w.text for w in out].count("お願いします") == 2
+
+
+def test_chunks_never_exceed_one_window_and_cut_at_pauses():
+    regions = [Region(i * 5.0, i * 5.0 + 4.0) for i in range(12)]   # 60 s of speech with 1 s pauses
+    chunks = chunk_regions(regions)
+    assert all(c.length <= 28.0 for c in chunks)
+    assert {c.start for c in chunks} <= {r.start for r in regions}
+    assert chunks[0].start == 0.0 and chunks[-1].end == regions[-1].end

@@ -1,0 +1,152 @@
+"""`mensetsu analyze` as a user runs it: real files, real formats, bad input, no network."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from conftest import noise, write_wav
+from simulator.audio import SAMPLE_RATE, load_audio
+
+BLOCK_NETWORK = '''
+import os, socket
+_log = os.environ["NET_LOG"]
+def _refuse(*a, **k):
+    with open(_log, "a") as f:
+        f.write(repr(a[:2]) + "\\n")
+    raise OSError("network blocked by test")
+socket.socket.connect = _refuse
+socket.socket.connect_ex = _refuse
+socket.getaddrinfo = _refuse
+socket.create_connection = _refuse
+'''
+
+
+def mensetsu(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "simulator", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=600)
+
+
+def assert_clean_failure(p: subprocess.CompletedProcess, needle: str) -> None:
+    assert p.returncode != 0
+    assert "Traceback" not in p.stderr
+    errors = [line for line in p.stderr.splitlines() if line.startswith("エラー: ")]
+    assert len(errors) == 1 and needle in errors[0], p.stderr  # one clear line
+
+
+def encode(samples: np.ndarray, path: Path, codec: str, rate: int, channels: int) -> Path:
+    """Write `samples` (16 kHz mono) in another container/codec, rate and channel count with PyAV."""
+    resampled = np.interp(np.arange(0, len(samples), SAMPLE_RATE / rate), np.arange(len(samples)), samples)
+    data = np.tile(resampled.astype(np.float32), (channels, 1))
+    layout = "stereo" if channels == 2 else "mono"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(codec, rate=rate, layout=layout)
+        frame = av.AudioFrame.from_ndarray(data, format="fltp", layout=layout)
+        frame.rate = rate
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("name, codec, rate, channels", [
+    ("answer.flac", "flac", 44100, 2),
+    ("answer.mp3", "mp3", 44100, 1),
+    ("answer.m4a", "aac", 48000, 2),
+    ("answer.ogg", "libopus", 48000, 1),
+    ("answer.wav", "pcm_s16le", 8000, 1),
+])
+def test_common_formats_rates_and_channels(analyzer, dev_dir, tmp_path, name, codec, rate, channels):
+    samples = load_audio(dev_dir / "dev04_tenshoku_blame.wav")
+    path = encode(samples, tmp_path / name, codec, rate, channels)
+    result = analyzer.analyze_file(path, "tenshoku_riyuu")
+    assert result.delivery.speech_s == pytest.approx(18.72, abs=0.3)
+    assert "転職" in result.transcript.text
+    assert result.delivery.filler_count >= 5
+
+
+def test_several_files_give_one_json_line_each(dev_dir):
+    files = [str(dev_dir / "dev06_gyaku_none.wav"), str(dev_dir / "dev02_shibou_generic.wav")]
+    p = mensetsu("analyze", *files, "--json", "--threads", "2")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.strip().splitlines()
+    assert [json.loads(line)["file"] for line in lines] == files
+    assert json.loads(lines[1])["filler_count"] == 4
+
+
+def test_readable_summary_is_japanese(dev_dir):
+    p = mensetsu("analyze", str(dev_dir / "dev06_gyaku_none.wav"), "--question", "gyaku_shitsumon")
+    assert p.returncode == 0, p.stderr
+    assert "回答の長さ" in p.stdout and "フィラー: 1 回" in p.stdout and "短すぎます" in p.stdout
+
+
+def test_runs_with_every_connection_refused(dev_dir, tmp_path):
+    (tmp_path / "sitecustomize.py").write_text(BLOCK_NETWORK)
+    log = tmp_path / "net.log"
+    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]), "NET_LOG": str(log)}
+    p = mensetsu("analyze", str(dev_dir / "dev06_gyaku_none.wav"), "--json", env=env)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["filler_count"] == 1
+    assert not log.exists(), log.read_text()
+
+
+def test_missing_file():
+    assert_clean_failure(mensetsu("analyze", "no/such/answer.wav"), "見つかりません")
+
+
+def test_directory(tmp_path):
+    assert_clean_failure(mensetsu("analyze", str(tmp_path)), "フォルダ")
+
+
+def test_zero_byte_file(tmp_path):
+    (tmp_path / "empty.wav").write_bytes(b"")
+    assert_clean_failure(mensetsu("analyze", str(tmp_path / "empty.wav")), "0 バイト")
+
+
+def test_not_audio(tmp_path):
+    (tmp_path / "notes.wav").write_text("これは音声ではありません\n" * 50)
+    assert_clean_failure(mensetsu("analyze", str(tmp_path / "notes.wav")), "音声として読めません")
+
+
+def test_wav_cut_inside_its_header(dev_dir, tmp_path):
+    (tmp_path / "cut.wav").write_bytes((dev_dir / "dev06_gyaku_none.wav").read_bytes()[:30])
+    p = mensetsu("analyze", str(tmp_path / "cut.wav"))
+    assert_clean_failure(p, "cut.wav")
+
+
+def test_wav_cut_mid_speech_keeps_what_was_said(dev_dir, tmp_path, analyzer):
+    data = (dev_dir / "dev04_tenshoku_blame.wav").read_bytes()
+    (tmp_path / "cut.wav").write_bytes(data[: len(data) // 2])
+    result = analyzer.analyze_file(tmp_path / "cut.wav", "tenshoku_riyuu")
+    assert 8 < result.delivery.duration_s < 12
+    assert "転職" in result.transcript.text
+
+
+def test_silent_file(tmp_path):
+    write_wav(tmp_path / "silence.wav", noise(5.0))
+    assert_clean_failure(mensetsu("analyze", str(tmp_path / "silence.wav")), "無音")
+
+
+def test_one_bad_file_among_good_ones(dev_dir):
+    p = mensetsu("analyze", "missing.wav", str(dev_dir / "dev06_gyaku_none.wav"), "--json")
+    assert p.returncode != 0 and "Traceback" not in p.stderr
+    assert len(p.stdout.strip().splitlines()) == 1  # the good file is still analysed
+
+
+def test_unknown_model_offline(dev_dir, tmp_path):
+    p = mensetsu("analyze", str(dev_dir / "dev06_gyaku_none.wav"), "--model", "small",
+                 env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")})
+    assert_clean_failure(p, "base")
+
+
+def test_no_command_prints_help():
+    p = mensetsu()
+    assert p.returncode != 0 and "analyze" in p.stdout
