@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 
 SAMPLE_RATE = 16000
-_FRAME = 160  # 10 ms at 16 kHz
 
 
 class AudioError(Exception):
@@ -85,40 +84,19 @@ def _db(x: float) -> float:
     return 20.0 * np.log10(max(x, 1e-10))
 
 
-def frame_rms(samples: np.ndarray) -> np.ndarray:
-    n = len(samples) // _FRAME
-    if n == 0:
-        return np.zeros(0, dtype=np.float32)
-    frames = samples[: n * _FRAME].reshape(n, _FRAME)
-    return np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
-
-
 def speech_regions(samples: np.ndarray, min_silence_s: float = 0.3) -> list[Region]:
-    """Speech regions by Silero VAD (bundled with faster-whisper), tightened by energy.
+    """Speech regions by Silero VAD (bundled with faster-whisper), without padding.
 
-    Silero's edges are padded and coarse (32 ms windows); the edges are then moved to
-    where the signal rises above its own noise floor, which keeps speech length
-    honest for quiet onsets and soft endings alike.
+    Unpadded Silero edges were within 0.12 s of the truth on clean, noisy (-35 dBFS),
+    reverberant and re-timed versions of the dev set; an energy threshold was more
+    exact on clean audio but cut soft endings by 0.3 s once noise was added.
     """
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    opts = VadOptions(min_silence_duration_ms=int(min_silence_s * 1000), speech_pad_ms=30,
+    opts = VadOptions(min_silence_duration_ms=int(min_silence_s * 1000), speech_pad_ms=0,
                       min_speech_duration_ms=120)
-    stamps = get_speech_timestamps(samples, opts)
-    if not stamps:
-        return []
-    rms = frame_rms(samples)
-    floor = np.percentile(rms, 10) if rms.size else 0.0
-    active = rms > max(floor * 4.0, 10 ** (-60 / 20))  # 12 dB over the noise floor
-    regions = []
-    for ts in stamps:
-        s, e = ts["start"] // _FRAME, ts["end"] // _FRAME
-        lo, hi = max(s - 15, 0), min(e + 15, len(active))  # look ±150 ms around Silero's edges
-        idx = np.flatnonzero(active[lo:hi])
-        if idx.size:
-            s, e = lo + idx[0], lo + idx[-1] + 1
-        regions.append(Region(float(s * _FRAME / SAMPLE_RATE), float(e * _FRAME / SAMPLE_RATE)))
-    return regions
+    return [Region(ts["start"] / SAMPLE_RATE, ts["end"] / SAMPLE_RATE)
+            for ts in get_speech_timestamps(samples, opts)]
 
 
 def level(samples: np.ndarray, regions: list[Region]) -> Level:
