@@ -1,7 +1,7 @@
-"""One answer through the pipeline: audio → speech regions → transcript → metrics.
+"""One answer through the pipeline: audio → speech regions → transcript → metrics → review.
 
-This is the library entry point (`Analyzer`) that the CLI, the practice loop and the
-benchmarks share, so all of them measure exactly the same thing.
+This is the library entry point (`Analyzer`, `review`) that the CLI, the practice loop
+and the benchmarks share, so all of them measure exactly the same thing.
 """
 
 from __future__ import annotations
@@ -12,10 +12,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import audio, bank
+from .advice import advise
 from .asr import Transcriber, Transcript
 from .bank import Question
+from .content import ContentAnalysis, analyze_content
 from .delivery import DeliveryMetrics, measure
+from .followup import FollowUp, choose_followup
 from .models import ModelInfo
+
+
+@dataclass(frozen=True)
+class Review:
+    """What an interviewer makes of the words: content, advice and the next question."""
+
+    content: ContentAnalysis
+    advice: tuple[str, ...]
+    followup: FollowUp | None
 
 
 @dataclass(frozen=True)
@@ -26,16 +38,25 @@ class AnswerAnalysis:
     question_id: str | None
     question_text: str | None
     transcript: Transcript
-    delivery: DeliveryMetrics
+    delivery: DeliveryMetrics | None   # None for a written draft
+    review: Review
     model: ModelInfo | None = None
+
+    @property
+    def content(self) -> ContentAnalysis:
+        return self.review.content
 
     def to_dict(self) -> dict:
         d = {"file": self.file, "question_id": self.question_id, "question": self.question_text,
              "transcript": self.transcript.text}
-        d.update(self.delivery.to_dict())
-        d["words"] = [w.to_dict() for w in self.transcript.words]
-        d["dropped_segments"] = list(self.transcript.dropped)
-        d["model"] = self.model.to_dict() if self.model else None
+        if self.delivery:
+            d.update(self.delivery.to_dict())
+        d["content"] = {**self.review.content.to_dict(), "advice": list(self.review.advice)}
+        d["followup"] = self.review.followup.to_dict() if self.review.followup else None
+        if self.delivery:
+            d["words"] = [w.to_dict() for w in self.transcript.words]
+            d["dropped_segments"] = list(self.transcript.dropped)
+            d["model"] = self.model.to_dict() if self.model else None
         return d
 
 
@@ -45,23 +66,39 @@ def resolve_question(id_or_text: str | None) -> tuple[Question | None, str | Non
     return (q, q.text) if q else (None, id_or_text)
 
 
+def review(text: str, question: Question | None, asked: frozenset[str] = frozenset()) -> Review:
+    """Content analysis, advice and follow-up for a transcript or a written draft."""
+    content = analyze_content(text, question, bank.load("content"))
+    templates = bank.load("advice")
+    followup = (choose_followup(question, content, asked, bank.questions(), bank.load("content"), templates)
+                if question else None)
+    return Review(content, tuple(advise(content, templates)), followup)
+
+
+def analyze_text(text: str, question: str | None = None) -> AnswerAnalysis:
+    """A written draft: content only, no audio and no model."""
+    q, qtext = resolve_question(question)
+    return AnswerAnalysis(None, q.id if q else None, qtext, Transcript(text.strip(), ()), None, review(text, q))
+
+
 class Analyzer:
-    """Analyses answers with one shared Transcriber."""
+    """Analyses spoken answers with one shared Transcriber."""
 
     def __init__(self, transcriber: Transcriber, model_info: ModelInfo | None = None) -> None:
         self.transcriber = transcriber
         self.model_info = model_info
         self.rules = bank.load("delivery")
 
-    def analyze_samples(self, samples: np.ndarray, question: str | None = None,
-                        file: str | None = None) -> AnswerAnalysis:
+    def analyze_samples(self, samples: np.ndarray, question: str | None = None, file: str | None = None,
+                        asked: frozenset[str] = frozenset()) -> AnswerAnalysis:
         q, text = resolve_question(question)
         speech = audio.speech_regions(samples)
         lvl = audio.level(samples, speech)
         transcript = self.transcriber.transcribe(samples, speech, text) if speech else Transcript("", ())
         metrics = measure(transcript, speech, audio.duration(samples), self.rules,
                           q.target_s if q else None, lvl)
-        return AnswerAnalysis(file, q.id if q else None, text, transcript, metrics, self.model_info)
+        return AnswerAnalysis(file, q.id if q else None, text, transcript, metrics,
+                              review(transcript.text, q, asked), self.model_info)
 
     def analyze_file(self, path: str | os.PathLike, question: str | None = None) -> AnswerAnalysis:
         return self.analyze_samples(audio.load_audio(path), question, file=str(path))

@@ -57,11 +57,12 @@ class Question:
     target_s: float = 60.0
     structure: str = "PREP"
     followups: tuple[str, ...] = field(default=())
+    trigger: str = ""  # follow-ups only: the content finding that prompts it
 
     def to_dict(self) -> dict:
         return {"id": self.id, "text": self.text, "type": self.type, "tracks": list(self.tracks),
                 "intent": self.intent, "target_s": self.target_s, "structure": self.structure,
-                "followups": list(self.followups)}
+                "followups": list(self.followups), "trigger": self.trigger}
 
 
 _REQUIRED = ("id", "text", "type", "tracks")
@@ -89,7 +90,8 @@ def questions(folder: str | None = None) -> dict[str, Question]:
             out[qid] = Question(
                 id=qid, text=entry["text"], type=entry["type"], tracks=tuple(entry["tracks"]),
                 intent=entry.get("intent", ""), target_s=float(entry.get("target_s", 60)),
-                structure=entry.get("structure", "PREP"), followups=tuple(entry.get("followups", ())))
+                structure=entry.get("structure", "PREP"), followups=tuple(entry.get("followups", ())),
+                trigger=entry.get("trigger", ""))
         except (TypeError, ValueError) as e:
             raise _error(path, qid, f"質問 {qid}: {e}") from None
     for q in out.values():

@@ -37,9 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mensetsu {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    an = sub.add_parser("analyze", help="録音した回答を分析する",
-                        description="回答の音声ファイル（WAV, FLAC, MP3, M4A/AAC, OGG/Opus）を分析します。")
-    an.add_argument("files", nargs="+", metavar="FILE", help="回答の音声ファイル（複数可）")
+    an = sub.add_parser("analyze", help="録音した回答（または回答の原稿）を分析する",
+                        description="回答の音声ファイル（WAV, FLAC, MP3, M4A/AAC, OGG/Opus）を分析します。"
+                                    "--text / --transcript なら原稿の内容だけを分析します（モデル不要）。")
+    an.add_argument("files", nargs="*", metavar="FILE", help="回答の音声ファイル（複数可）")
+    src = an.add_mutually_exclusive_group()
+    src.add_argument("--text", help="音声の代わりに、回答の文章を分析する")
+    src.add_argument("--transcript", metavar="FILE", help="音声の代わりに、回答の文章ファイル（UTF-8）を分析する")
     an.add_argument("--question", metavar="ID|TEXT",
                     help="答えた質問の ID か文面（認識の手がかりと長さの目安に使います）")
     an.add_argument("--json", action="store_true",
@@ -85,12 +89,48 @@ def _load_analyzer(args):
     return Analyzer(Transcriber(model), info)
 
 
+def _read_draft(args) -> str:
+    if args.text is not None:
+        return args.text
+    try:
+        return Path(args.transcript).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"ファイルが見つかりません: {args.transcript}") from None
+    except IsADirectoryError:
+        raise UserError(f"フォルダではなく文章ファイルを指定してください: {args.transcript}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"UTF-8 の文章ファイルではありません: {args.transcript}") from None
+
+
+def _emit(result, as_json: bool, console) -> None:
+    from . import summary
+
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    else:
+        console.print(summary.render(result))
+
+
 def cmd_analyze(args) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from . import summary
+    from .analyze import analyze_text
     from .audio import AudioError, check_path, load_audio
+
+    out = Console(highlight=False, soft_wrap=True)
+    if args.text is not None or args.transcript:
+        if args.files:
+            raise UserError("音声ファイルと --text / --transcript は同時に指定できません")
+        draft = _read_draft(args)
+        if not draft.strip():
+            raise UserError("分析する文章が空です")
+        _emit(analyze_text(draft, args.question), args.json, out)
+        return EXIT_OK
+    if not args.files:
+        raise UserError("音声ファイルを指定するか、--text / --transcript で文章を指定してください")
 
     # Check every input before the model loads: a typo should not cost a model load.
     files, failed = [], 0
@@ -104,7 +144,6 @@ def cmd_analyze(args) -> int:
         return EXIT_USAGE
     analyzer = _load_analyzer(args)
     err = Console(stderr=True)
-    out = Console(highlight=False, soft_wrap=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err, transient=True,
                   disable=len(files) == 1) as progress:
@@ -123,11 +162,7 @@ def cmd_analyze(args) -> int:
                 print(f"エラー: {summary.label('level', 'silent')}: {f}", file=sys.stderr)
                 failed += 1
                 continue
-            if args.json:
-                sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
-                sys.stdout.flush()
-            else:
-                out.print(summary.render(result))
+            _emit(result, args.json, out)
     return EXIT_FAIL if failed else EXIT_OK
 
 

@@ -26,6 +26,8 @@ class Token:
     surface: str
     pos: str
     pos_detail: str
+    pos_sub: str
+    lemma: str
     reading: str
     mora: int
     start: int  # character offset in normalise(text); -1 when the surface was rewritten
@@ -96,8 +98,8 @@ def tokenize(text: str) -> list[Token]:
         else:
             start, end = at, at + len(surface)
             cursor = end
-        tokens.append(Token(surface, node["pos"], node["pos_group1"], node["pron"],
-                            int(node["mora_size"]), start, end))
+        tokens.append(Token(surface, node["pos"], node["pos_group1"], node["pos_group2"],
+                            normalise(node["orig"]), node["pron"], int(node["mora_size"]), start, end))
     return tokens
 
 

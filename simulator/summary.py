@@ -13,12 +13,36 @@ def label(section: str, key: str) -> str:
 
 
 def render(result: AnswerAnalysis) -> str:
-    d = result.delivery
-    pace = bank.load("delivery")["pace"]
-    lines = [f"[bold]{escape(result.file or '回答')}[/bold]"]
+    lines = [f"[bold]{escape(result.file or '回答（文章）')}[/bold]"]
     if result.question_text:
         lines.append(f"  質問: {escape(result.question_text)}")
-    lines.append(f"  文字起こし: {escape(result.transcript.text) or '（なし）'}")
+    heading = "文字起こし" if result.delivery else "回答文"
+    lines.append(f"  {heading}: {escape(result.transcript.text) or '（なし）'}")
+    if result.delivery:
+        lines += _delivery(result)
+    lines += _content(result)
+    return "\n".join(lines)
+
+
+def _content(result: AnswerAnalysis) -> list[str]:
+    c, r = result.review.content, result.review
+    names = bank.load("labels")["elements"]
+    mark = (lambda ok: "○" if ok else "×")
+    found = "、".join(names[e.name] for e in c.elements) or "なし"
+    lines = [f"  結論から話している: {mark(c.conclusion_first)}　数字: {mark(c.has_numbers)}"
+             f"{'（' + '、'.join(c.numbers) + '）' if c.numbers else ''}　構成: {found}",
+             "  [bold]アドバイス[/bold]"]
+    lines += [f"  ・{escape(a)}" for a in r.advice]
+    if r.followup:
+        lines.append(f"  [bold]次の深掘り質問[/bold]: {escape(r.followup.question.text)}")
+        lines.append(f"    （理由: {escape(r.followup.reason)}）")
+    return lines
+
+
+def _delivery(result: AnswerAnalysis) -> list[str]:
+    d = result.delivery
+    pace = bank.load("delivery")["pace"]
+    lines = []
     lines.append(f"  回答の長さ: {d.speech_s:.1f} 秒（目安 {d.target_s:.0f} 秒）— {label('length_verdict', d.length_verdict)}")
     lines.append(f"  話す速さ: {d.mora_per_min:.0f} モーラ/分（聞きやすいのは {pace['easy_low']}〜{pace['easy_high']}）"
                  f"— {label('pace_verdict', d.pace_verdict)}")
@@ -36,4 +60,4 @@ def render(result: AnswerAnalysis) -> str:
         for problem in ("clipping", "too_quiet"):
             if getattr(d.level, problem):
                 lines.append(f"  [yellow]録音: {label('level', problem)}[/yellow]")
-    return "\n".join(lines)
+    return lines

@@ -1,0 +1,282 @@
+"""Content analysis of one answer to one question, from its transcript alone.
+
+What a seasoned second-round interviewer checks: does the first sentence answer the
+question, are the PREP/STAR elements there and in order, are claims backed by numbers
+and process, and are there red flags (blame, generic motivation, no reverse question…).
+Every rule's words and patterns live in prompts/content.toml; this module only applies
+them, on OpenJTalk morphemes (lemmas, parts of speech) and on the filler-free text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .bank import Question
+from .japanese import Token, find_fillers, normalise, split_sentences, tokenize
+
+STANDARD_ISSUES = ("generic_motivation", "blame", "abstract", "no_reverse_question", "conditions_only",
+                   "too_short", "too_long")
+ELEMENTS = ("reason", "example", "action", "result", "lesson", "return_to_point")
+_STAR_ORDER = ("example", "action", "result", "lesson")
+_DIGITS = "0123456789〇一二三四五六七八九十百千万億両"
+
+
+@dataclass(frozen=True)
+class Element:
+    """A structure element found in the answer: which sentence, and the words that show it."""
+
+    name: str
+    sentence: int
+    words: str
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "sentence": self.sentence, "words": self.words}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A content problem, with the user's own words that show it."""
+
+    id: str
+    quote: str
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "quote": self.quote}
+
+
+@dataclass(frozen=True)
+class ContentAnalysis:
+    question_id: str | None
+    question_type: str | None
+    sentences: tuple[str, ...]
+    conclusion_first: bool
+    elements: tuple[Element, ...]
+    elements_in_order: bool
+    has_numbers: bool
+    numbers: tuple[str, ...]
+    process_words: tuple[str, ...]
+    abstract_phrases: tuple[str, ...]
+    chars: int
+    issues: tuple[Issue, ...]
+    findings: tuple[Issue, ...] = field(default=())  # what a follow-up can dig into
+    questions_asked: tuple[str, ...] = field(default=())  # reverse questions the user asked
+
+    @property
+    def issue_ids(self) -> list[str]:
+        return [i.id for i in self.issues]
+
+    def has(self, name: str) -> bool:
+        return any(i.id == name for i in (*self.issues, *self.findings))
+
+    def quote(self, name: str) -> str:
+        return next((i.quote for i in (*self.issues, *self.findings) if i.id == name), "")
+
+    def to_dict(self) -> dict:
+        return {
+            "question_id": self.question_id, "question_type": self.question_type,
+            "conclusion_first": self.conclusion_first, "first_sentence": self.sentences[0] if self.sentences else "",
+            "has_numbers": self.has_numbers, "numbers": list(self.numbers),
+            "elements": [e.to_dict() for e in self.elements], "elements_in_order": self.elements_in_order,
+            "process_words": list(self.process_words), "abstract_phrases": list(self.abstract_phrases),
+            "chars": self.chars, "issues": self.issue_ids, "issue_details": [i.to_dict() for i in self.issues],
+            "findings": [f.to_dict() for f in self.findings], "questions_asked": list(self.questions_asked),
+        }
+
+
+def _any(patterns: list[str], text: str) -> re.Match | None:
+    for p in patterns:
+        m = re.search(p, text)
+        if m:
+            return m
+    return None
+
+
+def _bare(sentence: str) -> str:
+    """A sentence without its final punctuation, so patterns can anchor on the last word."""
+    return sentence.rstrip("。、!?！？ ")
+
+
+def clean_text(text: str, rules: dict) -> str:
+    """Normalised transcript with known mishearings repaired and fillers removed."""
+    t = normalise(text)
+    for meant, heard in rules["asr_variants"].items():
+        for h in heard:
+            t = t.replace(normalise(h), meant)
+    spans = find_fillers(t)
+    for s in reversed(spans):
+        end = s.end + 1 if s.end < len(t) and t[s.end] in "、, " else s.end
+        t = t[:s.start] + t[end:]
+    return re.sub(r"\s+", "", t)
+
+
+def _quantities(tokens: list[Token], rules: dict) -> list[str]:
+    spec = rules["specificity"]
+    counters, idioms = set(spec["counters"]), spec["not_quantities"]
+    found = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        ahead = "".join(t.surface for t in tokens[i:i + 3])
+        if any(ahead.startswith(idiom) for idiom in idioms):
+            i += 1
+            continue
+        j = i
+        while j < len(tokens) and (tokens[j].pos_detail == "数" or (j > i and tokens[j].surface in ".・")):
+            j += 1  # a run of number morphemes: 十 二, 一 ． 五
+        nxt = tokens[j] if j < len(tokens) else None
+        if j > i and nxt is not None and (nxt.surface in counters or nxt.pos_detail == "接尾"):
+            found.append("".join(t.surface for t in tokens[i:j + 1]))
+            i = j + 1
+            continue
+        rest = tok.surface.lstrip(_DIGITS)
+        if rest != tok.surface and tok.pos_detail != "数" and rest in counters:
+            found.append(tok.surface)  # 五十人, 一本: number and counter in one morpheme
+        elif tok.surface in spec["quantity_words"]:
+            found.append(tok.surface)
+        i += 1
+    return found
+
+
+def _lemmas(tokens: list[Token]) -> list[str]:
+    return [t.lemma for t in tokens]
+
+
+def _blame(sentences: list[str], rules: dict) -> str:
+    """The words where someone or something else is judged negatively, or ""."""
+    spec = rules["blame"]
+    for sentence in sentences:
+        tokens = tokenize(sentence)
+        for i, tok in enumerate(tokens):
+            if tok.lemma not in spec["targets"]:
+                continue
+            window = tokens[i + 1:i + 1 + spec["max_distance"]]
+            for k, t in enumerate(window):
+                if t.surface == "。":
+                    break
+                span = "".join(w.surface for w in window[:k + 1])
+                if t.lemma in spec["negative_lemmas"] or _any(spec["negative_patterns"], span):
+                    end = k + 1
+                    while end < len(window) and end < k + 3 and not window[end].is_punct:
+                        end += 1  # finish the word: 悪く → 悪くて
+                    return tok.surface + "".join(w.surface for w in window[:end])
+    return ""
+
+
+def _length_issue(chars: int, q: Question | None, rules: dict) -> str | None:
+    spec = rules["length"]
+    if q is not None and q.type in spec["skip_types"]:
+        return None
+    target_chars = spec["chars_per_min"] * (q.target_s if q else 60) / 60
+    if chars < target_chars * spec["too_short_ratio"]:
+        return "too_short"
+    if chars > target_chars * spec["too_long_ratio"]:
+        return "too_long"
+    return None
+
+
+def analyze_content(text: str, question: Question | None, rules: dict) -> ContentAnalysis:
+    """Judge the content of `text` as an answer to `question` (None: an unknown question)."""
+    qtype = question.type if question else None
+    clean = clean_text(text, rules)
+    sentences = [s for s in split_sentences(clean) if re.sub(r"[、。!?！？]", "", s)]
+    skip = rules["conclusion"]["skip_sentences"]
+    while len(sentences) > 1 and _any(skip, sentences[0]):
+        sentences.pop(0)
+    tokens = tokenize(clean)
+    lemmas = _lemmas(tokens)
+
+    # Conclusion first
+    first = sentences[0] if sentences else ""
+    by_type = rules["conclusion"]["by_type"]
+    patterns = by_type.get(qtype or "followup", by_type["followup"]) + by_type["any"]
+    conclusion = bool(first) and not _any(rules["conclusion"]["hedges"], _bare(first)) and bool(
+        _any(patterns, _bare(first)))
+
+    # Structure
+    elements = []
+    for name in ELEMENTS:
+        for idx, sentence in enumerate(sentences):
+            m = _any(rules["structure"][name], sentence)
+            if m:
+                elements.append(Element(name, idx, m.group(0)))
+                break
+    where = {e.name: e.sentence for e in elements}
+    star = [where[n] for n in _STAR_ORDER if n in where]
+    in_order = star == sorted(star)
+
+    # Specificity
+    spec = rules["specificity"]
+    numbers = _quantities(tokens, rules)
+    process = sorted({lem for lem in lemmas if lem in spec["process"]})
+    abstract = [m.group(0) for p in spec["abstract"] for m in re.finditer(p, clean)]
+
+    issues: list[Issue] = []
+
+    def flag(issue_id: str, quote: str) -> None:
+        issues.append(Issue(issue_id, quote))
+
+    if len(abstract) >= spec["abstract_min_hits"] and not numbers and len(process) <= spec["abstract_max_process"]:
+        quote = next((s for s in sentences if _any(spec["abstract"], s)), "")
+        flag("abstract", quote)
+    blame = _blame(sentences, rules)
+    if blame:
+        flag("blame", blame)
+    gm = rules["generic_motivation"]
+    if qtype in gm["applies_to"]:
+        generic = _any(gm["generic"], clean)
+        proper = [t for t in tokens if t.pos_detail == "固有名詞" and t.pos_sub in ("組織", "一般")]
+        if generic and not _any(gm["specific"], clean) and not numbers and not proper:
+            flag("generic_motivation", next(s for s in sentences if generic.group(0) in s))
+    asked: list[str] = []
+    rq = rules["reverse_question"]
+    if qtype in rq["applies_to"]:
+        asked = [s for s in sentences if _any(rq["question"], s) and not _any(rq["none"], s)]
+        if not asked:
+            flag("no_reverse_question", next((s for s in sentences if _any(rq["none"], s)), first))
+        elif all(_any(rq["conditions"], s) for s in asked):
+            flag("conditions_only", asked[0])
+    m = re.search(rules["kisha"]["pattern"], clean)
+    if m:
+        flag("kisha", next(s for s in sentences if m.group(0) in s))
+    neg = next((s for s in sentences if _any(rules["negative_words"]["patterns"], s)), "")
+    if neg:
+        flag("negative_words", neg)
+    if sentences and _any(rules["no_clear_end"]["endings"], _bare(sentences[-1])):
+        flag("no_clear_end", sentences[-1])
+    chars = len(re.sub(r"[\s、。,.!?！？「」]", "", normalise(text)))
+    length = _length_issue(chars, question, rules)
+    if length:
+        flag(length, first)
+
+    findings = _findings(qtype, sentences, clean, where, elements, numbers, process, rules)
+    return ContentAnalysis(
+        question_id=question.id if question else None, question_type=qtype, sentences=tuple(sentences),
+        conclusion_first=conclusion, elements=tuple(elements), elements_in_order=in_order,
+        has_numbers=bool(numbers), numbers=tuple(numbers), process_words=tuple(process),
+        abstract_phrases=tuple(abstract), chars=chars, issues=tuple(issues), findings=tuple(findings),
+        questions_asked=tuple(asked))
+
+
+def _findings(qtype, sentences, clean, where, elements, numbers, process, rules) -> list[Issue]:
+    """Details a deep-dive follow-up can pick up (not faults in themselves)."""
+    spec = rules["followup_triggers"]
+    out: list[Issue] = []
+
+    def sentence_with(patterns: list[str]) -> str:
+        return next((s for s in sentences if _any(patterns, s)), "")
+
+    result = next((e for e in elements if e.name == "result"), None)
+    if result and "action" not in where and not process:
+        out.append(Issue("result_without_process", sentences[result.sentence]))
+    if qtype in spec["claim_types"] and not numbers:
+        out.append(Issue("claim_without_numbers", sentences[0] if sentences else ""))
+    failure = sentence_with(spec["failure"])
+    if failure:
+        out.append(Issue("failure_mentioned", failure))
+    team = sentence_with(spec["team"])
+    if team and not _any(spec["own_role"], clean):
+        out.append(Issue("vague_team", team))
+    if qtype in spec["no_lesson_types"] and "lesson" not in where:
+        out.append(Issue("no_lesson", sentences[-1] if sentences else ""))
+    return out

@@ -1,0 +1,47 @@
+"""Choose the next question the way a second-round interviewer digs in (深掘り).
+
+Deterministic and explainable: the first content finding (in the order given in
+prompts/content.toml) whose follow-up has not been asked yet wins, otherwise the
+question's own follow-ups in order. The reason is kept for the report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .advice import shorten
+from .bank import Question
+from .content import ContentAnalysis
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    question: Question
+    trigger: str   # the finding that prompted it, or "question" for the question's own follow-up
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"id": self.question.id, "text": self.question.text, "trigger": self.trigger, "reason": self.reason}
+
+
+def choose_followup(question: Question, content: ContentAnalysis, asked: set[str] | frozenset[str],
+                    bank: dict[str, Question], rules: dict, templates: dict) -> FollowUp | None:
+    """The follow-up to ask after `question`, never one already in `asked`; None ends the topic."""
+    if question.type == "gyaku":
+        return None
+    by_trigger: dict[str, list[Question]] = {}
+    for q in bank.values():
+        if q.trigger:
+            by_trigger.setdefault(q.trigger, []).append(q)
+    reasons = templates["reason"]
+    for trigger in rules["followup_triggers"]["order"]:
+        if not content.has(trigger):
+            continue
+        for q in by_trigger.get(trigger, []):
+            if q.id not in asked:
+                reason = reasons[trigger].format(quote=shorten(content.quote(trigger)), chars=content.chars)
+                return FollowUp(q, trigger, reason)
+    for fid in question.followups:
+        if fid not in asked:
+            return FollowUp(bank[fid], "question", reasons["question"].format(question=question.text))
+    return None
