@@ -49,7 +49,42 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--json", action="store_true",
                     help="結果を JSON で標準出力へ（ファイルごとに 1 行）")
     _model_options(an)
+
+    pr = sub.add_parser("practice", help="音声で模擬面接をする（質問を読み上げ、回答を録音・分析し、深掘りする）",
+                        description="二次面接の模擬面接。質問を読み上げ、マイクで回答を録音し、分析して深掘り質問を続けます。"
+                                    "終わるとセッションを保存し、その ID とフォルダを表示します。Ctrl-C でいつでも終了・保存します。")
+    pr.add_argument("--track", default="shinsotsu", choices=["shinsotsu", "tenshoku", "manager", "specialist",
+                                                             "career-change"],
+                    help="新卒 / 転職 / 管理職 / 専門職・技術職 / 未経験（既定: shinsotsu）")
+    pr.add_argument("--questions", type=int, default=5, metavar="N",
+                    help="主質問の数（自己紹介と逆質問を含む。既定: 5）")
+    pr.add_argument("--ids", metavar="ID,…", help="質問 ID をこの順で使う（prompts/questions.toml）")
+    pr.add_argument("--tts", default="auto", choices=["auto", "pyttsx3", "openjtalk", "kokoro", "none"],
+                    help="面接官の声（既定: auto = この環境で日本語を話せる最良のもの）")
+    pr.add_argument("--input-device", metavar="NAME|INDEX", help="マイク（`mensetsu check` で一覧）")
+    pr.add_argument("--answers-from", metavar="DIR",
+                    help="マイクの代わりに DIR の音声ファイル（名前順）で順に回答する。尽きたら終了・保存")
+    pr.add_argument("--silence", type=float, default=2.5, metavar="SEC",
+                    help="話し終えてからこの秒数の沈黙で回答を終える（既定: 2.5）")
+    pr.add_argument("--max-seconds", type=float, default=180.0, metavar="SEC",
+                    help="1 回答の上限秒数（既定: 180）")
+    pr.add_argument("--followups", type=int, default=2, choices=[0, 1, 2],
+                    help="主質問ごとの深掘りの最大数（既定: 2）")
+    pr.add_argument("--time-limit", type=float, default=30.0, metavar="MIN",
+                    help="面接の持ち時間（分）。残りが少なくなると深掘りを省く（既定: 30）")
+    _data_option(pr)
+    _model_options(pr)
+
+    ck = sub.add_parser("check", help="マイク・スピーカー・音声合成を確認する",
+                        description="デバイスを一覧し、テスト音声を再生し、3 秒録音して音量を確かめます。")
+    ck.add_argument("--input-device", metavar="NAME|INDEX", help="確認するマイク")
+    ck.add_argument("--tts", default="auto", choices=["auto", "pyttsx3", "openjtalk", "kokoro", "none"])
     return parser
+
+
+def _data_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="保存先フォルダ（既定: 環境変数 MENSETSU_DATA_DIR、なければユーザーのデータフォルダ）")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,9 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # the last line of defence: one line, never a traceback
         from .audio import AudioError
         from .bank import PromptsError
+        from .capture import CaptureError
         from .models import ModelError
+        from .session import PlanError
+        from .tts import TTSError
 
-        if isinstance(e, (AudioError, ModelError, PromptsError)):
+        if isinstance(e, (AudioError, ModelError, PromptsError, CaptureError, PlanError, TTSError)):
             print(f"エラー: {e}", file=sys.stderr)
             return EXIT_USAGE
         if os.environ.get("MENSETSU_DEBUG"):
@@ -166,4 +204,85 @@ def cmd_analyze(args) -> int:
     return EXIT_FAIL if failed else EXIT_OK
 
 
-COMMANDS = {"analyze": cmd_analyze}
+def _speaker(engine_name: str, console):
+    """The default output device, or None (questions shown only) when there is none."""
+    from .capture import CaptureError, portaudio
+    from .tts import SoundDeviceSpeaker
+
+    if engine_name == "none":
+        return None
+    try:
+        portaudio().query_devices(kind="output")
+    except CaptureError as e:
+        console.print(f"[yellow]{e}[/yellow]")
+        return None
+    except Exception:
+        console.print("[yellow]スピーカーが見つからないため、質問は画面に表示だけします。[/yellow]")
+        return None
+    return SoundDeviceSpeaker()
+
+
+def cmd_practice(args) -> int:
+    from .capture import FileSource, MicrophoneSource
+    from .session import Practice, plan_questions
+    from .storage import Store
+    from .terminal import TerminalUI
+    from .tts import Voice, make_engine
+
+    ui = TerminalUI()
+    store = Store(args.data_dir)
+    ids = [i.strip() for i in args.ids.split(",") if i.strip()] if args.ids else None
+    plan = plan_questions(args.track, args.questions, ids, store.question_history())
+    source = (FileSource(args.answers_from) if args.answers_from
+              else MicrophoneSource(args.input_device, args.silence, args.max_seconds))
+    engine = make_engine(args.tts)
+    voice = Voice(engine, _speaker(engine.name, ui.console))
+    ui.say(f"模擬面接を始めます（{len(plan)} 問、声: {engine.name}）。Ctrl-C でいつでも終了・保存します。")
+    practice = Practice(store, voice, source, lambda: _load_analyzer(args), ui,
+                        max_followups=args.followups, time_limit_s=args.time_limit * 60)
+    meta = {"track": args.track, "tts": engine.name, "input": args.answers_from or args.input_device or "default",
+            "model": {"name": args.model, "device": args.device, "compute_type": args.compute_type}}
+    result = practice.run(plan, meta)
+    ui.summary(result.answers)
+    if result.interrupted:
+        ui.say("中断しました。ここまでの回答は保存しました。")
+    elif result.ended_early:
+        ui.say("回答ファイルがなくなったため、ここで終了しました。")
+    ui.say(f"セッション ID: {result.session.id}")
+    ui.say(f"保存先: {result.session.path}")
+    return EXIT_OK
+
+
+def cmd_check(args) -> int:
+    from . import audio
+    from .capture import list_devices, record_seconds
+    from .summary import label
+    from .terminal import TerminalUI
+    from .tts import make_engine
+
+    ui = TerminalUI()
+    devices = list_devices()
+    ui.say("[bold]オーディオデバイス[/bold]" + ("" if devices else "（見つかりません）"))
+    for d in devices:
+        kinds = "/".join(k for k, n in (("入力", d["max_input_channels"]), ("出力", d["max_output_channels"])) if n)
+        ui.say(f"  {d['index']}: {d['name']}（{kinds}、{d['default_samplerate']:.0f} Hz）")
+    if not any(d["max_input_channels"] for d in devices):
+        raise UserError("マイク（入力デバイス）が見つかりません。接続を確認するか、"
+                        "practice --answers-from DIR で録音済みの音声を使ってください")
+    engine = make_engine(args.tts)
+    samples, rate = engine.synthesize("面接練習を始めます。聞こえますか。")
+    speaks = engine.name != "none" and samples.size > rate * 0.5
+    ui.say(f"音声合成: {engine.name} — {'日本語を話せます' if speaks else '日本語の音声がありません（質問は表示のみ）'}")
+    speaker = _speaker(engine.name, ui.console)
+    if speaks and speaker:
+        speaker.play(samples, rate)
+    ui.say("3 秒間、何か話してください…")
+    recorded = record_seconds(args.input_device, 3.0)
+    lvl = audio.level(recorded, audio.speech_regions(recorded))
+    verdict = ("silent" if lvl.silent else "clipping" if lvl.clipping else "too_quiet" if lvl.too_quiet else None)
+    ui.say(f"録音: ピーク {lvl.peak_dbfs:.1f} dBFS、声の大きさ {lvl.speech_rms_dbfs:.1f} dBFS — "
+           + (label("level", verdict) if verdict else "OK"))
+    return EXIT_OK if verdict is None else EXIT_FAIL
+
+
+COMMANDS = {"analyze": cmd_analyze, "practice": cmd_practice, "check": cmd_check}

@@ -1,0 +1,260 @@
+"""Recording an answer: microphone or files, one interface, written to disk as it comes.
+
+The microphone is opened at its native rate (PortAudio devices distort badly when asked
+for 16 kHz) and resampled with soxr; every block is appended to a 16 kHz WAV whose
+header is rewritten each time (stdlib `wave`), so a crash or a kill keeps all that was
+said. The answer ends on sustained silence after speech (Silero VAD), on Enter, or at a
+hard cap.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import select
+import sys
+import time
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+from .audio import SAMPLE_RATE, load_audio
+
+_VAD_WINDOW = 512           # Silero's window at 16 kHz (32 ms)
+_MIN_SPEECH_S = 0.3         # speech needed before silence can end the answer
+
+
+class CaptureError(Exception):
+    """No usable microphone or audio system; the message says what to do."""
+
+
+def portaudio():
+    """Import sounddevice, turning a missing PortAudio into a message a user can act on."""
+    try:
+        import sounddevice
+    except (OSError, ImportError):  # sounddevice raises OSError when libportaudio is absent
+        raise CaptureError(
+            "PortAudio が見つかりません。Debian/Ubuntu では `sudo apt install libportaudio2`、"
+            "Fedora では `sudo dnf install portaudio` で入れてください。"
+            "マイクを使わずに練習するには --answers-from DIR で録音済みの音声を指定できます") from None
+    return sounddevice
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One answer as captured: where it is on disk and how it ended."""
+
+    path: Path
+    samples: np.ndarray          # 16 kHz mono float32
+    ended_by: str                # silence | enter | cap | file | interrupted
+    speech_end_s: float | None   # end of the last speech heard (microphone only)
+    stopped_s: float             # when recording stopped, seconds from its start
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / SAMPLE_RATE
+
+
+class AnswerSource(Protocol):
+    def record(self, dest: Path, target_s: float, on_progress: Callable[[float, float, bool], None] | None = None
+               ) -> Recording | None:
+        """Capture one answer into `dest` (a .wav); None when there is nothing more to answer."""
+
+
+class WavAppender:
+    """A 16 kHz mono 16-bit WAV that is valid on disk after every append."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(path, "wb")
+        self._wav = wave.open(self._file, "wb")
+        self._wav.setnchannels(1)
+        self._wav.setsampwidth(2)
+        self._wav.setframerate(SAMPLE_RATE)
+
+    def append(self, samples: np.ndarray) -> None:
+        pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+        self._wav.writeframes(pcm)  # patches the RIFF and data sizes every time
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        self._wav.close()
+        self._file.close()
+
+
+class SpeechDetector:
+    """Streaming voice activity with Silero (the model faster-whisper bundles)."""
+
+    def __init__(self, threshold: float = 0.5) -> None:
+        from faster_whisper.vad import get_vad_model
+
+        self._model = get_vad_model()
+        self._threshold = threshold
+        self._buffer = np.zeros(0, dtype=np.float32)
+
+    def feed(self, samples: np.ndarray) -> list[bool]:
+        """Speech or not for each complete 32 ms window in the audio fed so far."""
+        self._buffer = np.concatenate([self._buffer, samples])
+        n = len(self._buffer) // _VAD_WINDOW * _VAD_WINDOW
+        if n == 0:
+            return []
+        chunk, self._buffer = self._buffer[:n], self._buffer[n:]
+        probs = np.asarray(self._model(chunk)).reshape(-1)
+        return [bool(p > self._threshold) for p in probs]
+
+
+class Endpointer:
+    """Decides when an answer is over: silence after speech, or the hard cap."""
+
+    def __init__(self, silence_s: float, cap_s: float) -> None:
+        self.silence_s, self.cap_s = silence_s, cap_s
+        self.detector = SpeechDetector()
+        self.heard_s = 0.0
+        self.speech_end_s: float | None = None
+        self.position_s = 0.0
+        self.speaking = False
+
+    def feed(self, samples: np.ndarray) -> str | None:
+        for is_speech in self.detector.feed(samples):
+            self.position_s += _VAD_WINDOW / SAMPLE_RATE
+            self.speaking = is_speech
+            if is_speech:
+                self.heard_s += _VAD_WINDOW / SAMPLE_RATE
+                self.speech_end_s = self.position_s
+        if self.position_s >= self.cap_s:
+            return "cap"
+        if (self.heard_s >= _MIN_SPEECH_S and self.speech_end_s is not None
+                and self.position_s - self.speech_end_s >= self.silence_s):
+            return "silence"
+        return None
+
+
+def _enter_pressed() -> bool:
+    """True when the user pressed Enter; never blocks, never reads a non-terminal stdin."""
+    if not sys.stdin or not sys.stdin.isatty():
+        return False
+    try:
+        ready, _, _ = select.select([sys.stdin], [], [], 0)
+    except (OSError, ValueError):  # Windows consoles are not selectable
+        return False
+    if ready:
+        sys.stdin.readline()
+        return True
+    return False
+
+
+class MicrophoneSource:
+    """Answers spoken into a microphone through PortAudio."""
+
+    def __init__(self, device: str | int | None = None, silence_s: float = 2.5, cap_s: float = 180.0) -> None:
+        self.sd = portaudio()
+        self.device = _parse_device(device)
+        self.silence_s, self.cap_s = silence_s, cap_s
+        try:
+            info = self.sd.query_devices(self.device, "input")
+        except (ValueError, self.sd.PortAudioError) as e:
+            raise CaptureError(f"マイクが見つかりません（{e}）。`mensetsu check` で入力デバイスを確認し、"
+                               "--input-device で指定するか、--answers-from DIR を使ってください") from None
+        self.rate = int(info["default_samplerate"])
+        self.name = info["name"]
+
+    def record(self, dest: Path, target_s: float, on_progress=None) -> Recording:
+        import soxr
+
+        blocks: queue.Queue = queue.Queue()
+        errors: list[str] = []
+
+        def callback(indata, frames, time_info, status):  # PortAudio's thread: hand over only
+            if status.input_overflow:
+                errors.append("overflow")
+            blocks.put(indata[:, 0].copy())
+
+        resampler = soxr.ResampleStream(self.rate, SAMPLE_RATE, 1, dtype="float32")
+        writer = WavAppender(dest)
+        endpoint = Endpointer(self.silence_s, self.cap_s)
+        kept: list[np.ndarray] = []
+        ended_by = "interrupted"
+        start = time.monotonic()
+        try:
+            with self.sd.InputStream(device=self.device, channels=1, samplerate=self.rate, dtype="float32",
+                                     blocksize=int(self.rate * 0.1), callback=callback):
+                wait_s = 10.0  # PortAudio can take a second or more to deliver the first block
+                while True:
+                    try:
+                        block = blocks.get(timeout=wait_s)
+                        wait_s = 2.0
+                    except queue.Empty:
+                        raise CaptureError("マイクから音声が届きません（デバイスが外れた可能性があります）。"
+                                           "ここまでの録音は保存しました") from None
+                    samples = resampler.resample_chunk(block)
+                    writer.append(samples)
+                    kept.append(samples)
+                    verdict = endpoint.feed(samples)
+                    if on_progress:
+                        on_progress(endpoint.position_s, float(np.sqrt(np.mean(block ** 2))), endpoint.speaking)
+                    if verdict or _enter_pressed():
+                        ended_by = verdict or "enter"
+                        break
+        except self.sd.PortAudioError as e:
+            raise CaptureError(f"録音中にオーディオエラーが起きました（{e}）。ここまでの録音は保存しました") from None
+        finally:
+            tail = resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+            if tail.size:
+                writer.append(tail)
+                kept.append(tail)
+            writer.close()
+        return Recording(dest, np.concatenate(kept) if kept else np.zeros(0, np.float32), ended_by,
+                         endpoint.speech_end_s, time.monotonic() - start)
+
+
+class FileSource:
+    """Answers recorded beforehand (a phone, another app): the files of a folder, by name."""
+
+    SUFFIXES = {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".webm"}
+
+    def __init__(self, folder: str | os.PathLike) -> None:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise CaptureError(f"--answers-from のフォルダが見つかりません: {folder}")
+        self.files = sorted(p for p in folder.iterdir() if p.suffix.lower() in self.SUFFIXES)
+        if not self.files:
+            raise CaptureError(f"{folder} に音声ファイル（{', '.join(sorted(self.SUFFIXES))}）がありません")
+
+    def record(self, dest: Path, target_s: float, on_progress=None) -> Recording | None:
+        if not self.files:
+            return None
+        source = self.files.pop(0)
+        samples = load_audio(source)
+        if on_progress:
+            on_progress(0.0, 0.0, False)
+        writer = WavAppender(dest)
+        writer.append(samples)
+        writer.close()
+        return Recording(dest, samples, "file", None, len(samples) / SAMPLE_RATE)
+
+
+def _parse_device(device: str | int | None) -> str | int | None:
+    if isinstance(device, str) and device.isdigit():
+        return int(device)
+    return device
+
+
+def list_devices() -> list[dict]:
+    sd = portaudio()
+    return [dict(d, index=i) for i, d in enumerate(sd.query_devices())]
+
+
+def record_seconds(device: str | int | None, seconds: float) -> np.ndarray:
+    """A fixed-length recording for `mensetsu check`, at the device's rate, returned at 16 kHz."""
+    import soxr
+
+    sd = portaudio()
+    device = _parse_device(device)
+    rate = int(sd.query_devices(device, "input")["default_samplerate"])
+    data = sd.rec(int(seconds * rate), samplerate=rate, channels=1, dtype="float32", device=device, blocking=True)
+    return soxr.resample(data[:, 0], rate, SAMPLE_RATE).astype(np.float32)
+

