@@ -182,3 +182,21 @@ def test_ctrl_c_ends_the_session_cleanly(pulse, dev_dir, tmp_path):
     answer = session["answers"][0]
     assert answer["ended_by"] == "interrupted"
     assert speech_regions(load_audio(session["_folder"] / answer["audio"]))
+
+
+def test_check_plays_records_and_judges_the_level(pulse, dev_dir, tmp_path):
+    speaker_wav = tmp_path / "speaker.wav"
+    recorder = pulse.record_speaker(speaker_wav)
+    proc = subprocess.Popen([sys.executable, "-m", "simulator", "check", "--tts", "openjtalk"], env=pulse.env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if line.startswith("3 秒間"):
+            threading.Thread(target=pulse.play_into_mic, args=(dev_dir / "dev03_jikopr_numbers.wav",),
+                             daemon=True).start()
+            break
+    out = proc.stdout.read()
+    assert proc.wait(60) == 0, proc.stderr.read()
+    recorder.terminate()
+    recorder.wait(5)
+    assert "OK" in out
+    assert speech_regions(load_audio(speaker_wav))  # the test phrase was really played
