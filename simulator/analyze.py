@@ -15,6 +15,7 @@ from . import audio, bank
 from .advice import advise
 from .asr import Transcriber, Transcript
 from .bank import Question
+from .consistency import Fact, extract_facts
 from .content import ContentAnalysis, analyze_content
 from .delivery import DeliveryMetrics, measure
 from .followup import FollowUp, choose_followup
@@ -28,6 +29,7 @@ class Review:
     content: ContentAnalysis
     advice: tuple[str, ...]
     followup: FollowUp | None
+    facts: tuple[Fact, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class AnswerAnalysis:
             d.update(self.delivery.to_dict())
         d["content"] = {**self.review.content.to_dict(), "advice": list(self.review.advice)}
         d["followup"] = self.review.followup.to_dict() if self.review.followup else None
+        d["facts"] = [f.to_dict() for f in self.review.facts]
         if self.delivery:
             d["words"] = [w.to_dict() for w in self.transcript.words]
             d["dropped_segments"] = list(self.transcript.dropped)
@@ -72,7 +75,8 @@ def review(text: str, question: Question | None, asked: frozenset[str] = frozens
     templates = bank.load("advice")
     followup = (choose_followup(question, content, asked, bank.questions(), bank.load("content"), templates)
                 if question else None)
-    return Review(content, tuple(advise(content, templates)), followup)
+    facts = tuple(extract_facts(text, bank.load("consistency")))
+    return Review(content, tuple(advise(content, templates)), followup, facts)
 
 
 def analyze_text(text: str, question: str | None = None) -> AnswerAnalysis:

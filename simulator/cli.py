@@ -75,6 +75,27 @@ def build_parser() -> argparse.ArgumentParser:
     _data_option(pr)
     _model_options(pr)
 
+    rp = sub.add_parser("report", help="セッションのレポート（HTML）を作る",
+                        description="保存したセッションから、日本語の HTML レポートを作り、そのパスを表示します。")
+    rp.add_argument("session", nargs="?", default="latest", metavar="SESSION|latest",
+                    help="セッション ID（先頭の一部でも可）か latest（既定）")
+    rp.add_argument("--open", action="store_true", help="作ったレポートをブラウザで開く")
+    rp.add_argument("--out", metavar="FILE", help="保存先（既定: セッションのフォルダの report.html。"
+                                                  "別の場所では音声を埋め込みます）")
+    _data_option(rp)
+
+    hi = sub.add_parser("history", help="これまでのセッションの一覧と推移")
+    hi.add_argument("--json", action="store_true", help="JSON で出力する")
+    _data_option(hi)
+
+    ri = sub.add_parser("reindex", help="セッションのフォルダからデータベースを作り直す")
+    _data_option(ri)
+
+    ex = sub.add_parser("export", help="セッションを JSON か CSV で書き出す")
+    ex.add_argument("session", metavar="SESSION|latest")
+    ex.add_argument("--format", choices=["json", "csv"], default="json", help="形式（既定: json）")
+    _data_option(ex)
+
     ck = sub.add_parser("check", help="マイク・スピーカー・音声合成を確認する",
                         description="デバイスを一覧し、テスト音声を再生し、3 秒録音して音量を確かめます。")
     ck.add_argument("--input-device", metavar="NAME|INDEX", help="確認するマイク")
@@ -107,9 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         from .capture import CaptureError
         from .models import ModelError
         from .session import PlanError
+        from .report import ReportError
         from .tts import TTSError
 
-        if isinstance(e, (AudioError, ModelError, PromptsError, CaptureError, PlanError, TTSError)):
+        if isinstance(e, (AudioError, ModelError, PromptsError, CaptureError, PlanError, TTSError, ReportError)):
             print(f"エラー: {e}", file=sys.stderr)
             return EXIT_USAGE
         if os.environ.get("MENSETSU_DEBUG"):
@@ -285,4 +307,69 @@ def cmd_check(args) -> int:
     return EXIT_OK if verdict is None else EXIT_FAIL
 
 
-COMMANDS = {"analyze": cmd_analyze, "practice": cmd_practice, "check": cmd_check}
+def cmd_report(args) -> int:
+    from .report import find_session, render
+    from .storage import Store
+
+    store = Store(args.data_dir)
+    path = render(store, find_session(store, args.session), Path(args.out).resolve() if args.out else None)
+    print(path)
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(path.as_uri())
+    return EXIT_OK
+
+
+def cmd_history(args) -> int:
+    from contextlib import closing
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from .storage import Store
+
+    store = Store(args.data_dir)
+    with closing(store.connect()) as con:
+        rows = [dict(r) for r in con.execute("""
+            SELECT s.id, s.started_at, s.track, COUNT(a.idx) AS answers, AVG(a.speech_s) AS speech_s,
+                   AVG(a.mora_per_min) AS mora_per_min, AVG(a.fillers_per_min) AS fillers_per_min,
+                   AVG(a.content_score) AS content_score
+            FROM sessions s LEFT JOIN answers a ON a.session_id = s.id
+            GROUP BY s.id ORDER BY s.started_at, s.id""")]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return EXIT_OK
+    if not rows:
+        print("まだセッションがありません。mensetsu practice で練習を始めましょう。")
+        return EXIT_OK
+    table = Table(title="これまでの練習")
+    for col in ("セッション", "日時", "トラック", "回答", "長さ（秒）", "速さ", "フィラー/分", "内容スコア"):
+        table.add_column(col)
+    fmt = (lambda v, spec: "—" if v is None else format(v, spec))
+    for r in rows:
+        table.add_row(r["id"], r["started_at"][:16].replace("T", " "), r["track"] or "—", str(r["answers"]),
+                      fmt(r["speech_s"], ".0f"), fmt(r["mora_per_min"], ".0f"), fmt(r["fillers_per_min"], ".1f"),
+                      fmt(r["content_score"], ".0f"))
+    Console(highlight=False).print(table)
+    return EXIT_OK
+
+
+def cmd_reindex(args) -> int:
+    from .storage import Store
+
+    store = Store(args.data_dir)
+    print(f"{store.reindex()} 件のセッションからデータベースを作り直しました: {store.db_path}")
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    from .report import export, find_session
+    from .storage import Store
+
+    sys.stdout.write(export(find_session(Store(args.data_dir), args.session), args.format))
+    return EXIT_OK
+
+
+COMMANDS = {"analyze": cmd_analyze, "practice": cmd_practice, "check": cmd_check, "report": cmd_report,
+            "history": cmd_history, "reindex": cmd_reindex, "export": cmd_export}

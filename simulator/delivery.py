@@ -42,6 +42,7 @@ class DeliveryMetrics:
     chars_per_min: float
     fillers: tuple[Filler, ...]
     fillers_per_min: float
+    speech: tuple[Region, ...]     # voice-activity regions (for the timeline)
     pauses: tuple[Region, ...]     # long pauses (≥ rules.pauses.long_s)
     pause_count: int               # every gap between speech regions
     longest_pause_s: float
@@ -64,6 +65,7 @@ class DeliveryMetrics:
             "chars": self.chars, "chars_per_min": round(self.chars_per_min, 1),
             "fillers": [f.to_dict() for f in self.fillers], "filler_count": self.filler_count,
             "fillers_per_min": round(self.fillers_per_min, 2),
+            "speech": [r.to_dict() for r in self.speech],
             "pauses": [p.to_dict() for p in self.pauses], "pause_count": self.pause_count,
             "longest_pause_s": round(self.longest_pause_s, 2), "target_s": self.target_s,
             "length_verdict": self.length_verdict, "pace_verdict": self.pace_verdict,
@@ -142,7 +144,7 @@ def measure(transcript: Transcript, speech: list[Region], duration_s: float, rul
         articulation_s=articulation_s, mora=mora, mora_per_min=rate,
         articulation_mora_per_min=_per_min(mora, articulation_s), chars=chars,
         chars_per_min=_per_min(chars, speech_s), fillers=tuple(fillers),
-        fillers_per_min=_per_min(len(fillers), speech_s),
+        fillers_per_min=_per_min(len(fillers), speech_s), speech=tuple(speech),
         pauses=tuple(g for g in gaps if g.length >= rules["pauses"]["long_s"]),
         pause_count=len(gaps), longest_pause_s=max((g.length for g in gaps), default=0.0),
         target_s=target, length_verdict=length_verdict(speech_s, target, rules) if text else "too_short",

@@ -56,6 +56,19 @@ MIGRATIONS = [
     );
     CREATE INDEX answers_question ON answers(question_id);
     """,
+    """
+    CREATE TABLE facts (
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        question_id TEXT,
+        subject TEXT NOT NULL,
+        period TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        value REAL NOT NULL,
+        quote TEXT NOT NULL
+    );
+    CREATE INDEX facts_key ON facts(subject, period, unit);
+    """,
 ]
 
 
@@ -155,6 +168,7 @@ class Store:
         weights = bank.load("content")["score"]
         with closing(self.connect()) as con, con:
             con.execute("DELETE FROM answers WHERE session_id = ?", (meta["id"],))
+            con.execute("DELETE FROM facts WHERE session_id = ?", (meta["id"],))
             con.execute("INSERT OR REPLACE INTO sessions VALUES (?,?,?,?,?,?,?)",
                         (meta["id"], meta["started_at"], meta.get("ended_at"), meta.get("track"),
                          (meta.get("model") or {}).get("name"), len(meta["answers"]), str(folder)))
@@ -167,6 +181,10 @@ class Store:
                     a.get("length_verdict"), _bool(c.get("conclusion_first")), _bool(c.get("has_numbers")),
                     json.dumps(c.get("issues", []), ensure_ascii=False),
                     content_score(c, weights) if c else None))
+                for f in a.get("facts", []):
+                    con.execute("INSERT INTO facts VALUES (?,?,?,?,?,?,?,?)", (
+                        meta["id"], a["idx"], a.get("question_id"), f["subject"], f["period"], f["unit"],
+                        f["value"], f["quote"]))
 
     def reindex(self) -> int:
         """Rebuild the database from the session folders; returns the number of sessions."""

@@ -1,0 +1,127 @@
+"""一貫性: numbers the candidate states about themselves, compared across answers and sessions.
+
+A fact is a number with its unit, its subject (売上, 成約件数, チーム人数 …) and its
+period (月, 年) found before it in the same sentence; numbers without a subject are never
+compared. A value introduced as a starting point (800件から) is a "before" figure, not a
+claim, and is left out. Word lists are in prompts/consistency.toml.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .japanese import normalise
+
+_KANJI_NUM = "〇一二三四五六七八九十百千"
+
+
+@dataclass(frozen=True)
+class Fact:
+    subject: str
+    period: str
+    unit: str
+    value: float
+    quote: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.subject, self.period, self.unit)
+
+    def to_dict(self) -> dict:
+        return {"subject": self.subject, "period": self.period, "unit": self.unit, "value": self.value,
+                "quote": self.quote}
+
+
+@dataclass(frozen=True)
+class Stated:
+    """A fact with where it was said."""
+
+    fact: Fact
+    session_id: str
+    date: str
+    question_id: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    first: Stated
+    second: Stated
+
+    def to_dict(self) -> dict:
+        side = (lambda s: {"session": s.session_id, "date": s.date, "question_id": s.question_id,
+                           **s.fact.to_dict()})
+        return {"subject": self.first.fact.subject, "first": side(self.first), "second": side(self.second)}
+
+
+def _digits(text: str) -> str:
+    """Kanji numerals before a unit or 万/億 become digits (二百万円 → 200万円), kanjize does the maths."""
+    from kanjize import kanji2number
+
+    def repl(m: re.Match) -> str:
+        try:
+            return str(kanji2number(m.group(0)))
+        except (ValueError, KeyError):
+            return m.group(0)
+
+    return re.sub(f"[{_KANJI_NUM}]+(?=[万億]|円|件|人|名|社|年|か月|ヶ月|カ月|%)", repl, text)
+
+
+def extract_facts(text: str, rules: dict) -> list[Fact]:
+    t = _digits(normalise(text))
+    unit_of = {w: u for u, ws in rules["units"].items() for w in ws}
+    units = "|".join(sorted(map(re.escape, unit_of), key=len, reverse=True))
+    mults = "|".join(rules["multipliers"])
+    pattern = re.compile(rf"(\d+(?:\.\d+)?)({mults})?({units})")
+    facts = []
+    for m in pattern.finditer(t):
+        if t[m.end():m.end() + 2].startswith(("から", "より")):
+            continue  # a starting point, not the claim
+        start = max(t.rfind("。", 0, m.start()) + 1, m.start() - rules["window"])
+        before = t[start:m.start()]
+        if any(before.endswith(r) for r in rules["relative"]):
+            continue
+        unit = unit_of[m.group(3)]
+        table = {name: spec["words"] for name, spec in rules["subjects"].items() if unit in spec["units"]}
+        subject = _following(t[m.end():m.end() + 8], table) or _nearest(before, table)
+        if subject is None:
+            continue
+        period = _nearest(before, rules["periods"]) or ""
+        value = float(m.group(1)) * rules["multipliers"].get(m.group(2) or "", 1)
+        sentence_end = t.find("。", m.end())
+        quote = t[start:sentence_end if sentence_end >= 0 else len(t)].strip("、 ")
+        facts.append(Fact(subject, period, unit, value, quote))
+    return facts
+
+
+def _following(after: str, table: dict[str, list[str]]) -> str | None:
+    """A subject joined to the number by の: 5人のチーム, 12件の成約."""
+    if not after.startswith("の"):
+        return None
+    return next((c for c, words in table.items() for w in words if after[1:].startswith(w)), None)
+
+
+def _nearest(before: str, table: dict[str, list[str]]) -> str | None:
+    best, where = None, -1
+    for canonical, words in table.items():
+        for w in words:
+            at = before.rfind(w)
+            if at > where:
+                best, where = canonical, at
+    return best
+
+
+def conflicts(statements: list[Stated], tolerance: float) -> list[Conflict]:
+    """Pairs of statements of the same fact whose values differ by more than `tolerance`."""
+    out = []
+    by_key: dict[tuple, list[Stated]] = {}
+    for s in statements:
+        by_key.setdefault(s.fact.key, []).append(s)
+    for group in by_key.values():
+        for i, a in enumerate(group):
+            for b in group[i + 1:]:
+                hi = max(a.fact.value, b.fact.value)
+                if hi and abs(a.fact.value - b.fact.value) / hi > tolerance:
+                    out.append(Conflict(a, b))
+                    break
+    return out

@@ -1,0 +1,219 @@
+"""The per-session report: one self-contained HTML file in Japanese, from stored results.
+
+Everything is inline (CSS, a few lines of JS, SVG plots drawn by matplotlib); the audio
+sits next to the report in the session folder, or is embedded when the report is
+written elsewhere. Jinja2 escapes every transcript, so a transcript that contains
+`<script>` is shown as text.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import re
+from contextlib import closing
+from pathlib import Path
+
+import jinja2
+
+from . import bank
+from .consistency import Conflict, Fact, Stated, conflicts
+from .storage import Store, content_score, load_session_meta
+
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+class ReportError(Exception):
+    """The session cannot be found or reported; the message is for the user."""
+
+
+def find_session(store: Store, ref: str = "latest") -> Path:
+    """A session folder by id, unique id prefix, or "latest"."""
+    folders = sorted(p for p in store.sessions_dir.iterdir() if (p / "session.json").is_file())
+    if not folders:
+        raise ReportError(f"保存されたセッションがありません（{store.root}）。先に mensetsu practice を実行してください")
+    if ref == "latest":
+        return folders[-1]
+    matches = [p for p in folders if p.name.startswith(ref)]
+    if len(matches) != 1:
+        raise ReportError(f"セッション '{ref}' が{'見つかりません' if not matches else '複数あります'}"
+                          "（mensetsu history で ID を確認してください）")
+    return matches[0]
+
+
+def _svg(fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    text = buf.getvalue()
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)  # RDF boilerplate, not content
+    return text[text.index("<svg"):]
+
+
+def _pyplot():
+    """matplotlib for SVG with text kept as text, so the browser draws Japanese in its own fonts."""
+    import logging
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # missing fonts are expected
+    matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "mensetsu", "font.size": 9,
+                                "font.family": "sans-serif",
+                                "font.sans-serif": ["IPAGothic", "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic",
+                                                    "Meiryo", "DejaVu Sans"]})
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def timeline_svg(answer: dict) -> str:
+    """Speech, long pauses and fillers of one answer against its target length."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 1.1))
+    speech = [(r["start_s"], r["end_s"] - r["start_s"]) for r in answer.get("speech", [])]
+    ax.broken_barh(speech, (0.35, 0.3), color="#4a7bb7", label="発話")
+    for p in answer.get("pauses", []):
+        ax.axvspan(p["start_s"], p["end_s"], color="#e8a33d", alpha=0.35, label="長い間")
+    fillers = [f["start_s"] for f in answer.get("fillers", [])]
+    if fillers:
+        ax.plot(fillers, [0.82] * len(fillers), "v", color="#c0392b", markersize=6, label="フィラー")
+    start = answer.get("speech_start_s", 0.0)
+    target = answer.get("target_s", 60.0)
+    ax.axvline(start + target, color="#555", linestyle="--", linewidth=1, label=f"目安 {target:.0f} 秒")
+    ax.set_xlim(0, max(answer.get("duration_s", 0.0), start + target) + 1)
+    ax.set_ylim(0, 1)
+    ax.set_yticks([])
+    ax.set_xlabel("秒")
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    ax.legend(unique.values(), unique.keys(), loc="upper center", bbox_to_anchor=(0.5, -0.55), ncol=4,
+              frameon=False)
+    return _svg(fig)
+
+
+def progress_svg(rows: list[dict]) -> str:
+    """Fillers/min, pace, length and content score per session over time."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 4, figsize=(10, 2.2))
+    x = list(range(1, len(rows) + 1))
+    series = [("fillers_per_min", "フィラー（回/分）", "#c0392b"), ("mora_per_min", "速さ（モーラ/分）", "#4a7bb7"),
+              ("speech_s", "回答の長さ（秒）", "#27ae60"), ("content_score", "内容スコア", "#8e44ad")]
+    for ax, (key, title, color) in zip(axes, series):
+        ax.plot(x, [r[key] if r[key] is not None else float("nan") for r in rows], "o-", color=color)
+        ax.set_title(title)
+        ax.set_xticks(x)
+        ax.set_xlabel("セッション")
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    axes[1].axhspan(320, 360, color="#4a7bb7", alpha=0.12)
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def _words(answer: dict) -> list[dict]:
+    """Words with filler marks and pause markers, ready for the template."""
+    fillers = [(f["start_s"], f["end_s"]) for f in answer.get("fillers", [])]
+    pauses = list(answer.get("pauses", []))
+    out = []
+    for w in answer.get("words", []):
+        while pauses and pauses[0]["end_s"] <= w["start_s"] + 0.01:
+            p = pauses.pop(0)
+            out.append({"pause": round(p["end_s"] - p["start_s"], 1)})
+        filler = any(a < w["end_s"] and w["start_s"] < b for a, b in fillers)
+        out.append({"text": w["text"], "t": w["start_s"], "filler": filler})
+    return out
+
+
+def _audio_src(folder: Path, answer: dict, out_dir: Path) -> str:
+    path = folder / answer["audio"]
+    if out_dir.resolve() == folder.resolve():
+        return answer["audio"]
+    return "data:audio/wav;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _progress_rows(store: Store, until: str) -> tuple[list[dict], list[dict]]:
+    """Per-session averages up to `until`, and per question type over all sessions."""
+    with closing(store.connect()) as con:
+        rows = con.execute("""
+            SELECT s.id, s.started_at, AVG(a.fillers_per_min) AS fillers_per_min, AVG(a.mora_per_min) AS mora_per_min,
+                   AVG(a.speech_s) AS speech_s, AVG(a.content_score) AS content_score
+            FROM sessions s JOIN answers a ON a.session_id = s.id
+            WHERE s.started_at <= (SELECT started_at FROM sessions WHERE id = ?)
+            GROUP BY s.id ORDER BY s.started_at, s.id""", (until,)).fetchall()
+        by_type = con.execute("""
+            SELECT question_type, COUNT(*) AS n, AVG(fillers_per_min) AS fillers_per_min,
+                   AVG(mora_per_min) AS mora_per_min, AVG(speech_s) AS speech_s, AVG(content_score) AS content_score
+            FROM answers WHERE question_type IS NOT NULL GROUP BY question_type ORDER BY question_type""").fetchall()
+    return [dict(r) for r in rows], [dict(r) for r in by_type]
+
+
+def _consistency(store: Store, meta: dict) -> list[Conflict]:
+    """Conflicts that involve this session: within it, or against any earlier one."""
+    with closing(store.connect()) as con:
+        rows = con.execute("""
+            SELECT f.*, s.started_at FROM facts f JOIN sessions s ON s.id = f.session_id
+            WHERE s.started_at <= ? ORDER BY s.started_at, f.session_id, f.idx""", (meta["started_at"],)).fetchall()
+    statements = [Stated(Fact(r["subject"], r["period"], r["unit"], r["value"], r["quote"]), r["session_id"],
+                         r["started_at"][:10], r["question_id"] or "") for r in rows]
+    tolerance = bank.load("consistency")["tolerance"]
+    return [c for c in conflicts(statements, tolerance) if meta["id"] in (c.first.session_id, c.second.session_id)]
+
+
+def render(store: Store, folder: Path, out: Path | None = None) -> Path:
+    """Write the report of the session in `folder`; returns the HTML file's path."""
+    meta = load_session_meta(folder)
+    if meta is None:
+        raise ReportError(f"{folder} の session.json を読めません（mensetsu reindex で確認できます）")
+    out = out or folder / "report.html"
+    out_dir = out.parent
+    qs = bank.questions()
+    labels = bank.load("labels")
+    weights = bank.load("content")["score"]
+    answers = []
+    for a in meta["answers"]:
+        q = qs.get(a["question_id"])
+        item = {"a": a, "question": a.get("question") or (q.text if q else a["question_id"]),
+                "intent": q.intent if q else "", "words": _words(a),
+                "score": content_score(a["content"], weights) if a.get("content") else None,
+                "audio": _audio_src(folder, a, out_dir) if (folder / a["audio"]).is_file() else None,
+                "timeline": timeline_svg(a) if "speech" in a else None}
+        answers.append(item)
+    progress, by_type = _progress_rows(store, meta["id"])
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True)
+    html = env.get_template("report.html.j2").render(
+        meta=meta, answers=answers, labels=labels, progress=progress, by_type=by_type,
+        progress_svg=progress_svg(progress) if progress else None,
+        conflicts=_consistency(store, meta), pace=bank.load("delivery")["pace"])
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, out)
+    return out
+
+
+def export(folder: Path, fmt: str) -> str:
+    """The session as JSON (everything) or CSV (one row per answer) for the user's own notes."""
+    meta = load_session_meta(folder)
+    if meta is None:
+        raise ReportError(f"{folder} の session.json を読めません")
+    if fmt == "json":
+        return json.dumps(meta, ensure_ascii=False, indent=1)
+    import csv
+
+    buf = io.StringIO()
+    cols = ["idx", "question_id", "question", "parent_id", "trigger", "audio", "speech_s", "mora_per_min",
+            "filler_count", "fillers_per_min", "length_verdict", "conclusion_first", "has_numbers", "issues",
+            "transcript"]
+    writer = csv.DictWriter(buf, fieldnames=cols)
+    writer.writeheader()
+    for a in meta["answers"]:
+        c = a.get("content") or {}
+        writer.writerow({**{k: a.get(k) for k in cols}, "conclusion_first": c.get("conclusion_first"),
+                         "has_numbers": c.get("has_numbers"), "issues": " ".join(c.get("issues", []))})
+    return buf.getvalue()

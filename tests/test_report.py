@@ -1,0 +1,183 @@
+"""Storage, report, history, export and consistency, on a real analysed session.
+
+The report is opened in headless Chromium (Debian's chromium, driven by Playwright):
+no console errors, audio loads, no request leaves the file, clicking a word seeks."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulator import bank
+from simulator.analyze import analyze_text
+from simulator.capture import FileSource
+from simulator.consistency import Stated, conflicts, extract_facts
+from simulator.report import export, find_session, render
+from simulator.session import Practice
+from simulator.storage import MIGRATIONS, Store
+from simulator.tts import SilentEngine, Voice
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class QuietUI:
+    def asking(self, *a): pass
+    def recording(self, target_s): return None
+    def recorded(self, recording): pass
+    def reaction(self, analysis): pass
+
+
+@pytest.fixture(scope="module")
+def store(analyzer, dev_dir, tmp_path_factory) -> Store:
+    """Two real sessions: the second contradicts the first's monthly sales figure."""
+    store = Store(tmp_path_factory.mktemp("data"))
+    answers = tmp_path_factory.mktemp("answers")
+    for n, name in enumerate(["dev04_tenshoku_blame.wav", "dev06_gyaku_none.wav"], 1):
+        shutil.copy(dev_dir / name, answers / f"{n:02d}.wav")
+    for sales in ("100万円", "200万円"):
+        practice = Practice(store, Voice(SilentEngine(), None), FileSource(answers), lambda: analyzer, QuietUI(),
+                            max_followups=1)
+        result = practice.run([bank.questions()["tenshoku_riyuu"]], {"track": "tenshoku"})
+        # a written answer that states a figure, as said in this session
+        draft = analyze_text(f"前職では月間の売上は{sales}でした。<script>window.__xss = 1</script>", "jisseki")
+        idx = len(result.answers) + 1
+        audio = result.session.answer_audio(idx, "jisseki")
+        shutil.copy(dev_dir / "dev06_gyaku_none.wav", audio)
+        store.add_answer(result.session, {**draft.to_dict(), "idx": idx, "question_id": "jisseki",
+                                          "audio": audio.name})
+    return store
+
+
+@pytest.fixture(scope="module")
+def report(store) -> Path:
+    return render(store, find_session(store, "latest"))
+
+
+def test_report_is_written_next_to_the_audio(store, report):
+    assert report.parent == find_session(store, "latest") and report.name == "report.html"
+    html = report.read_text(encoding="utf-8")
+    assert "&lt;script&gt;window.__xss" in html and "<script>window.__xss" not in html
+    assert "一貫性" in html and "100万円" in html and "200万円" in html
+    assert not re.search(r'(src|href)\s*=\s*["\']?(https?:)?//|url\(\s*["\']?(https?:)?//', html)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (.ci/run installs it)")
+def test_report_in_headless_chromium(report, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    errors, requests = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"])
+        page = browser.new_page(viewport={"width": 1100, "height": 1600})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(report.as_uri())
+        page.wait_for_function("[...document.querySelectorAll('audio')].every(a => a.readyState >= 1)",
+                               timeout=15000)
+        durations = page.eval_on_selector_all("audio", "els => els.map(a => a.duration)")
+        assert durations and all(d > 1 for d in durations)
+        assert page.evaluate("window.__xss") is None  # the transcript's <script> stayed text
+        word = page.locator('.transcript[data-answer="1"] .w').nth(10)
+        t = float(word.get_attribute("data-t"))
+        word.click()
+        current = page.evaluate("document.querySelector('audio[data-answer=\"1\"]').currentTime")
+        assert abs(current - t) < 0.5 and t > 1
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        page.emulate_media(media="print")
+        pdf = page.pdf(format="A4")
+        browser.close()
+    assert errors == []
+    assert all(u.startswith(("file://", "data:")) for u in requests), requests
+    assert (tmp_path / "report.png").stat().st_size > 50_000 and pdf[:4] == b"%PDF"
+
+
+def test_report_elsewhere_embeds_the_audio(store, tmp_path):
+    out = render(store, find_session(store, "latest"), tmp_path / "mine.html")
+    html = out.read_text(encoding="utf-8")
+    assert html.count('src="data:audio/wav;base64,') >= 2
+
+
+def test_reindex_restores_history_exactly(store):
+    def history():
+        p = subprocess.run([sys.executable, "-m", "simulator", "history", "--json", "--data-dir", str(store.root)],
+                           capture_output=True, text=True, check=True)
+        return json.loads(p.stdout)
+
+    before = history()
+    with sqlite3.connect(store.db_path) as con:
+        facts_before = con.execute("SELECT * FROM facts ORDER BY session_id, idx, value").fetchall()
+    store.db_path.unlink()
+    assert store.reindex() == 2
+    assert history() == before and len(before) == 2
+    with sqlite3.connect(store.db_path) as con:
+        assert con.execute("SELECT * FROM facts ORDER BY session_id, idx, value").fetchall() == facts_before
+
+
+def test_export_json_and_csv(store):
+    folder = find_session(store, "latest")
+    assert json.loads(export(folder, "json"))["id"] == folder.name
+    rows = export(folder, "csv").splitlines()
+    assert rows[0].startswith("idx,question_id") and len(rows) >= 3
+
+
+def test_cli_report_history_export(store):
+    run = lambda *a: subprocess.run([sys.executable, "-m", "simulator", *a, "--data-dir", str(store.root)],
+                                    capture_output=True, text=True)
+    p = run("report", "latest")
+    assert p.returncode == 0 and Path(p.stdout.strip()).is_file()
+    assert run("history").returncode == 0
+    p = run("report", "no-such-session")
+    assert p.returncode != 0 and "Traceback" not in p.stderr and "見つかりません" in p.stderr
+    env_run = subprocess.run([sys.executable, "-m", "simulator", "history", "--json"], capture_output=True, text=True,
+                             env={**os.environ, "MENSETSU_DATA_DIR": str(store.root)})
+    assert len(json.loads(env_run.stdout)) == 2
+
+
+def test_migrations_upgrade_an_old_database(tmp_path):
+    db = tmp_path / "mensetsu.db"
+    with sqlite3.connect(db) as con:
+        con.executescript(MIGRATIONS[0])
+        con.execute("PRAGMA user_version = 1")
+        con.execute("INSERT INTO sessions VALUES ('s1', '2026-01-01T10:00:00', NULL, 'tenshoku', 'base', 0, 'x')")
+    store = Store(tmp_path)
+    with store.connect() as con:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert con.execute("SELECT track FROM sessions WHERE id = 's1'").fetchone()[0] == "tenshoku"
+        con.execute("SELECT subject FROM facts").fetchall()  # the table the second migration adds
+
+
+RULES = bank.load("consistency")
+
+
+def said(text: str, session: str) -> list[Stated]:
+    return [Stated(f, session, "2026-11-0" + session[-1], "q") for f in extract_facts(text, RULES)]
+
+
+@pytest.mark.parametrize("first, second, conflict", [
+    ("前職では月間の売上は100万円でした。", "月の売上を二百万円まで伸ばしました。", True),
+    ("月間の売上は100万円です。", "毎月の売上はおよそ百万円でした。", False),
+    ("5人のチームのリーダーでした。", "チームは五人で、私がまとめ役でした。", False),
+    ("8名のチームを率いていました。", "部下は3名でした。", True),
+    ("月間の売上は100万円でした。", "年間の売上は1200万円でした。", False),        # different periods
+    ("出荷件数を800件から1100件に増やしました。", "受注件数は月に20件です。", False),  # different subjects
+    ("月間の売上は100万円でした。", "三年生の夏に二か月間のインターンに参加しました。", False),  # unrelated numbers
+    ("成約件数は月に12件でした。", "月の成約件数は十二件です。", False),
+    ("成約件数は月に12件でした。", "月間の成約件数は30件でした。", True),
+    ("売上を前年比120%にしました。", "売上は前年比150%でした。", False),              # relative, not stated amounts
+])
+def test_consistency_pairs(first, second, conflict):
+    found = conflicts(said(first, "s1") + said(second, "s2"), RULES["tolerance"])
+    assert bool(found) == conflict, found
+    if conflict:
+        assert found[0].first.fact.quote and found[0].second.fact.quote
