@@ -138,10 +138,6 @@ def _quantities(tokens: list[Token], rules: dict) -> list[str]:
     return found
 
 
-def _lemmas(tokens: list[Token]) -> list[str]:
-    return [t.lemma for t in tokens]
-
-
 def _blame(sentences: list[str], rules: dict) -> str:
     """The words where someone or something else is judged negatively, or ""."""
     spec = rules["blame"]
@@ -184,7 +180,7 @@ def analyze_content(text: str, question: Question | None, rules: dict) -> Conten
     while len(sentences) > 1 and _any(skip, sentences[0]):
         sentences.pop(0)
     tokens = tokenize(clean)
-    lemmas = _lemmas(tokens)
+    lemmas = [t.lemma for t in tokens]
 
     # Conclusion first
     first = sentences[0] if sentences else ""

@@ -209,10 +209,6 @@ class Store:
                 FROM answers a GROUP BY question_id""").fetchall()
         return {r["question_id"]: {"times": r["times"], "last_score": r["last_score"]} for r in rows}
 
-    def sessions(self) -> list[sqlite3.Row]:
-        with closing(self.connect()) as con:
-            return con.execute("SELECT * FROM sessions ORDER BY started_at, id").fetchall()
-
 
 def _bool(value) -> int | None:
     return None if value is None else int(bool(value))
