@@ -1,0 +1,33 @@
+"""prompts/ files: malformed data is reported as file:line, not as a traceback."""
+
+import pytest
+
+from simulator import bank
+
+
+def test_broken_toml_names_file_and_line(tmp_path):
+    (tmp_path / "fillers.toml").write_text('[[filler]]\ncanonical = "えーと"\nspellings = ["えっと",\n', encoding="utf-8")
+    with pytest.raises(bank.PromptsError, match=r"fillers\.toml:\d+:"):
+        bank.load("fillers", str(tmp_path))
+
+
+def test_question_without_text_names_its_line(tmp_path):
+    (tmp_path / "questions.toml").write_text(
+        '[[question]]\nid = "a"\ntext = "質問"\ntype = "x"\ntracks = ["shinsotsu"]\n\n'
+        '[[question]]\nid = "b"\ntype = "x"\ntracks = ["shinsotsu"]\n', encoding="utf-8")
+    with pytest.raises(bank.PromptsError, match=r"questions\.toml:8: 質問 b に text がありません"):
+        bank.questions(str(tmp_path))
+
+
+def test_unknown_followup_is_reported(tmp_path):
+    (tmp_path / "questions.toml").write_text(
+        '[[question]]\nid = "a"\ntext = "質問"\ntype = "x"\ntracks = ["shinsotsu"]\nfollowups = ["zz"]\n',
+        encoding="utf-8")
+    with pytest.raises(bank.PromptsError, match="zz"):
+        bank.questions(str(tmp_path))
+
+
+def test_shipped_prompts_load():
+    for name in ("fillers", "decoding", "delivery", "content", "advice", "labels", "consistency"):
+        assert bank.load(name)
+    assert len(bank.questions()) == 92
