@@ -64,9 +64,11 @@ class AnswerAnalysis:
 
 
 def resolve_question(id_or_text: str | None) -> tuple[Question | None, str | None]:
-    """The bank question for an id or text; free text that is not in the bank is kept as is."""
+    """The bank question for an id or text, and the text to show Whisper (the words actually asked)."""
     q = bank.find_question(id_or_text)
-    return (q, q.text) if q else (None, id_or_text)
+    if q is None:
+        return None, id_or_text
+    return q, (q.text if id_or_text == q.id else id_or_text)
 
 
 def review(text: str, question: Question | None, asked: frozenset[str] = frozenset()) -> Review:

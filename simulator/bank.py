@@ -6,6 +6,7 @@ reported as `file:line: what is wrong`.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -102,7 +103,7 @@ def questions(folder: str | None = None) -> dict[str, Question]:
 
 
 def find_question(id_or_text: str | None) -> Question | None:
-    """A bank question by id, or by its text (as the eval scorer passes it); None if unknown."""
+    """A bank question by id, by its text, or of the same kind (prompts/question_hints.toml)."""
     if not id_or_text:
         return None
     bank = questions()
@@ -112,4 +113,7 @@ def find_question(id_or_text: str | None) -> Question | None:
     for q in bank.values():
         if normalise(q.text).strip().rstrip("。？?") == key:
             return q
+    for pattern, qid in load("question_hints")["hints"]:
+        if re.search(pattern, key):
+            return bank[qid]
     return None

@@ -31,3 +31,16 @@ def test_shipped_prompts_load():
     for name in ("fillers", "decoding", "delivery", "content", "advice", "labels", "consistency"):
         assert bank.load(name)
     assert len(bank.questions()) == 92
+
+
+@pytest.mark.parametrize("asked, qid", [
+    ("御社を志望された理由を教えてください。", "shibou_douki"),
+    ("最後に何かご質問はありますか？", "gyaku_shitsumon"),
+    ("前の会社を辞めた理由は何ですか。", "tenshoku_riyuu"),
+    ("ご自身の弱みは何だと思いますか。", "tansho"),
+    ("簡単に自己紹介をしてください。", "jikoshokai"),
+    ("趣味は何ですか。", None),
+])
+def test_questions_in_other_words_find_their_kind(asked, qid):
+    q = bank.find_question(asked)
+    assert (q.id if q else None) == qid
