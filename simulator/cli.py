@@ -96,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--format", choices=["json", "csv"], default="json", help="形式（既定: json）")
     _data_option(ex)
 
+    de = sub.add_parser("delete", help="セッションの録音と記録を削除する")
+    de.add_argument("session", metavar="SESSION")
+    _data_option(de)
+
     ck = sub.add_parser("check", help="マイク・スピーカー・音声合成を確認する",
                         description="デバイスを一覧し、テスト音声を再生し、3 秒録音して音量を確かめます。")
     ck.add_argument("--input-device", metavar="NAME|INDEX", help="確認するマイク")
@@ -371,5 +375,18 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"analyze": cmd_analyze, "practice": cmd_practice, "check": cmd_check, "report": cmd_report,
+def cmd_delete(args) -> int:
+    from .report import find_session
+    from .storage import Store
+
+    if args.session == "latest":
+        raise UserError("削除するセッションは ID で指定してください（mensetsu history で確認できます）")
+    store = Store(args.data_dir)
+    folder = find_session(store, args.session)
+    store.delete(folder)
+    print(f"セッション {folder.name} の録音と記録を削除しました。")
+    return EXIT_OK
+
+
+COMMANDS = {"delete": cmd_delete, "analyze": cmd_analyze, "practice": cmd_practice, "check": cmd_check, "report": cmd_report,
             "history": cmd_history, "reindex": cmd_reindex, "export": cmd_export}

@@ -198,6 +198,14 @@ class Store:
                 count += 1
         return count
 
+    def delete(self, folder: Path) -> None:
+        """Remove a session: its rows first (so history never points at missing audio), then its folder."""
+        import shutil
+
+        with closing(self.connect()) as con, con:
+            con.execute("DELETE FROM sessions WHERE id = ?", (folder.name,))
+        shutil.rmtree(folder)
+
     def question_history(self) -> dict[str, dict]:
         """Per question id: how often answered and the latest content score."""
         with closing(self.connect()) as con:

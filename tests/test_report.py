@@ -181,3 +181,19 @@ def test_consistency_pairs(first, second, conflict):
     assert bool(found) == conflict, found
     if conflict:
         assert found[0].first.fact.quote and found[0].second.fact.quote
+
+
+def test_delete_removes_audio_and_rows(tmp_path, dev_dir):
+    store = Store(tmp_path)
+    session = store.begin({"track": "shinsotsu"})
+    audio = session.answer_audio(1, "jiko_pr")
+    shutil.copy(dev_dir / "dev06_gyaku_none.wav", audio)
+    store.add_answer(session, {**analyze_text("私の強みは粘り強さです。", "jiko_pr").to_dict(), "idx": 1,
+                               "question_id": "jiko_pr", "audio": audio.name})
+    p = subprocess.run([sys.executable, "-m", "simulator", "delete", session.id, "--data-dir", str(tmp_path)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert not session.path.exists()
+    with sqlite3.connect(store.db_path) as con:
+        assert con.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 0
+        assert con.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 0
