@@ -12,7 +12,6 @@ import hashlib
 import importlib.resources
 import json
 import os
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,8 +190,9 @@ def load_model(name: str = DEFAULT_MODEL, device: str = "auto", compute_type: st
             if dev == "cuda" and device == "auto":
                 print(f"GPU を使えないため CPU で実行します（{str(e).splitlines()[0]}）", file=sys.stderr)
     if name in manifest()["embedded"] and not Path(name).is_dir():
-        # A damaged embedded cache that slipped past the stamp check: rebuild once.
-        shutil.rmtree(Path(path), ignore_errors=True)
+        # Perhaps a damaged cache that kept its size and time: drop the stamp so every file
+        # is checked by sha256 (only damaged ones are rebuilt), then try once more.
+        (Path(path) / _MARKER).unlink(missing_ok=True)
         path = resolve_model(name)
         try:
             model = WhisperModel(path, device=dev, compute_type=ctype, cpu_threads=cpu_threads)
