@@ -18,8 +18,10 @@ from .bank import Question
 from .consistency import Fact, extract_facts
 from .content import ContentAnalysis, analyze_content
 from .delivery import DeliveryMetrics, measure
+from .japanese import count_mora
 from .followup import FollowUp, choose_followup
 from .models import ModelInfo
+from .streaming import StreamingTranscriber
 
 
 @dataclass(frozen=True)
@@ -94,13 +96,19 @@ class Analyzer:
         self.transcriber = transcriber
         self.model_info = model_info
         self.rules = bank.load("delivery")
+        count_mora("準備")  # load the reading dictionary now, not after the first answer
 
     def analyze_samples(self, samples: np.ndarray, question: str | None = None, file: str | None = None,
-                        asked: frozenset[str] = frozenset()) -> AnswerAnalysis:
+                        asked: frozenset[str] = frozenset(), streamed: StreamingTranscriber | None = None
+                        ) -> AnswerAnalysis:
+        """`streamed`, fed with exactly `samples`, has already transcribed most of the answer."""
         q, text = resolve_question(question)
-        speech = audio.speech_regions(samples)
+        if streamed is not None:
+            transcript, speech = streamed.finish()
+        else:
+            speech = audio.speech_regions(samples)
+            transcript = self.transcriber.transcribe(samples, speech, text) if speech else Transcript("", ())
         lvl = audio.level(samples, speech)
-        transcript = self.transcriber.transcribe(samples, speech, text) if speech else Transcript("", ())
         metrics = measure(transcript, speech, audio.duration(samples), self.rules,
                           q.target_s if q else None, lvl)
         return AnswerAnalysis(file, q.id if q else None, text, transcript, metrics,

@@ -23,7 +23,7 @@ from .paths import project_dir
 
 MAX_CHUNK_S = 28.0  # below Whisper's 30 s window, so one chunk is one decoding window
 _CHUNK_PAD_S = 0.3
-_SPLIT_PAUSE_S = 1.5
+SPLIT_PAUSE_S = 1.5  # a pause this long always ends a chunk
 _MIN_LEFT_S = 1.5  # speech left after the last decoded word that means Whisper stopped early
 
 
@@ -69,15 +69,17 @@ def decode_options(question: str | None = None) -> dict:
                 condition_on_previous_text=False, initial_prompt=context_prompt(question))
 
 
-def chunk_regions(speech: list[Region], max_s: float = MAX_CHUNK_S) -> list[Region]:
+def chunk_regions(speech: list[Region], max_s: float = MAX_CHUNK_S, min_s: float = MAX_CHUNK_S) -> list[Region]:
     """Group speech regions into chunks no longer than `max_s`, cut only at pauses.
 
     A long silence always ends a chunk: inside one window it invites Whisper to stop
-    early or to fill the silence with invented text.
+    early or to fill the silence with invented text. Once a chunk is `min_s` long, any
+    pause ends it (streaming wants short chunks; a whole file wants few windows).
     """
     chunks: list[Region] = []
     for r in speech:
-        if chunks and r.end - chunks[-1].start <= max_s and r.start - chunks[-1].end < _SPLIT_PAUSE_S:
+        if (chunks and r.end - chunks[-1].start <= max_s and r.start - chunks[-1].end < SPLIT_PAUSE_S
+                and chunks[-1].length < min_s):
             chunks[-1] = Region(chunks[-1].start, r.end)
         else:
             chunks.append(r)
@@ -163,11 +165,11 @@ class Transcriber:
         """Transcribe 16 kHz mono audio whose speech regions are `speech` (audio.speech_regions)."""
         raw = []
         for chunk in chunk_regions(speech):
-            raw.extend(self._transcribe_until_done(samples, chunk, speech, question))
+            raw.extend(self.transcribe_until_done(samples, chunk, speech, question))
         return finish(raw, speech)
 
-    def _transcribe_until_done(self, samples: np.ndarray, chunk: Region, speech: list[Region],
-                               question: str | None) -> list[tuple[str, list[Word]]]:
+    def transcribe_until_done(self, samples: np.ndarray, chunk: Region, speech: list[Region],
+                              question: str | None = None) -> list[tuple[str, list[Word]]]:
         """Decode a chunk; if Whisper stopped early, decode the speech it left out."""
         out: list[tuple[str, list[Word]]] = []
         for _ in range(4):

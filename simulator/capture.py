@@ -59,9 +59,14 @@ class Recording:
 
 
 class AnswerSource(Protocol):
-    def record(self, dest: Path, target_s: float, on_progress: Callable[[float, float, bool], None] | None = None
-               ) -> Recording | None:
-        """Capture one answer into `dest` (a .wav); None when there is nothing more to answer."""
+    live: bool  # audio arrives in real time, so it is worth transcribing while it comes
+
+    def record(self, dest: Path, target_s: float, on_progress: Callable[[float, float, bool], None] | None = None,
+               on_audio: Callable[[np.ndarray], None] | None = None) -> Recording | None:
+        """Capture one answer into `dest` (a .wav); None when there is nothing more to answer.
+
+        `on_audio` receives every 16 kHz block as soon as it is on disk.
+        """
 
 
 class WavAppender:
@@ -148,10 +153,19 @@ def _enter_pressed() -> bool:
 
 
 class MicrophoneSource:
-    """Answers spoken into a microphone through PortAudio."""
+    """Answers spoken into a microphone through PortAudio.
 
-    def __init__(self, device: str | int | None = None, silence_s: float = 2.5, cap_s: float = 180.0) -> None:
-        self.sd = portaudio()
+    `backend` is the sounddevice module, or a stand-in with the same three names
+    (query_devices, InputStream, PortAudioError) such as replay.ReplayDevice; `stop`
+    says whether the user asked to end the answer (Enter on a terminal).
+    """
+
+    live = True
+
+    def __init__(self, device: str | int | None = None, silence_s: float = 2.5, cap_s: float = 180.0,
+                 backend=None, stop: Callable[[], bool] | None = None) -> None:
+        self.sd = backend or portaudio()
+        self.stop = stop or _enter_pressed
         self.device = _parse_device(device)
         self.silence_s, self.cap_s = silence_s, cap_s
         try:
@@ -162,7 +176,7 @@ class MicrophoneSource:
         self.rate = int(info["default_samplerate"])
         self.name = info["name"]
 
-    def record(self, dest: Path, target_s: float, on_progress=None) -> Recording:
+    def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None) -> Recording:
         import soxr
 
         blocks: queue.Queue = queue.Queue()
@@ -193,10 +207,12 @@ class MicrophoneSource:
                     samples = resampler.resample_chunk(block)
                     writer.append(samples)
                     kept.append(samples)
+                    if on_audio:
+                        on_audio(samples)
                     verdict = endpoint.feed(samples)
                     if on_progress:
                         on_progress(endpoint.position_s, float(np.sqrt(np.mean(block ** 2))), endpoint.speaking)
-                    if verdict or _enter_pressed():
+                    if verdict or self.stop():
                         ended_by = verdict or "enter"
                         break
         except self.sd.PortAudioError as e:
@@ -206,6 +222,8 @@ class MicrophoneSource:
             if tail.size:
                 writer.append(tail)
                 kept.append(tail)
+                if on_audio:
+                    on_audio(tail)
             writer.close()
         return Recording(dest, np.concatenate(kept) if kept else np.zeros(0, np.float32), ended_by,
                          endpoint.speech_end_s, time.monotonic() - start)
@@ -215,6 +233,7 @@ class FileSource:
     """Answers recorded beforehand (a phone, another app): the files of a folder, by name."""
 
     SUFFIXES = {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".webm"}
+    live = False
 
     def __init__(self, folder: str | os.PathLike) -> None:
         folder = Path(folder)
@@ -224,7 +243,7 @@ class FileSource:
         if not self.files:
             raise CaptureError(f"{folder} に音声ファイル（{', '.join(sorted(self.SUFFIXES))}）がありません")
 
-    def record(self, dest: Path, target_s: float, on_progress=None) -> Recording | None:
+    def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None) -> Recording | None:
         if not self.files:
             return None
         source = self.files.pop(0)
@@ -234,6 +253,8 @@ class FileSource:
         writer = WavAppender(dest)
         writer.append(samples)
         writer.close()
+        if on_audio:
+            on_audio(samples)
         return Recording(dest, samples, "file", None, len(samples) / SAMPLE_RATE)
 
 

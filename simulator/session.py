@@ -16,6 +16,7 @@ from .analyze import AnswerAnalysis, Analyzer
 from .bank import Question
 from .capture import AnswerSource, Recording
 from .storage import SessionFolder, Store
+from .streaming import StreamingTranscriber
 from .tts import Voice
 
 TRACKS = ("shinsotsu", "tenshoku", "manager", "specialist", "career-change")
@@ -123,17 +124,25 @@ class Practice:
         dest = result.session.answer_audio(idx, q.id)
         entry = {"idx": idx, "question_id": q.id, "question": q.text, "parent_id": parent, "trigger": trigger,
                  "reason": reason, "audio": dest.name}
+        # Transcribe while the user speaks, so feedback follows the answer at once.
+        stream = (StreamingTranscriber(lambda: self._analyzer.result().transcriber, q.text)
+                  if self.source.live else None)
         try:
-            recording = self.source.record(dest, q.target_s, self.ui.recording(q.target_s))
-        except KeyboardInterrupt:
-            if dest.exists():  # keep what was said before Ctrl-C
+            recording = self.source.record(dest, q.target_s, self.ui.recording(q.target_s),
+                                           on_audio=stream.feed if stream else None)
+        except BaseException:
+            if stream:
+                stream.cancel()
+            if dest.exists():  # keep what was said before Ctrl-C or a lost device
                 self._save(result, {**entry, "ended_by": "interrupted"})
             raise
         if recording is None:
+            if stream:
+                stream.cancel()
             return None
         self.ui.recorded(recording)
         analysis = self._analyzer.result().analyze_samples(recording.samples, q.id, file=str(dest),
-                                                             asked=frozenset(self.asked))
+                                                             asked=frozenset(self.asked), streamed=stream)
         self._save(result, {**entry, **analysis.to_dict(), "file": dest.name, "ended_by": recording.ended_by,
                             "speech_end_s": recording.speech_end_s, "stopped_s": recording.stopped_s})
         self.ui.reaction(analysis)

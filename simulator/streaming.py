@@ -1,0 +1,157 @@
+"""Transcribing an answer while it is still being spoken.
+
+Whisper decodes a window in about a second on a laptop CPU, whatever its length, so
+waiting for the end of a one-minute answer before decoding it costs ten seconds of
+silence. Here the recording is fed block by block; a worker thread finds speech with
+the same VAD, cuts the answer into chunks at pauses and decodes each chunk as soon as it closes.
+Whenever the speaker falls silent and the worker is free, the speech not yet decoded
+is decoded at once: if the answer is over, nothing is left to decode when the
+recording stops; if it goes on, that pause ends a chunk. When the worker falls
+behind, a chunk closes at the first pause once it holds `min_chunk_s` of speech.
+
+Decoding and guarding are `asr.Transcriber`'s, so a chunk reads the same however it
+was reached; only the cut points differ from a whole-file transcription, and
+benchmarks/bench_latency.py measures what that changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+import numpy as np
+
+from .asr import SPLIT_PAUSE_S, Transcriber, Transcript, chunk_regions, finish
+from .audio import SAMPLE_RATE, Region, speech_regions
+
+MIN_CHUNK_S = 5.0      # shorter chunks waste encoder passes; longer ones leave more to decode at the end
+_STEP_S = 0.1          # new audio that makes the worker look again (one microphone block)
+_CLOSED_S = 0.3        # silence after a region that shows it has ended (the VAD's own minimum)
+_KEEP_AHEAD_S = 1.5    # speech decoded ahead at a pause stays a chunk of its own if at least this long
+
+
+class StreamingTranscriber:
+    """Feed 16 kHz blocks with `feed()` as they are recorded, then call `finish()` once.
+
+    `get_transcriber` may block (the model can still be loading when the first answer
+    starts); audio is buffered meanwhile. Only the worker thread touches the model.
+    """
+
+    def __init__(self, get_transcriber: Callable[[], Transcriber], question: str | None = None,
+                 min_chunk_s: float = MIN_CHUNK_S) -> None:
+        self._get_transcriber = get_transcriber
+        self.question = question
+        self.min_chunk_s = min_chunk_s
+        self._blocks: list[np.ndarray] = []
+        self._n = 0
+        self._cond = threading.Condition()
+        self._ended = self._cancelled = False
+        self._error: BaseException | None = None
+        # worker state: everything before `_t0` is decoded and final
+        self._t0 = 0.0
+        self._speech: list[Region] = []
+        self._raw: list = []
+        self._ahead: tuple[list[Region], list] | None = None   # regions decoded ahead, their segments
+        self._result: tuple[Transcript, list[Region]] | None = None
+        self.decodes = 0   # chunk decodes, counting those done ahead and thrown away
+        self._thread = threading.Thread(target=self._run, name="stream-asr", daemon=True)
+        self._thread.start()
+
+    def feed(self, samples: np.ndarray) -> None:
+        with self._cond:
+            self._blocks.append(np.asarray(samples, dtype=np.float32))
+            self._n += len(samples)
+            self._cond.notify()
+
+    def finish(self) -> tuple[Transcript, list[Region]]:
+        """Wait for the last chunk; the transcript and the speech regions of the whole answer."""
+        with self._cond:
+            self._ended = True
+            self._cond.notify()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+    def cancel(self) -> None:
+        """Stop without decoding the rest (the answer was interrupted)."""
+        with self._cond:
+            self._ended = self._cancelled = True
+            self._cond.notify()
+
+    def _audio(self) -> tuple[np.ndarray, bool]:
+        with self._cond:
+            if len(self._blocks) > 1:
+                self._blocks = [np.concatenate(self._blocks)]
+            return (self._blocks[0] if self._blocks else np.zeros(0, np.float32)), self._ended
+
+    def _run(self) -> None:
+        try:
+            transcriber = self._get_transcriber()
+            seen = 0
+            while True:
+                with self._cond:
+                    self._cond.wait_for(lambda: self._ended or self._n - seen >= _STEP_S * SAMPLE_RATE)
+                    if self._cancelled:
+                        return
+                samples, ended = self._audio()
+                seen = len(samples)
+                if ended:
+                    self._result = self._final(transcriber, samples)
+                    return
+                self._step(transcriber, samples)
+        except BaseException as e:  # handed to finish(), which runs in the caller's thread
+            self._error = e
+
+    def _tail_regions(self, samples: np.ndarray) -> list[Region]:
+        """Speech after `_t0`; the VAD restarts in the silence where the last chunk ended."""
+        start = int(self._t0 * SAMPLE_RATE)
+        return [Region(r.start + self._t0, r.end + self._t0) for r in speech_regions(samples[start:])]
+
+    def _step(self, transcriber: Transcriber, samples: np.ndarray) -> None:
+        now = len(samples) / SAMPLE_RATE
+        regions = self._tail_regions(samples)
+        closed = [r for r in regions if r.end + _CLOSED_S <= now]
+        if not closed:
+            return
+        ahead = self._ahead
+        if ahead and len(regions) > len(ahead[0]) and regions[:len(ahead[0])] == ahead[0] \
+                and ahead[0][-1].end - ahead[0][0].start >= _KEEP_AHEAD_S:
+            self._commit(transcriber, samples, ahead[0])  # speech went on: the pause decoded ahead ends a chunk
+            return
+        chunks = chunk_regions(closed, min_s=self.min_chunk_s)
+        first = chunks[0]
+        inside = [r for r in closed if first.start <= r.start < first.end]
+        speaking = len(closed) < len(regions)
+        done = (len(chunks) > 1 or first.length >= self.min_chunk_s
+                or (not speaking and now - first.end >= SPLIT_PAUSE_S))
+        if done:
+            self._commit(transcriber, samples, inside)
+        elif not speaking and (self._ahead is None or self._ahead[0] != inside):
+            self._ahead = (inside, self._decode(transcriber, samples, inside))
+
+    def _decode(self, transcriber: Transcriber, samples: np.ndarray, regions: list[Region]) -> list:
+        self.decodes += 1
+        chunk = Region(regions[0].start, regions[-1].end)
+        return transcriber.transcribe_until_done(samples, chunk, regions, self.question)
+
+    def _commit(self, transcriber: Transcriber, samples: np.ndarray, regions: list[Region]) -> None:
+        ahead = self._ahead
+        segments = ahead[1] if ahead and ahead[0] == regions else self._decode(transcriber, samples, regions)
+        self._raw.extend(segments)
+        self._speech.extend(regions)
+        self._t0 = regions[-1].end
+        self._ahead = None
+
+    def _final(self, transcriber: Transcriber, samples: np.ndarray) -> tuple[Transcript, list[Region]]:
+        rest = self._tail_regions(samples)
+        if rest and self._ahead and self._ahead[0] == rest:
+            self._raw.extend(self._ahead[1])
+        else:
+            for chunk in chunk_regions(rest):
+                inside = [r for r in rest if chunk.start <= r.start < chunk.end]
+                self._raw.extend(self._decode(transcriber, samples, inside))
+        speech = self._speech + rest
+        return finish(self._raw, speech), speech
+
