@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("practice", help="音声で模擬面接をする（質問を読み上げ、回答を録音・分析し、深掘りする）",
                         description="二次面接の模擬面接。質問を読み上げ、マイクで回答を録音し、分析して深掘り質問を続けます。"
+                                    "話している間に文字起こしを進めるので、Enter で回答を終えるとすぐに結果が出ます。"
                                     "終わるとセッションを保存し、その ID とフォルダを表示します。Ctrl-C でいつでも終了・保存します。")
     pr.add_argument("--track", default="shinsotsu", choices=["shinsotsu", "tenshoku", "manager", "specialist",
                                                              "career-change"],
