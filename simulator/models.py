@@ -189,6 +189,9 @@ def load_model(name: str = DEFAULT_MODEL, device: str = "auto", compute_type: st
             last = e
             if dev == "cuda" and device == "auto":
                 print(f"GPU を使えないため CPU で実行します（{str(e).splitlines()[0]}）", file=sys.stderr)
+    if device == "cuda":
+        raise ModelError(f"GPU（CUDA）でモデルを読み込めません（{str(last).splitlines()[0]}）。"
+                         "--device cpu か --device auto を使ってください（GPU に必要なものは README の Models を参照）")
     if name in manifest()["embedded"] and not Path(name).is_dir():
         # Perhaps a damaged cache that kept its size and time: drop the stamp so every file
         # is checked by sha256 (only damaged ones are rebuilt), then try once more.

@@ -71,3 +71,10 @@ def test_cpu_is_used_when_no_gpu_is_usable(model_bundle):
     assert info.device == "cpu" and info.compute_type == "int8"
     if not models.cuda_works():
         assert models.load_model("base", "auto", "default", 1)[1].device == "cpu"
+
+
+def test_asking_for_a_missing_gpu_says_how_to_go_on():
+    if models.cuda_works():
+        pytest.skip("a usable GPU is present")
+    with pytest.raises(ModelError, match="--device cpu"):
+        models.load_model("base", "cuda", "default", 1)
