@@ -87,8 +87,12 @@ class WavAppender:
         os.fsync(self._file.fileno())
 
     def close(self) -> None:
-        self._wav.close()
-        self._file.close()
+        try:
+            self._wav.close()
+        except OSError:  # the header could not be patched (disk full): the last good one stands
+            pass
+        finally:
+            self._file.close()
 
 
 class SpeechDetector:
@@ -218,12 +222,15 @@ class MicrophoneSource:
         except self.sd.PortAudioError as e:
             raise CaptureError(f"録音中にオーディオエラーが起きました（{e}）。ここまでの録音は保存しました") from None
         finally:
-            tail = resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
-            if tail.size:
-                writer.append(tail)
-                kept.append(tail)
-                if on_audio:
-                    on_audio(tail)
+            try:
+                tail = resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+                if tail.size:
+                    writer.append(tail)
+                    kept.append(tail)
+                    if on_audio:
+                        on_audio(tail)
+            except OSError:  # a full disk: what was appended before is on disk with a valid header
+                pass
             writer.close()
         return Recording(dest, np.concatenate(kept) if kept else np.zeros(0, np.float32), ended_by,
                          endpoint.speech_end_s, time.monotonic() - start)

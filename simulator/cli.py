@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -65,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--input-device", metavar="NAME|INDEX", help="マイク（`mensetsu check` で一覧）")
     pr.add_argument("--answers-from", metavar="DIR",
                     help="マイクの代わりに DIR の音声ファイル（名前順）で順に回答する。尽きたら終了・保存")
+    pr.add_argument("--resume", nargs="?", const="latest", metavar="SESSION",
+                    help="中断したセッションを続ける（既定: 直近）。未分析の録音を分析し、残りの質問を続けます")
     pr.add_argument("--silence", type=float, default=2.5, metavar="SEC",
                     help="話し終えてからこの秒数の沈黙で回答を終える（既定: 2.5）")
     pr.add_argument("--max-seconds", type=float, default=180.0, metavar="SEC",
@@ -139,6 +142,13 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(e, (AudioError, ModelError, PromptsError, CaptureError, PlanError, TTSError, ReportError)):
             print(f"エラー: {e}", file=sys.stderr)
             return EXIT_USAGE
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+            print("エラー: ディスクの空きがありません。録音済みの音声はセッションのフォルダに残っています。"
+                  "空きを作ってから mensetsu practice --resume で続けられます", file=sys.stderr)
+            return EXIT_FAIL
+        if isinstance(e, OSError):
+            print(f"エラー: ファイルを読み書きできません（{e.strerror or e}: {e.filename or ''}）", file=sys.stderr)
+            return EXIT_FAIL
         if os.environ.get("MENSETSU_DEBUG"):
             raise
         print(f"内部エラー: {type(e).__name__}: {e}（MENSETSU_DEBUG=1 で詳細を表示）", file=sys.stderr)
@@ -258,8 +268,17 @@ def cmd_practice(args) -> int:
 
     ui = TerminalUI()
     store = Store(args.data_dir)
-    ids = [i.strip() for i in args.ids.split(",") if i.strip()] if args.ids else None
-    plan = plan_questions(args.track, args.questions, ids, store.question_history())
+    resume = None
+    if args.resume:
+        from .bank import questions
+        from .report import find_session
+
+        resume = store.reopen(find_session(store, args.resume))
+        plan = [questions()[i] for i in resume.meta.get("plan", []) if i in questions()]
+        ui.say(f"セッション {resume.id} を再開します。")
+    else:
+        ids = [i.strip() for i in args.ids.split(",") if i.strip()] if args.ids else None
+        plan = plan_questions(args.track, args.questions, ids, store.question_history())
     source = (FileSource(args.answers_from) if args.answers_from
               else MicrophoneSource(args.input_device, args.silence, args.max_seconds))
     engine = make_engine(args.tts)
@@ -269,7 +288,7 @@ def cmd_practice(args) -> int:
                         max_followups=args.followups, time_limit_s=args.time_limit * 60)
     meta = {"track": args.track, "tts": engine.name, "input": args.answers_from or args.input_device or "default",
             "model": {"name": args.model, "device": args.device, "compute_type": args.compute_type}}
-    result = practice.run(plan, meta)
+    result = practice.run(plan, meta, resume)
     ui.summary(result.answers)
     if result.interrupted:
         ui.say("中断しました。ここまでの回答は保存しました。")

@@ -29,14 +29,17 @@ class ReplayDevice:
     def __init__(self, rate: int = 48000) -> None:
         self.rate = rate
         self._clip = np.zeros(0, np.float32)
+        self._unplug_after: int | None = None
         self._done = threading.Event()
-        self.started_at = self.ended_at = 0.0   # time.monotonic() of the clip's first and last sample
+        self.started_at = 0.0   # time.monotonic() when the clip started
 
-    def load(self, samples: np.ndarray) -> None:
-        """The next answer to speak, as 16 kHz mono."""
+    def load(self, samples: np.ndarray, unplug_after_s: float | None = None) -> None:
+        """The next answer to speak, as 16 kHz mono; `unplug_after_s` stops delivering
+        blocks from then on, as a USB microphone pulled out does."""
         import soxr
 
         self._clip = soxr.resample(samples, SAMPLE_RATE, self.rate).astype(np.float32)
+        self._unplug_after = None if unplug_after_s is None else int(unplug_after_s * self.rate)
         self._done.clear()
 
     def finished(self) -> bool:
@@ -76,11 +79,12 @@ class _Stream:
         while not self._stop.is_set():
             due = start + (k + 1) * n / dev.rate
             time.sleep(max(0.0, due - time.monotonic()))
-            block = clip[k * n:(k + 1) * n]
-            if len(block) < n:
-                block = np.pad(block, (0, n - len(block)))
-            self.callback(block.reshape(-1, 1), n, None, _Status())
-            if (k + 1) * n >= len(clip) and not dev.finished():
-                dev.ended_at = start + len(clip) / dev.rate
-                dev._done.set()
+            unplugged = dev._unplug_after is not None and k * n >= dev._unplug_after
+            if not unplugged:
+                block = clip[k * n:(k + 1) * n]
+                if len(block) < n:
+                    block = np.pad(block, (0, n - len(block)))
+                self.callback(block.reshape(-1, 1), n, None, _Status())
+                if (k + 1) * n >= len(clip):
+                    dev._done.set()
             k += 1

@@ -7,12 +7,14 @@ happens, so the same loop runs in the terminal, in tests and in scripts.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 from . import bank
 from .analyze import AnswerAnalysis, Analyzer
+from .audio import AudioError
 from .bank import Question
 from .capture import AnswerSource, Recording
 from .storage import SessionFolder, Store
@@ -60,6 +62,7 @@ class UI(Protocol):
     def recording(self, target_s: float) -> Callable[[float, float, bool], None] | None: ...
     def recorded(self, recording: Recording) -> None: ...
     def reaction(self, analysis: AnswerAnalysis) -> None: ...
+    def recovered(self, audio: str, analysis: AnswerAnalysis | None) -> None: ...
 
 
 @dataclass
@@ -81,11 +84,23 @@ class Practice:
         self._analyzer: Future = self._loader.submit(load_analyzer)
         self.asked: set[str] = set()
 
-    def run(self, plan: list[Question], meta: dict) -> SessionResult:
-        session = self.store.begin({"plan": [q.id for q in plan], **meta})
-        result = SessionResult(session)
+    def run(self, plan: list[Question], meta: dict, resume: SessionFolder | None = None) -> SessionResult:
+        """Ask `plan`; with `resume`, first analyse the answers a killed run left unanalysed,
+        then ask the planned main questions that have no complete answer yet."""
+        if resume is None:
+            session = self.store.begin({"plan": [q.id for q in plan], **meta})
+        else:
+            session = resume
+            session.meta.setdefault("resumed_at", []).append(datetime.now().astimezone().isoformat(timespec="seconds"))
+        result = SessionResult(session, list(session.meta["answers"]))
+        self.asked |= {a["question_id"] for a in result.answers}
         start = time.monotonic()
         try:
+            if resume is not None:
+                self._recover(result)
+                done = {a["question_id"] for a in result.answers
+                        if a.get("parent_id") is None and a.get("ended_by") != "interrupted"}
+                plan = [q for q in plan if q.id not in done]
             for n, main in enumerate(plan):
                 if n + 1 < len(plan):
                     self.voice.prepare(plan[n + 1].text)  # ready before it is needed
@@ -115,9 +130,24 @@ class Practice:
             self._loader.shutdown(wait=False)
         return result
 
+    def _recover(self, result: SessionResult) -> None:
+        """Analyse recordings that are on disk but not in the session (killed mid-answer)."""
+        qs = bank.questions()
+        for idx, qid, path in result.session.unsaved_recordings():
+            q = qs.get(qid)
+            try:
+                analysis = self._analyzer.result().analyze_file(path, qid if q else None)
+            except AudioError:  # killed before any sound was written: nothing to recover
+                self.ui.recovered(path.name, None)
+                continue
+            self._save(result, {"idx": idx, "question_id": qid, "question": q.text if q else qid,
+                                "parent_id": None, "trigger": None, "reason": None, "audio": path.name,
+                                **analysis.to_dict(), "file": path.name, "ended_by": "recovered"})
+            self.ui.recovered(path.name, analysis)
+
     def _ask(self, result: SessionResult, q: Question, parent: str | None, trigger: str | None = None,
              reason: str | None = None) -> AnswerAnalysis | None:
-        idx = len(result.answers) + 1
+        idx = result.session.next_idx()
         self.asked.add(q.id)
         self.ui.asking(q, idx, reason)
         self.voice.speak(q.text)
@@ -134,7 +164,10 @@ class Practice:
             if stream:
                 stream.cancel()
             if dest.exists():  # keep what was said before Ctrl-C or a lost device
-                self._save(result, {**entry, "ended_by": "interrupted"})
+                try:
+                    self._save(result, {**entry, "ended_by": "interrupted"})
+                except OSError:  # a full disk: the audio is there, `--resume` will pick it up
+                    pass
             raise
         if recording is None:
             if stream:

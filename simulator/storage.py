@@ -119,6 +119,20 @@ class SessionFolder:
     def answer_audio(self, idx: int, question_id: str) -> Path:
         return self.path / f"{idx:02d}_{question_id}.wav"
 
+    def next_idx(self) -> int:
+        taken = [a["idx"] for a in self.meta["answers"]] + [idx for idx, _, _ in self.unsaved_recordings()]
+        return max(taken, default=0) + 1
+
+    def unsaved_recordings(self) -> list[tuple[int, str, Path]]:
+        """Answers on disk that the session never recorded as analysed (the program was killed
+        while recording or transcribing): (idx, question id, path)."""
+        saved = {a.get("audio") for a in self.meta["answers"]}
+        found = []
+        for p in sorted(self.path.glob("[0-9][0-9]_*.wav")):
+            if p.name not in saved:
+                found.append((int(p.name[:2]), p.stem[3:], p))
+        return found
+
     def save(self) -> None:
         write_json(self.path / "session.json", self.meta)
 
@@ -150,6 +164,14 @@ class Store:
         session.save()
         self._index(session.meta, folder)
         return session
+
+    def reopen(self, folder: Path) -> SessionFolder:
+        """A saved session, to go on with (`practice --resume`)."""
+        meta = load_session_meta(folder)
+        if meta is None:
+            raise OSError(f"{folder / 'session.json'} を読めません")
+        meta.setdefault("answers", [])
+        return SessionFolder(meta["id"], folder, meta)
 
     def add_answer(self, session: SessionFolder, answer: dict) -> None:
         """Record one answer (its analysis dict, with idx, audio and follow-up info)."""

@@ -79,6 +79,13 @@ class TerminalUI:
         if r.advice:
             self.console.print(f"  → {escape(r.advice[0])}")
 
+    def recovered(self, audio: str, analysis: AnswerAnalysis | None) -> None:
+        if analysis is None:
+            self.console.print(f"前回の録音 {audio} には音声がありませんでした。", markup=False)
+            return
+        self.console.print(f"前回の録音 {audio} を分析しました（{analysis.question_text or ''}）", markup=False)
+        self.reaction(analysis)
+
     def summary(self, answers: list[dict]) -> None:
         table = Table(title="今回のセッション", show_lines=False)
         for col in ("#", "質問", "長さ", "フィラー", "速さ", "結論", "指摘"):

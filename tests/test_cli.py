@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+import soundfile as sf
 
 from conftest import noise, write_wav
 from simulator.audio import SAMPLE_RATE, load_audio
@@ -150,3 +152,38 @@ def test_unknown_model_offline(dev_dir, tmp_path):
 def test_no_command_prints_help():
     p = mensetsu()
     assert p.returncode != 0 and "analyze" in p.stdout
+
+
+def _wav_header(rate: int, channels: int, bits: int, data_bytes: int) -> bytes:
+    """A PCM WAV header that says whatever the test wants it to say."""
+    return (b"RIFF" + struct.pack("<I", 36 + data_bytes) + b"WAVEfmt "
+            + struct.pack("<IHHIIHH", 16, 1, channels, rate, rate * max(channels, 1) * bits // 8,
+                          max(channels, 1) * bits // 8, bits)
+            + b"data" + struct.pack("<I", data_bytes))
+
+
+@pytest.mark.parametrize("name, content, needle", [
+    ("zero_hz.wav", _wav_header(0, 1, 16, 32000) + bytes(32000), "音声として読めません"),
+    ("no_channels.wav", _wav_header(16000, 0, 16, 32000) + bytes(32000), "音声として読めません"),
+    ("eight_hours.wav", _wav_header(16000, 1, 16, 0xFFFFFF00) + bytes(32000), "無音"),  # header claims 37 h
+    ("one_sample.wav", _wav_header(16000, 1, 16, 2) + b"\x10\x00", "無音"),
+    ("garbage.wav", b"RIFF" + bytes(range(256)) * 20, "音声として読めません"),
+])
+def test_adversarial_headers_fail_in_one_line(tmp_path, name, content, needle):
+    (tmp_path / name).write_bytes(content)
+    assert_clean_failure(mensetsu("analyze", str(tmp_path / name)), needle)
+
+
+def test_nan_and_inf_samples_are_treated_as_silence(dev_dir, tmp_path, analyzer):
+    samples = load_audio(dev_dir / "dev06_gyaku_none.wav")
+    samples[:4000] = np.nan
+    samples[-4000:-3000] = np.inf
+    samples[-3000:-2000] = -np.inf
+    path = tmp_path / "nan.wav"
+    sf.write(str(path), samples, SAMPLE_RATE, subtype="FLOAT")
+    result = analyzer.analyze_file(path, "gyaku_shitsumon")
+    assert result.delivery.filler_count == 1 and "特にありません" in result.transcript.text
+    assert np.isfinite(result.delivery.level.peak_dbfs)
+    only_nan = tmp_path / "only_nan.wav"
+    sf.write(str(only_nan), np.full(16000, np.nan, np.float32), SAMPLE_RATE, subtype="FLOAT")
+    assert_clean_failure(mensetsu("analyze", str(only_nan)), "無音")

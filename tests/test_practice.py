@@ -168,6 +168,16 @@ def test_sigkill_mid_answer_keeps_the_audio(pulse, dev_dir, tmp_path):
     audio = load_audio(folder / "01_jikoshokai.wav")
     assert len(audio) / 16000 > 5.0
     assert speech_regions(audio)
+    # --resume analyses the half answer and goes on (here with a file for the next answer)
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    shutil.copy(dev_dir / "dev06_gyaku_none.wav", answers)
+    resumed = practice("--resume", "--tts", "none", "--answers-from", str(answers), env=pulse.env, data=data)
+    out, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    assert "前回の録音 01_jikoshokai.wav を分析しました" in out
+    recovered = latest_session(data)["answers"][0]
+    assert recovered["ended_by"] == "recovered" and recovered["transcript"]
 
 
 def test_ctrl_c_ends_the_session_cleanly(pulse, dev_dir, tmp_path):

@@ -33,6 +33,7 @@ class QuietUI:
     def recording(self, target_s): return None
     def recorded(self, recording): pass
     def reaction(self, analysis): pass
+    def recovered(self, audio, analysis): pass
 
 
 @pytest.fixture(scope="module")
