@@ -22,6 +22,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from .audio import SAMPLE_RATE, load_audio
+from .paths import open_private
 
 _VAD_WINDOW = 512           # Silero's window at 16 kHz (32 ms)
 _MIN_SPEECH_S = 0.3         # speech needed before silence can end the answer
@@ -74,7 +75,7 @@ class WavAppender:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(path, "wb")
+        self._file = open_private(path)
         self._wav = wave.open(self._file, "wb")
         self._wav.setnchannels(1)
         self._wav.setsampwidth(2)

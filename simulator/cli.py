@@ -346,21 +346,12 @@ def cmd_report(args) -> int:
 
 
 def cmd_history(args) -> int:
-    from contextlib import closing
-
     from rich.console import Console
     from rich.table import Table
 
     from .storage import Store
 
-    store = Store(args.data_dir)
-    with closing(store.connect()) as con:
-        rows = [dict(r) for r in con.execute("""
-            SELECT s.id, s.started_at, s.track, COUNT(a.idx) AS answers, AVG(a.speech_s) AS speech_s,
-                   AVG(a.mora_per_min) AS mora_per_min, AVG(a.fillers_per_min) AS fillers_per_min,
-                   AVG(a.content_score) AS content_score
-            FROM sessions s LEFT JOIN answers a ON a.session_id = s.id
-            GROUP BY s.id ORDER BY s.started_at, s.id""")]
+    rows = Store(args.data_dir).history()
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return EXIT_OK

@@ -89,7 +89,8 @@ def tokenize(text: str) -> list[Token]:
         return []
     tokens: list[Token] = []
     cursor = 0
-    for node in pyopenjtalk.run_frontend(norm):
+    nodes = (node for piece in _pieces(norm) for node in pyopenjtalk.run_frontend(piece))
+    for node in nodes:
         surface = normalise(node["string"])
         at = norm.find(surface, cursor)
         # Only accept a match close by: the front end rewrites numbers (12 → 十二).
@@ -101,6 +102,20 @@ def tokenize(text: str) -> list[Token]:
         tokens.append(Token(surface, node["pos"], node["pos_group1"], node["pos_group2"],
                             normalise(node["orig"]), node["pron"], int(node["mora_size"]), start, end))
     return tokens
+
+
+_PIECE_CHARS = 1000  # OpenJTalk refuses long input ("Input text is too long")
+
+
+def _pieces(text: str) -> list[str]:
+    """`text` in pieces OpenJTalk accepts, cut after sentence ends where possible."""
+    pieces = []
+    while len(text) > _PIECE_CHARS:
+        window = text[:_PIECE_CHARS]
+        cut = max(window.rfind(c) for c in "。！？!?\n") + 1 or _PIECE_CHARS
+        pieces.append(text[:cut])
+        text = text[cut:]
+    return [*pieces, text]
 
 
 def count_mora(text: str) -> int:

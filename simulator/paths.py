@@ -26,3 +26,9 @@ def cache_dir() -> Path:
     """The per-user cache for assembled models; MENSETSU_CACHE_DIR overrides it."""
     override = os.environ.get("MENSETSU_CACHE_DIR")
     return Path(override) if override else Path(platformdirs.user_cache_dir("mensetsu"))
+
+
+def open_private(path: Path, mode: str = "wb", **kwargs):
+    """Create `path` readable by its owner only: answers are personal career stories."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return os.fdopen(fd, mode, **kwargs)

@@ -20,6 +20,7 @@ import jinja2
 
 from . import bank
 from .consistency import Conflict, Fact, Stated, conflicts
+from .paths import open_private
 from .storage import Store, content_score, load_session_meta
 
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -192,7 +193,8 @@ def render(store: Store, folder: Path, out: Path | None = None) -> Path:
         progress_svg=progress_svg(progress) if progress else None,
         conflicts=_consistency(store, meta), pace=bank.load("delivery")["pace"])
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text(html, encoding="utf-8")
+    with open_private(tmp, "w", encoding="utf-8") as f:
+        f.write(html)
     os.replace(tmp, out)
     return out
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import platformdirs
 
+from .paths import open_private
+
 DB_NAME = "mensetsu.db"
 
 # Each entry moves the schema one version up; never edit a released entry, add one.
@@ -90,7 +92,7 @@ def _private_dir(path: Path) -> Path:
 def write_json(path: Path, data: dict) -> None:
     """Write JSON so that the file is either the old or the new version, never half."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
+    with open_private(tmp, "w", encoding="utf-8") as f:
         json.dump(data, f, ensure_ascii=False, indent=1)
         f.flush()
         os.fsync(f.fileno())
@@ -147,6 +149,8 @@ class Store:
 
     # -- database ----------------------------------------------------------------------
     def connect(self) -> sqlite3.Connection:
+        if not self.db_path.exists():
+            open_private(self.db_path).close()  # SQLite gives its -wal and -shm files the same mode
         con = sqlite3.connect(self.db_path, timeout=10)
         con.row_factory = sqlite3.Row
         con.execute("PRAGMA foreign_keys = ON")
@@ -157,7 +161,13 @@ class Store:
     # -- sessions ----------------------------------------------------------------------
     def begin(self, meta: dict) -> SessionFolder:
         now = datetime.now().astimezone()
-        sid = now.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+        while True:  # ids sort by time; the random part keeps sessions begun in the same second apart
+            sid = now.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+            try:
+                (self.sessions_dir / sid).mkdir()
+                break
+            except FileExistsError:
+                continue
         folder = _private_dir(self.sessions_dir / sid)
         session = SessionFolder(sid, folder, {"id": sid, "started_at": now.isoformat(timespec="seconds"),
                                               "ended_at": None, "answers": [], **meta})
@@ -227,6 +237,16 @@ class Store:
         with closing(self.connect()) as con, con:
             con.execute("DELETE FROM sessions WHERE id = ?", (folder.name,))
         shutil.rmtree(folder)
+
+    def history(self) -> list[dict]:
+        """One row per session, oldest first, with the averages of its answers."""
+        with closing(self.connect()) as con:
+            return [dict(r) for r in con.execute("""
+                SELECT s.id, s.started_at, s.track, COUNT(a.idx) AS answers, AVG(a.speech_s) AS speech_s,
+                       AVG(a.mora_per_min) AS mora_per_min, AVG(a.fillers_per_min) AS fillers_per_min,
+                       AVG(a.content_score) AS content_score
+                FROM sessions s LEFT JOIN answers a ON a.session_id = s.id
+                GROUP BY s.id ORDER BY s.started_at, s.id""")]
 
     def question_history(self) -> dict[str, dict]:
         """Per question id: how often answered and the latest content score."""

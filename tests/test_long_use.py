@@ -1,0 +1,56 @@
+"""Months of practice in one go: 200 sessions on one model, memory flat, history fast."""
+
+from __future__ import annotations
+
+import time
+
+from conftest import write_wav
+from simulator.audio import load_audio
+from simulator.bank import questions
+from simulator.capture import FileSource
+from simulator.session import Practice
+from simulator.storage import Store
+from simulator.tts import SilentEngine, Voice
+
+SESSIONS, WARM_UP = 200, 20
+
+
+class QuietUI:
+    def asking(self, *a): pass
+    def recording(self, target_s): return None
+    def recorded(self, recording): pass
+    def reaction(self, analysis): pass
+    def recovered(self, audio, analysis): pass
+
+
+def rss_mb() -> float:
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def test_two_hundred_sessions(analyzer, dev_dir, tmp_path):
+    answer = load_audio(dev_dir / "dev06_gyaku_none.wav")[:int(3.5 * 16000)]   # a short spoken answer
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    write_wav(answers / "a.wav", answer)
+    store = Store(tmp_path / "data")
+    plan = [questions()["gyaku_shitsumon"]]
+    memory = []
+    for n in range(SESSIONS):
+        practice = Practice(store, Voice(SilentEngine(), None), FileSource(answers), lambda: analyzer, QuietUI(),
+                            max_followups=0)
+        result = practice.run(plan, {"track": "shinsotsu"})
+        assert len(result.answers) == 1
+        if n + 1 in (WARM_UP, SESSIONS):
+            memory.append(rss_mb())
+    start = time.perf_counter()
+    rows = store.history()
+    elapsed = time.perf_counter() - start
+    assert len(rows) == SESSIONS and all(r["answers"] == 1 for r in rows)
+    assert len({r["id"] for r in rows}) == SESSIONS
+    print(f"RSS after {WARM_UP} sessions {memory[0]:.0f} MB, after {SESSIONS} {memory[1]:.0f} MB; "
+          f"history query {elapsed * 1000:.1f} ms")
+    assert memory[1] <= 1.10 * memory[0]
+    assert elapsed < 0.1
