@@ -22,6 +22,7 @@ from .japanese import count_mora
 from .followup import FollowUp, choose_followup
 from .models import ModelInfo
 from .streaming import StreamingTranscriber
+from .voice import VoiceMetrics, analyze_voice
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class AnswerAnalysis:
     delivery: DeliveryMetrics | None   # None for a written draft
     review: Review
     model: ModelInfo | None = None
+    voice: VoiceMetrics | None = None
 
     @property
     def content(self) -> ContentAnalysis:
@@ -62,6 +64,7 @@ class AnswerAnalysis:
             d["words"] = [w.to_dict() for w in self.transcript.words]
             d["dropped_segments"] = list(self.transcript.dropped)
             d["model"] = self.model.to_dict() if self.model else None
+            d["voice"] = self.voice.to_dict() if self.voice else None
         return d
 
 
@@ -111,8 +114,10 @@ class Analyzer:
         lvl = audio.level(samples, speech)
         metrics = measure(transcript, speech, audio.duration(samples), self.rules,
                           q.target_s if q else None, lvl)
+        voice = (analyze_voice(samples, speech, transcript.words, metrics.speech_start_s, metrics.longest_pause_s,
+                               bank.load("voice"), self.rules) if speech else None)
         return AnswerAnalysis(file, q.id if q else None, text, transcript, metrics,
-                              review(transcript.text, q, asked), self.model_info)
+                              review(transcript.text, q, asked), self.model_info, voice)
 
     def analyze_file(self, path: str | os.PathLike, question: str | None = None) -> AnswerAnalysis:
         return self.analyze_samples(audio.load_audio(path), question, file=str(path))

@@ -99,15 +99,53 @@ def timeline_svg(answer: dict) -> str:
     return _svg(fig)
 
 
-def progress_svg(rows: list[dict]) -> str:
-    """Fillers/min, pace, length and content score per session over time."""
+def voice_svg(answer: dict) -> str | None:
+    """Pitch (semitones from the speaker's median) and loudness over the answer, with the
+    faded sentence endings and rushed stretches marked."""
+    voice = answer.get("voice")
+    if not voice or not voice["curve"]["t"]:
+        return None
+    nan = float("nan")
+    curve = voice["curve"]
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 4, figsize=(10, 2.2))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 2.6), sharex=True)
+    top.plot(curve["t"], [nan if v is None else v for v in curve["st"]], ".", markersize=1.5, color="#4a7bb7")
+    top.axhline(0, color="#999", linewidth=0.6)
+    top.set_ylabel("高さ（半音）")
+    bottom.plot(curve["t"], [nan if v is None else v for v in curve["db"]], color="#27ae60", linewidth=0.8)
+    bottom.set_ylabel("大きさ（dB）")
+    bottom.set_xlabel("秒")
+    for w in voice["pace"]:
+        if w["rushed"]:
+            for ax in (top, bottom):
+                ax.axvspan(w["start_s"], w["end_s"], color="#e8a33d", alpha=0.25, label="早口")
+    faded = [e["end_s"] for e in voice["endings"] if e["faded"]]
+    if faded:
+        low = min(v for v in curve["db"] if v is not None)
+        bottom.plot(faded, [low] * len(faded), "v", color="#c0392b", markersize=6, label="語尾が消える")
+    for ax in (top, bottom):
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    handles, labels = bottom.get_legend_handles_labels()
+    if handles:
+        unique = dict(zip(labels, handles))
+        bottom.legend(unique.values(), unique.keys(), loc="upper center", bbox_to_anchor=(0.5, -0.6), ncol=2,
+                      frameon=False)
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def progress_svg(rows: list[dict]) -> str:
+    """Fillers/min, pace, length, content score, intonation and faded endings per session."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(2, 3, figsize=(10, 4.2))
+    axes = axes.ravel()
     x = list(range(1, len(rows) + 1))
     series = [("fillers_per_min", "フィラー（回/分）", "#c0392b"), ("mora_per_min", "速さ（モーラ/分）", "#4a7bb7"),
-              ("speech_s", "回答の長さ（秒）", "#27ae60"), ("content_score", "内容スコア", "#8e44ad")]
+              ("speech_s", "回答の長さ（秒）", "#27ae60"), ("content_score", "内容スコア", "#8e44ad"),
+              ("pitch_spread_st", "抑揚（半音）", "#2c3e50"), ("fade_share", "語尾が弱い文の割合", "#e67e22")]
     for ax, (key, title, color) in zip(axes, series):
-        ax.plot(x, [r[key] if r[key] is not None else float("nan") for r in rows], "o-", color=color)
+        ax.plot(x, [r[key] if r.get(key) is not None else float("nan") for r in rows], "o-", color=color)
         ax.set_title(title)
         ax.set_xticks(x)
         ax.set_xlabel("セッション")
@@ -144,7 +182,8 @@ def _progress_rows(store: Store, until: str) -> tuple[list[dict], list[dict]]:
     with closing(store.connect()) as con:
         rows = con.execute("""
             SELECT s.id, s.started_at, AVG(a.fillers_per_min) AS fillers_per_min, AVG(a.mora_per_min) AS mora_per_min,
-                   AVG(a.speech_s) AS speech_s, AVG(a.content_score) AS content_score
+                   AVG(a.speech_s) AS speech_s, AVG(a.content_score) AS content_score,
+                   AVG(a.pitch_spread_st) AS pitch_spread_st, AVG(a.fade_share) AS fade_share
             FROM sessions s JOIN answers a ON a.session_id = s.id
             WHERE s.started_at <= (SELECT started_at FROM sessions WHERE id = ?)
             GROUP BY s.id ORDER BY s.started_at, s.id""", (until,)).fetchall()
@@ -184,14 +223,15 @@ def render(store: Store, folder: Path, out: Path | None = None) -> Path:
                 "intent": q.intent if q else "", "words": _words(a),
                 "score": content_score(a["content"], weights) if a.get("content") else None,
                 "audio": _audio_src(folder, a, out_dir) if (folder / a["audio"]).is_file() else None,
-                "timeline": timeline_svg(a) if "speech" in a else None}
+                "timeline": timeline_svg(a) if "speech" in a else None,
+                "voice": voice_svg(a)}
         answers.append(item)
     progress, by_type = _progress_rows(store, meta["id"])
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True)
     html = env.get_template("report.html.j2").render(
         meta=meta, answers=answers, labels=labels, progress=progress, by_type=by_type,
         progress_svg=progress_svg(progress) if progress else None,
-        conflicts=_consistency(store, meta), pace=bank.load("delivery")["pace"])
+        conflicts=_consistency(store, meta), pace=bank.load("delivery")["pace"], voice_rules=bank.load("voice"))
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     with open_private(tmp, "w", encoding="utf-8") as f:
         f.write(html)

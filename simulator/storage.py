@@ -71,6 +71,11 @@ MIGRATIONS = [
     );
     CREATE INDEX facts_key ON facts(subject, period, unit);
     """,
+    """
+    ALTER TABLE answers ADD COLUMN pitch_spread_st REAL;
+    ALTER TABLE answers ADD COLUMN fade_share REAL;
+    ALTER TABLE answers ADD COLUMN pace_spread REAL;
+    """,
 ]
 
 
@@ -206,13 +211,15 @@ class Store:
                          (meta.get("model") or {}).get("name"), len(meta["answers"]), str(folder)))
             for a in meta["answers"]:
                 c = a.get("content") or {}
-                con.execute("INSERT INTO answers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+                v = a.get("voice") or {}
+                con.execute("INSERT INTO answers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
                     meta["id"], a["idx"], a.get("question_id"), c.get("question_type"), a.get("parent_id"),
                     a.get("trigger"), a.get("audio"), a.get("duration_s"), a.get("speech_s"),
                     a.get("mora_per_min"), a.get("filler_count"), a.get("fillers_per_min"),
                     a.get("length_verdict"), _bool(c.get("conclusion_first")), _bool(c.get("has_numbers")),
                     json.dumps(c.get("issues", []), ensure_ascii=False),
-                    content_score(c, weights) if c else None))
+                    content_score(c, weights) if c else None,
+                    v.get("pitch_spread_st"), v.get("fade_share"), v.get("pace_spread")))
                 for f in a.get("facts", []):
                     con.execute("INSERT INTO facts VALUES (?,?,?,?,?,?,?,?)", (
                         meta["id"], a["idx"], a.get("question_id"), f["subject"], f["period"], f["unit"],

@@ -13,9 +13,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from .analyze import AnswerAnalysis
+from . import bank
 from .bank import Question
 from .capture import Recording
 from .summary import label
+from .voice import remark as voice_remark
 
 _ENDED = {"silence": "沈黙で自動終了", "enter": "Enter で終了", "cap": "上限時間で終了", "file": "ファイル",
           "interrupted": "中断"}
@@ -76,6 +78,8 @@ class TerminalUI:
             f"（{'、'.join(dict.fromkeys(f.text for f in d.fillers))}）" if d.fillers else "")
         self.console.print(f"  → {d.speech_s:.0f} 秒（目安 {d.target_s:.0f} 秒）・{fillers}・"
                            f"{d.mora_per_min:.0f} モーラ/分")
+        if analysis.voice:
+            self.console.print(f"  → 声: {escape(voice_remark(analysis.voice, bank.load('voice')))}")
         if r.advice:
             self.console.print(f"  → {escape(r.advice[0])}")
 

@@ -94,6 +94,15 @@ def test_report_in_headless_chromium(report, tmp_path):
         word.click()
         current = page.evaluate("document.querySelector('audio[data-answer=\"1\"]').currentTime")
         assert abs(current - t) < 0.5 and t > 1
+        # the voice curves are drawn under the first answer: pitch points and a loudness line
+        voice = page.locator('#answer-1 figure.voice svg')
+        assert voice.count() == 1 and voice.bounding_box()["width"] > 300
+        voice_text = page.locator('#answer-1 figure.voice').inner_text()
+        assert "高さ（半音）" in voice_text and "大きさ（dB）" in voice_text
+        assert page.locator('#answer-1 figure.voice svg path').count() >= 2
+        assert "声:" in page.locator('#answer-1 .voice-verdicts').inner_text()
+        progress = page.locator("figure").last.inner_text()
+        assert "抑揚（半音）" in progress and "語尾が弱い文の割合" in progress
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         page.emulate_media(media="print")
         pdf = page.pdf(format="A4")

@@ -1,0 +1,223 @@
+"""How the answer sounded: intonation, loudness, sentence endings and pace over time.
+
+Pitch comes from Praat's autocorrelation tracker (praat-parselmouth): on the dev set it
+took 0.2 s for a 44 s answer against 4.7 s for librosa's pYIN, and on a synthetic
+glide it was within 0.003 semitones where pYIN was within 0.06. Pitch is expressed in
+semitones from the speaker's own median, so a deep and a high voice are judged alike;
+loudness in dB of 25 ms frames. Every threshold is in prompts/voice.toml.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .asr import Word
+from .audio import SAMPLE_RATE, Region
+from .japanese import count_mora
+
+HOP_S = 0.01
+_FRAME = int(0.025 * SAMPLE_RATE)
+_SENTENCE_END = re.compile(r"[。？！?!]")
+
+
+@dataclass(frozen=True)
+class Ending:
+    """The last moment of one sentence against the rest of it."""
+
+    end_s: float
+    drop_db: float            # loudness of the sentence's voiced frames minus that of its last `tail_s`
+    drop_st: float            # the same for pitch, semitones
+    faded: bool
+
+    def to_dict(self) -> dict:
+        return {"end_s": round(self.end_s, 2), "drop_db": round(self.drop_db, 1),
+                "drop_st": round(self.drop_st, 1), "faded": self.faded}
+
+
+@dataclass(frozen=True)
+class PaceWindow:
+    start_s: float
+    end_s: float
+    mora_per_min: float
+    rushed: bool
+
+    def to_dict(self) -> dict:
+        return {"start_s": round(self.start_s, 1), "end_s": round(self.end_s, 1),
+                "mora_per_min": round(self.mora_per_min), "rushed": self.rushed}
+
+
+@dataclass(frozen=True)
+class VoiceMetrics:
+    median_f0_hz: float | None
+    pitch_spread_st: float | None   # standard deviation of voiced pitch, semitones
+    loudness_db: float              # median loudness of speech frames, dBFS
+    loudness_spread_db: float       # standard deviation of speech-frame loudness
+    endings: tuple[Ending, ...]
+    fade_share: float               # share of sentence endings that faded
+    pace: tuple[PaceWindow, ...]
+    pace_spread: float | None       # fastest window over the usual (lower-quartile) window
+    response_latency_s: float
+    longest_silence_s: float
+    verdicts: tuple[str, ...]       # monotone, fading, rushing, slow_start, long_silence
+    curve: dict                     # times, semitones and loudness every 50 ms, for the report
+
+    def to_dict(self) -> dict:
+        r = lambda v, n=1: None if v is None else round(v, n)  # noqa: E731
+        return {"median_f0_hz": r(self.median_f0_hz), "pitch_spread_st": r(self.pitch_spread_st, 2),
+                "loudness_db": r(self.loudness_db), "loudness_spread_db": r(self.loudness_spread_db),
+                "endings": [e.to_dict() for e in self.endings], "fade_share": r(self.fade_share, 2),
+                "pace": [w.to_dict() for w in self.pace], "pace_spread": r(self.pace_spread, 2),
+                "response_latency_s": r(self.response_latency_s, 2),
+                "longest_silence_s": r(self.longest_silence_s, 2), "verdicts": list(self.verdicts),
+                "curve": self.curve}
+
+
+def pitch_track(samples: np.ndarray) -> np.ndarray:
+    """F0 in Hz every HOP_S seconds from t = 0 (0 where unvoiced)."""
+    import parselmouth
+
+    sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=SAMPLE_RATE)
+    # a low silence threshold keeps a faint last vowel voiced: that is the fade to measure
+    pitch = sound.to_pitch_ac(time_step=HOP_S, pitch_floor=75.0, pitch_ceiling=500.0, silence_threshold=0.003)
+    f0 = pitch.selected_array["frequency"]
+    out = np.zeros(int(len(samples) / SAMPLE_RATE / HOP_S) + 1)
+    idx = np.round(np.asarray(pitch.xs()) / HOP_S).astype(int)
+    keep = idx < len(out)
+    out[idx[keep]] = f0[keep]
+    return out
+
+
+def loudness_track(samples: np.ndarray) -> np.ndarray:
+    """dBFS of 25 ms frames every HOP_S seconds, centred like the pitch frames."""
+    hop = int(HOP_S * SAMPLE_RATE)
+    padded = np.pad(samples.astype(np.float64), (_FRAME // 2, _FRAME))
+    n = int(len(samples) / hop) + 1
+    frames = np.lib.stride_tricks.sliding_window_view(padded, _FRAME)[::hop][:n]
+    return 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-10)
+
+
+def _mask(regions: list[Region], n: int) -> np.ndarray:
+    m = np.zeros(n, bool)
+    for r in regions:
+        m[int(r.start / HOP_S):int(np.ceil(r.end / HOP_S))] = True
+    return m
+
+
+def sentence_spans(words: tuple[Word, ...] | list[Word]) -> list[Region]:
+    """Sentences as time spans: a word that carries 。？！ ends one."""
+    spans, start = [], None
+    for w in words:
+        start = w.start if start is None else start
+        if _SENTENCE_END.search(w.text):
+            spans.append(Region(start, w.end))
+            start = None
+    if start is not None and words:
+        spans.append(Region(start, words[-1].end))
+    return spans
+
+
+def _endings(spans: list[Region], regions: list[Region], db: np.ndarray, st: np.ndarray, rules: dict
+             ) -> list[Ending]:
+    """Each sentence's last `tail_s` of audible voice against the rest of it.
+
+    Whisper's word times drift, so a sentence ends at the nearest speech-region end; a
+    faded ending is quiet enough for the VAD to cut it off, so the end is then moved on
+    to the last frame still clearly above the room's noise floor.
+    """
+    tail, hop = rules["tail_s"], HOP_S
+    floor = float(np.percentile(db, 10)) + rules["audible_above_floor_db"]
+    out = []
+    for s in spans:
+        if s.length < rules["min_sentence_s"] or not regions:
+            continue
+        region_end = min((r.end for r in regions), key=lambda e: abs(e - s.end))
+        a = int(s.start / hop)
+        c = int(region_end / hop)
+        look = min(len(db), c + int(rules["audible_after_s"] / hop))
+        while c < look and db[c] > floor:
+            c += 1
+        voiced = np.arange(a, c)[~np.isnan(st[a:c])]   # vowels: a devoiced す or a breath is no fade
+        if len(voiced) < 20:
+            continue
+        last = voiced[voiced >= voiced[-1] - int(tail / hop)]
+        body = voiced[voiced < last[0]]
+        if len(body) < 10 or len(last) < 3:
+            continue
+        drop_db = float(np.mean(db[body]) - np.mean(db[last]))
+        drop_st = float(np.median(st[body]) - np.median(st[last]))
+        out.append(Ending(c * hop, drop_db, drop_st, drop_db >= rules["fade_drop_db"]))
+    return out
+
+
+def _pace(words: tuple[Word, ...] | list[Word], regions: list[Region], rules: dict) -> list[PaceWindow]:
+    if not regions:
+        return []
+    size, hop = rules["window_s"], rules["hop_s"]
+    start, end = regions[0].start, regions[-1].end
+    windows = []
+    t = start
+    while t + size <= end + hop / 2:
+        a, b = t, min(t + size, end)
+        speaking = sum(max(0.0, min(b, r.end) - max(a, r.start)) for r in regions)
+        text = "".join(w.text for w in words if a <= (w.start + w.end) / 2 < b)
+        if speaking >= rules["min_speaking_s"]:  # pauses count: rushing shortens them too
+            windows.append((a, b, count_mora(text) / (b - a) * 60))
+        t += hop
+    if not windows:
+        return []
+    usual = _usual_pace([p for _, _, p in windows])
+    return [PaceWindow(a, b, p, p >= usual * rules["rushing_ratio"]) for a, b, p in windows]
+
+
+def _usual_pace(paces: list[float]) -> float:
+    """The answer's own calm pace: the lower quartile, so a long rushed stretch cannot raise it."""
+    return float(np.percentile(paces, 25))
+
+
+def analyze_voice(samples: np.ndarray, speech: list[Region], words: tuple[Word, ...] | list[Word],
+                  speech_start_s: float, longest_pause_s: float, rules: dict, delivery_rules: dict
+                  ) -> VoiceMetrics:
+    """Voice metrics of one answer (16 kHz mono) with its speech regions and timed words."""
+    f0 = pitch_track(samples)
+    db = loudness_track(samples)[:len(f0)]
+    f0 = f0[:len(db)]
+    in_speech = _mask(speech, len(db))
+    voiced = (f0 > 0) & in_speech
+    median_f0 = float(np.median(f0[voiced])) if voiced.sum() >= 20 else None
+    st = np.full(len(f0), np.nan)
+    if median_f0:
+        st[voiced] = 12 * np.log2(f0[voiced] / median_f0)
+        st[np.abs(st) > 12] = np.nan          # octave jumps of the tracker, not intonation
+    spread = float(np.nanstd(st)) if median_f0 else None
+    speech_db = db[in_speech] if in_speech.any() else db
+    r = rules
+    endings = _endings(sentence_spans(words), speech, db, st, r["ending"])
+    fade_share = sum(e.faded for e in endings) / len(endings) if endings else 0.0
+    pace = _pace(words, speech, r["pace"])
+    pace_spread = max(w.mora_per_min for w in pace) / _usual_pace([w.mora_per_min for w in pace]) if pace else None
+    verdicts = []
+    if spread is not None and spread < r["pitch"]["monotone_below_st"]:
+        verdicts.append("monotone")
+    if len(endings) >= r["ending"]["min_endings"] and fade_share >= r["ending"]["fading_share"]:
+        verdicts.append("fading")
+    if any(w.rushed for w in pace):
+        verdicts.append("rushing")
+    if speech and speech_start_s > delivery_rules["latency"]["slow_s"]:
+        verdicts.append("slow_start")
+    if longest_pause_s >= r["silence"]["long_s"]:
+        verdicts.append("long_silence")
+    step = 5  # 50 ms points for the curve
+    curve = {"t": [round(i * HOP_S, 2) for i in range(0, len(db), step)],
+             "st": [None if np.isnan(v) else round(float(v), 1) for v in st[::step]],
+             "db": [round(float(v), 1) if m else None for v, m in zip(db[::step], in_speech[::step])]}
+    return VoiceMetrics(median_f0, spread, float(np.median(speech_db)), float(np.std(speech_db)), tuple(endings),
+                        fade_share, tuple(pace), pace_spread, speech_start_s, longest_pause_s, tuple(verdicts), curve)
+
+
+def remark(voice: VoiceMetrics, rules: dict) -> str:
+    """One spoken-interview style remark: the first verdict in `remarks.order`, else praise."""
+    texts = rules["remarks"]
+    return next((texts[v] for v in texts["order"] if v in voice.verdicts), texts["good"])

@@ -1,0 +1,50 @@
+"""Voice verdicts: silent on the dev answers, firing on copies altered by construction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator import bank
+from simulator.audio import load_audio, speech_regions
+from simulator.voice import analyze_voice, loudness_track, pitch_track, remark
+from voice_variants import fade_endings, flatten_pitch, speed_up
+
+ALTERED = ["dev01_jikoshokai.wav", "dev05_gakuchika_star.wav"]   # 40–50 s, several sentences each
+
+
+def test_no_verdict_fires_on_the_dev_answers(dev_results):
+    for name, result in dev_results.items():
+        v = result.voice
+        assert v.verdicts == (), (name, v.verdicts)
+        assert 2.0 < v.pitch_spread_st < 4.0 and v.median_f0_hz > 75
+        assert remark(v, bank.load("voice")) == bank.load("voice")["remarks"]["good"]
+
+
+@pytest.mark.parametrize("name", ALTERED)
+@pytest.mark.parametrize("alteration, verdict", [("flat", "monotone"), ("fade", "fading"), ("fast", "rushing")])
+def test_the_matching_verdict_fires_on_altered_audio(analyzer, dev_dir, dev_truth, name, alteration, verdict):
+    question = next(r["question"] for r in dev_truth if r["file"] == name)
+    samples = load_audio(dev_dir / name)
+    altered = {"flat": lambda: flatten_pitch(samples),
+               "fade": lambda: fade_endings(samples, speech_regions(samples)),
+               "fast": lambda: speed_up(samples, 10.0)}[alteration]()
+    voice = analyzer.analyze_samples(altered, question).voice
+    assert voice.verdicts == (verdict,), voice.to_dict()["verdicts"]
+    if alteration == "flat":
+        assert voice.pitch_spread_st < 1.0       # the construction really is flat
+    assert remark(voice, bank.load("voice")) == bank.load("voice")["remarks"][verdict]
+
+
+def test_pitch_and_loudness_tracks_on_a_known_signal():
+    t = np.arange(3 * 16000) / 16000
+    f0 = 120 * 2 ** (t / 3)                      # one octave up over 3 s
+    tone = sum(np.sin(k * 2 * np.pi * np.cumsum(f0) / 16000) / k for k in range(1, 8))
+    x = (0.1 * tone).astype(np.float32)
+    x[2 * 16000:] *= 0.25                        # the last second 12 dB down
+    track = pitch_track(x)
+    voiced = track[50:280]
+    expected = 120 * 2 ** (np.arange(50, 280) * 0.01 / 3)
+    assert np.all(voiced > 0) and np.max(np.abs(12 * np.log2(voiced / expected))) < 0.2
+    db = loudness_track(x)
+    assert abs((np.median(db[50:180]) - np.median(db[210:290])) - 12.0) < 1.0
