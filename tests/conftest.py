@@ -59,3 +59,16 @@ def write_wav(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
 def noise(seconds: float, dbfs: float = -55.0, rate: int = 16000, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return (rng.standard_normal(int(seconds * rate)) * 10 ** (dbfs / 20)).astype(np.float32)
+
+
+class QuietUI:
+    """The practice loop's UI, showing nothing; remembers which recordings were recovered."""
+
+    def __init__(self) -> None:
+        self.recovered_files: list[str] = []
+
+    def asking(self, *a): pass
+    def recording(self, target_s): return None
+    def recorded(self, recording): pass
+    def reaction(self, analysis): pass
+    def recovered(self, audio, analysis): self.recovered_files.append(audio)

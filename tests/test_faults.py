@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import QuietUI
 from simulator import storage
 from simulator.audio import load_audio
 from simulator.bank import questions
@@ -26,17 +27,6 @@ from simulator.storage import Store
 from simulator.tts import SilentEngine, Voice
 from test_cli import mensetsu
 from test_practice import practice
-
-
-class QuietUI:
-    def __init__(self) -> None:
-        self.recovered_files: list[str] = []
-
-    def asking(self, *a): pass
-    def recording(self, target_s): return None
-    def recorded(self, recording): pass
-    def reaction(self, analysis): pass
-    def recovered(self, audio, analysis): self.recovered_files.append(audio)
 
 
 def answers_dir(path: Path, *files: Path) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import write_wav
+from conftest import QuietUI, write_wav
 from simulator.audio import load_audio
 from simulator.bank import questions
 from simulator.capture import FileSource
@@ -13,14 +13,6 @@ from simulator.storage import Store
 from simulator.tts import SilentEngine, Voice
 
 SESSIONS, WARM_UP = 200, 20
-
-
-class QuietUI:
-    def asking(self, *a): pass
-    def recording(self, target_s): return None
-    def recorded(self, recording): pass
-    def reaction(self, analysis): pass
-    def recovered(self, audio, analysis): pass
 
 
 def rss_mb() -> float:

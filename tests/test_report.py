@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import QuietUI
 from simulator import bank
 from simulator.analyze import analyze_text
 from simulator.capture import FileSource
@@ -26,14 +27,6 @@ from simulator.storage import MIGRATIONS, Store
 from simulator.tts import SilentEngine, Voice
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-class QuietUI:
-    def asking(self, *a): pass
-    def recording(self, target_s): return None
-    def recorded(self, recording): pass
-    def reaction(self, analysis): pass
-    def recovered(self, audio, analysis): pass
 
 
 @pytest.fixture(scope="module")

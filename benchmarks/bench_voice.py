@@ -1,0 +1,70 @@
+"""Voice analysis: its added time against bare faster-whisper, and its verdicts on the
+dev answers and on copies altered by construction (the calibration of prompts/voice.toml).
+
+    python benchmarks/bench_voice.py [--threads 2] [--data ../shared/eval/dev]
+
+Per file: bare faster-whisper time, the time of `analyze_voice` (pitch, loudness,
+endings, pace) on the same audio, the main numbers, and the verdicts on the original
+and on three altered copies (tests/voice_variants.py: pitch flattened to a tenth,
+the last 0.5 s of voice in every speech region 12 dB down, 15 s from 10 s sped up 1.3×).
+The last line is the ratio of total voice time to total bare time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from voice_variants import fade_endings, flatten_pitch, speed_up  # noqa: E402
+
+from simulator import bank  # noqa: E402
+from simulator.analyze import Analyzer  # noqa: E402
+from simulator.asr import Transcriber  # noqa: E402
+from simulator.audio import load_audio, speech_regions  # noqa: E402
+from simulator.models import load_model  # noqa: E402
+from simulator.voice import analyze_voice  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "eval" / "dev"))
+    a = ap.parse_args()
+    model, info = load_model("base", "cpu", "default", a.threads)
+    analyzer = Analyzer(Transcriber(model), info)
+    truth = json.loads((Path(a.data) / "truth.json").read_text(encoding="utf-8"))
+    total_voice = total_bare = 0.0
+    for r in truth:
+        path = Path(a.data) / r["file"]
+        samples = load_audio(path)
+        t = time.perf_counter()
+        list(model.transcribe(str(path), language="ja")[0])
+        bare = time.perf_counter() - t
+        res = analyzer.analyze_samples(samples, r["question"])
+        d = res.delivery
+        t = time.perf_counter()
+        v = analyze_voice(samples, list(d.speech), res.transcript.words, d.speech_start_s, d.longest_pause_s,
+                          bank.load("voice"), bank.load("delivery"))
+        voice = time.perf_counter() - t
+        total_voice += voice
+        total_bare += bare
+        fired = {"original": list(v.verdicts)}
+        variants = {"flat": flatten_pitch(samples), "fade": fade_endings(samples, speech_regions(samples))}
+        if len(samples) / 16000 > 30:
+            variants["fast"] = speed_up(samples, 10.0)
+        for name, x in variants.items():
+            fired[name] = list(analyzer.analyze_samples(x, r["question"]).voice.verdicts)
+        print(f"{r['file']}: bare {bare:5.2f} s, voice {voice:4.2f} s ({voice / bare:.1%}) | spread "
+              f"{v.pitch_spread_st:.2f} st, fade share {v.fade_share:.2f}, pace spread "
+              f"{v.pace_spread if v.pace_spread is None else round(v.pace_spread, 2)} | verdicts {fired}", flush=True)
+    print(f"voice analysis / bare faster-whisper time ratio: {total_voice / total_bare:.3f}")
+
+
+if __name__ == "__main__":
+    main()
