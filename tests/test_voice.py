@@ -7,7 +7,7 @@ import pytest
 
 from simulator import bank
 from simulator.audio import load_audio, speech_regions
-from simulator.voice import analyze_voice, loudness_track, pitch_track, remark
+from simulator.voice import loudness_track, pitch_track, remark
 from voice_variants import fade_endings, flatten_pitch, speed_up
 
 ALTERED = ["dev01_jikoshokai.wav", "dev05_gakuchika_star.wav"]   # 40–50 s, several sentences each
