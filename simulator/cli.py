@@ -135,11 +135,13 @@ def main(argv: list[str] | None = None) -> int:
         from .bank import PromptsError
         from .capture import CaptureError
         from .models import ModelError
-        from .session import PlanError
         from .report import ReportError
+        from .session import PlanError
+        from .storage import StorageError
         from .tts import TTSError
 
-        if isinstance(e, (AudioError, ModelError, PromptsError, CaptureError, PlanError, TTSError, ReportError)):
+        if isinstance(e, (AudioError, ModelError, PromptsError, CaptureError, PlanError, TTSError, ReportError,
+                          StorageError)):
             print(f"エラー: {e}", file=sys.stderr)
             return EXIT_USAGE
         if isinstance(e, OSError) and e.errno == errno.ENOSPC:

@@ -79,6 +79,10 @@ MIGRATIONS = [
 ]
 
 
+class StorageError(Exception):
+    """A saved session cannot be used; the message is for the user."""
+
+
 def data_dir(override: str | os.PathLike | None = None) -> Path:
     """--data-dir, else MENSETSU_DATA_DIR, else the platform's user data folder."""
     chosen = override or os.environ.get("MENSETSU_DATA_DIR") or platformdirs.user_data_dir("mensetsu")
@@ -184,7 +188,7 @@ class Store:
         """A saved session, to go on with (`practice --resume`)."""
         meta = load_session_meta(folder)
         if meta is None:
-            raise OSError(f"{folder / 'session.json'} を読めません")
+            raise StorageError(f"{folder / 'session.json'} が壊れていて読めません。別のセッションを指定してください")
         meta.setdefault("answers", [])
         return SessionFolder(meta["id"], folder, meta)
 

@@ -219,3 +219,14 @@ def test_microphone_unplugged_mid_answer(analyzer, dev_dir, tmp_path):
     assert [a["question_id"] for a in meta["answers"]] == ["tenshoku_riyuu", "tenshoku_riyuu", "gyaku_shitsumon"]
     assert [a["idx"] for a in meta["answers"]] == [1, 2, 3]
     assert db_rows(data) == (1, 3)
+
+
+def test_resuming_a_damaged_session_fails_in_one_line(tmp_path):
+    from test_cli import assert_clean_failure
+
+    folder = tmp_path / "data" / "sessions" / "20260101-000000-abcd"
+    folder.mkdir(parents=True)
+    (folder / "session.json").write_text("{cut here", encoding="utf-8")
+    p = mensetsu("practice", "--resume", "--tts", "none", "--answers-from", str(tmp_path),
+                 "--data-dir", str(tmp_path / "data"))
+    assert_clean_failure(p, "壊れていて読めません")
