@@ -42,7 +42,7 @@ class StreamingTranscriber:
         self._get_transcriber = get_transcriber
         self.question = question
         self.min_chunk_s = min_chunk_s
-        self._blocks: list[np.ndarray] = []
+        self._buffer = np.zeros(30 * SAMPLE_RATE, np.float32)   # grows by doubling: appends stay O(1)
         self._n = 0
         self._cond = threading.Condition()
         self._ended = self._cancelled = False
@@ -59,8 +59,13 @@ class StreamingTranscriber:
 
     def feed(self, samples: np.ndarray) -> None:
         with self._cond:
-            self._blocks.append(np.asarray(samples, dtype=np.float32))
-            self._n += len(samples)
+            end = self._n + len(samples)
+            if end > len(self._buffer):
+                grown = np.zeros(max(end, 2 * len(self._buffer)), np.float32)
+                grown[:self._n] = self._buffer[:self._n]
+                self._buffer = grown
+            self._buffer[self._n:end] = samples
+            self._n = end
             self._cond.notify()
 
     def finish(self) -> tuple[Transcript, list[Region]]:
@@ -82,9 +87,8 @@ class StreamingTranscriber:
 
     def _audio(self) -> tuple[np.ndarray, bool]:
         with self._cond:
-            if len(self._blocks) > 1:
-                self._blocks = [np.concatenate(self._blocks)]
-            return (self._blocks[0] if self._blocks else np.zeros(0, np.float32)), self._ended
+            # a view: later feeds write past its end, or into a new array if the buffer grows
+            return self._buffer[:self._n], self._ended
 
     def _run(self) -> None:
         try:
