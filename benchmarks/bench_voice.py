@@ -31,6 +31,10 @@ from simulator.models import load_model  # noqa: E402
 from simulator.voice import analyze_voice  # noqa: E402
 
 
+def _r(x: float | None) -> str:
+    return "—" if x is None else f"{x:.2f}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
@@ -58,11 +62,12 @@ def main() -> None:
         variants = {"flat": flatten_pitch(samples), "fade": fade_endings(samples, speech_regions(samples))}
         if len(samples) / 16000 > 30:
             variants["fast"] = speed_up(samples, 10.0)
-        for name, x in variants.items():
-            fired[name] = list(analyzer.analyze_samples(x, r["question"]).voice.verdicts)
+        altered = {name: analyzer.analyze_samples(x, r["question"]).voice for name, x in variants.items()}
+        fired.update({name: list(av.verdicts) for name, av in altered.items()})
         print(f"{r['file']}: bare {bare:5.2f} s, voice {voice:4.2f} s ({voice / bare:.1%}) | spread "
-              f"{v.pitch_spread_st:.2f} st, fade share {v.fade_share:.2f}, pace spread "
-              f"{v.pace_spread if v.pace_spread is None else round(v.pace_spread, 2)} | verdicts {fired}", flush=True)
+              f"{v.pitch_spread_st:.2f} st (flat {altered['flat'].pitch_spread_st:.2f}), fade share "
+              f"{v.fade_share:.2f} (faded {altered['fade'].fade_share:.2f}), pace spread {_r(v.pace_spread)} "
+              f"(sped {_r(altered['fast'].pace_spread) if 'fast' in altered else '—'}) | verdicts {fired}", flush=True)
     print(f"voice analysis / bare faster-whisper time ratio: {total_voice / total_bare:.3f}")
 
 

@@ -41,12 +41,14 @@ class Ending:
 class PaceWindow:
     start_s: float
     end_s: float
-    mora_per_min: float
+    mora_per_min: float            # per second of sounding speech: pauses do not dilute it
+    vs_rest: float | None          # against the windows that do not overlap this one
     rushed: bool
 
     def to_dict(self) -> dict:
         return {"start_s": round(self.start_s, 1), "end_s": round(self.end_s, 1),
-                "mora_per_min": round(self.mora_per_min), "rushed": self.rushed}
+                "mora_per_min": round(self.mora_per_min),
+                "vs_rest": None if self.vs_rest is None else round(self.vs_rest, 2), "rushed": self.rushed}
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class VoiceMetrics:
     endings: tuple[Ending, ...]
     fade_share: float               # share of sentence endings that faded
     pace: tuple[PaceWindow, ...]
-    pace_spread: float | None       # fastest window over the usual (lower-quartile) window
+    pace_spread: float | None       # the largest `vs_rest` of any window
     response_latency_s: float
     longest_silence_s: float
     verdicts: tuple[str, ...]       # monotone, fading, rushing, slow_start, long_silence
@@ -119,8 +121,8 @@ def sentence_spans(words: tuple[Word, ...] | list[Word]) -> list[Region]:
     return spans
 
 
-def _endings(spans: list[Region], regions: list[Region], db: np.ndarray, st: np.ndarray, rules: dict
-             ) -> list[Ending]:
+def _endings(spans: list[Region], regions: list[Region], db: np.ndarray, st: np.ndarray, floor: float,
+             rules: dict) -> list[Ending]:
     """Each sentence's last `tail_s` of audible voice against the rest of it.
 
     Whisper's word times drift, so a sentence ends at the nearest speech-region end; a
@@ -128,7 +130,7 @@ def _endings(spans: list[Region], regions: list[Region], db: np.ndarray, st: np.
     to the last frame still clearly above the room's noise floor.
     """
     tail, hop = rules["tail_s"], HOP_S
-    floor = float(np.percentile(db, 10)) + rules["audible_above_floor_db"]
+    audible = floor + rules["audible_above_floor_db"]
     out = []
     for s in spans:
         if s.length < rules["min_sentence_s"] or not regions:
@@ -137,7 +139,7 @@ def _endings(spans: list[Region], regions: list[Region], db: np.ndarray, st: np.
         a = int(s.start / hop)
         c = int(region_end / hop)
         look = min(len(db), c + int(rules["audible_after_s"] / hop))
-        while c < look and db[c] > floor:
+        while c < look and db[c] > audible:
             c += 1
         voiced = np.arange(a, c)[~np.isnan(st[a:c])]   # vowels: a devoiced す or a breath is no fade
         if len(voiced) < 20:
@@ -152,29 +154,47 @@ def _endings(spans: list[Region], regions: list[Region], db: np.ndarray, st: np.
     return out
 
 
-def _pace(words: tuple[Word, ...] | list[Word], regions: list[Region], rules: dict) -> list[PaceWindow]:
+def _sounding(db: np.ndarray, regions: list[Region], floor: float, rules: dict) -> np.ndarray:
+    """Frames of audible voice inside the speech regions, stop closures bridged.
+
+    The VAD keeps short pauses inside a region, and a sped-up stretch shrinks its pauses
+    below the VAD's limit, so region time would hide the rush; loud frames do not.
+    """
+    loud = (db > floor + rules["audible_above_floor_db"]) & _mask(regions, len(db))
+    idx = np.flatnonzero(loud)
+    gap = np.diff(idx)
+    short = (gap > 1) & (gap <= int(rules["bridge_s"] / HOP_S))
+    for i, j in zip(idx[:-1][short], idx[1:][short]):
+        loud[i:j] = True
+    return loud
+
+
+def _pace(words: tuple[Word, ...] | list[Word], regions: list[Region], sounding: np.ndarray, rules: dict
+          ) -> list[PaceWindow]:
+    """Articulation rate in sliding windows, each against the rest of the answer.
+
+    The baseline is the median of the windows that do not overlap the one judged: a rushed
+    stretch a third of the answer long would otherwise raise its own yardstick.
+    """
     if not regions:
         return []
     size, hop = rules["window_s"], rules["hop_s"]
-    start, end = regions[0].start, regions[-1].end
+    end = regions[-1].end
     windows = []
-    t = start
+    t = regions[0].start
     while t + size <= end + hop / 2:
         a, b = t, min(t + size, end)
-        speaking = sum(max(0.0, min(b, r.end) - max(a, r.start)) for r in regions)
-        text = "".join(w.text for w in words if a <= (w.start + w.end) / 2 < b)
-        if speaking >= rules["min_speaking_s"]:  # pauses count: rushing shortens them too
-            windows.append((a, b, count_mora(text) / (b - a) * 60))
+        speaking = float(sounding[int(a / HOP_S):int(b / HOP_S)].sum()) * HOP_S
+        if speaking >= rules["min_speaking_s"]:
+            text = "".join(w.text for w in words if a <= (w.start + w.end) / 2 < b)
+            windows.append((a, b, count_mora(text) / speaking * 60))
         t += hop
-    if not windows:
-        return []
-    usual = _usual_pace([p for _, _, p in windows])
-    return [PaceWindow(a, b, p, p >= usual * rules["rushing_ratio"]) for a, b, p in windows]
-
-
-def _usual_pace(paces: list[float]) -> float:
-    """The answer's own calm pace: the lower quartile, so a long rushed stretch cannot raise it."""
-    return float(np.percentile(paces, 25))
+    out = []
+    for a, b, p in windows:
+        rest = [q for a2, b2, q in windows if b2 <= a + 1e-6 or a2 >= b - 1e-6]
+        ratio = p / float(np.median(rest)) if rest else None
+        out.append(PaceWindow(a, b, p, ratio, ratio is not None and ratio >= rules["rushing_ratio"]))
+    return out
 
 
 def analyze_voice(samples: np.ndarray, speech: list[Region], words: tuple[Word, ...] | list[Word],
@@ -194,10 +214,12 @@ def analyze_voice(samples: np.ndarray, speech: list[Region], words: tuple[Word, 
     spread = float(np.nanstd(st)) if median_f0 else None
     speech_db = db[in_speech] if in_speech.any() else db
     r = rules
-    endings = _endings(sentence_spans(words), speech, db, st, r["ending"])
+    floor = float(np.percentile(db, 10))      # the room: the quietest tenth of the file
+    endings = _endings(sentence_spans(words), speech, db, st, floor, r["ending"])
     fade_share = sum(e.faded for e in endings) / len(endings) if endings else 0.0
-    pace = _pace(words, speech, r["pace"])
-    pace_spread = max(w.mora_per_min for w in pace) / _usual_pace([w.mora_per_min for w in pace]) if pace else None
+    pace = _pace(words, speech, _sounding(db, speech, floor, r["pace"]), r["pace"])
+    ratios = [w.vs_rest for w in pace if w.vs_rest is not None]
+    pace_spread = max(ratios) if ratios else None
     verdicts = []
     if spread is not None and spread < r["pitch"]["monotone_below_st"]:
         verdicts.append("monotone")

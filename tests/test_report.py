@@ -15,16 +15,19 @@ import sys
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 
 from conftest import QuietUI
 from simulator import bank
 from simulator.analyze import analyze_text
+from simulator.audio import load_audio, speech_regions
 from simulator.capture import FileSource
 from simulator.consistency import Stated, conflicts, extract_facts
 from simulator.report import export, find_session, render
 from simulator.session import Practice
 from simulator.storage import MIGRATIONS, Store
 from simulator.tts import SilentEngine, Voice
+from voice_variants import fade_endings, speed_up
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -47,6 +50,15 @@ def store(analyzer, dev_dir, tmp_path_factory) -> Store:
         shutil.copy(dev_dir / "dev06_gyaku_none.wav", audio)
         store.add_answer(result.session, {**draft.to_dict(), "idx": idx, "question_id": "jisseki",
                                           "audio": audio.name})
+    # the latest session also holds an answer with weak spots by construction: sped up, endings faded
+    fast = speed_up(load_audio(dev_dir / "dev01_jikoshokai.wav"), 10.0)
+    weak = fade_endings(fast, speech_regions(fast))
+    audio = result.session.answer_audio(idx + 1, "jikoshokai")
+    sf.write(audio, weak, 16000)
+    analysis = analyzer.analyze_samples(weak, bank.questions()["jikoshokai"].text)
+    assert set(analysis.voice.verdicts) == {"fading", "rushing"}
+    store.add_answer(result.session, {**analysis.to_dict(), "idx": idx + 1, "question_id": "jikoshokai",
+                                      "audio": audio.name})
     return store
 
 
@@ -94,6 +106,11 @@ def test_report_in_headless_chromium(report, tmp_path):
         assert "高さ（半音）" in voice_text and "大きさ（dB）" in voice_text
         assert page.locator('#answer-1 figure.voice svg path').count() >= 2
         assert "声:" in page.locator('#answer-1 .voice-verdicts').inner_text()
+        # the weak spots of the altered answer are marked on its curves and named under them
+        weak = page.locator('figure.voice').last.inner_text()
+        assert "早口" in weak and "語尾が消える" in weak
+        verdicts = page.locator('.voice-verdicts').last.inner_text()
+        assert "早口になる" in verdicts and "語尾が消える" in verdicts
         progress = page.locator("figure").last.inner_text()
         assert "抑揚（半音）" in progress and "語尾が弱い文の割合" in progress
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)

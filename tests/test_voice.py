@@ -10,7 +10,8 @@ from simulator.audio import load_audio, speech_regions
 from simulator.voice import loudness_track, pitch_track, remark
 from voice_variants import fade_endings, flatten_pitch, speed_up
 
-ALTERED = ["dev01_jikoshokai.wav", "dev05_gakuchika_star.wav"]   # 40–50 s, several sentences each
+# 35–50 s, several sentences each; in dev07 the sped-up stretch is a third of the answer
+ALTERED = ["dev01_jikoshokai.wav", "dev05_gakuchika_star.wav", "dev07_tansho.wav"]
 
 
 def test_no_verdict_fires_on_the_dev_answers(dev_results):
@@ -33,6 +34,8 @@ def test_the_matching_verdict_fires_on_altered_audio(analyzer, dev_dir, dev_trut
     assert voice.verdicts == (verdict,), voice.to_dict()["verdicts"]
     if alteration == "flat":
         assert voice.pitch_spread_st < 1.0       # the construction really is flat
+    if alteration == "fast":                     # the rush is found where it was made: 10 s to 10 + 15 / 1.3 s
+        assert all(w.start_s < 10 + 15 / 1.3 and w.end_s > 10 for w in voice.pace if w.rushed)
     assert remark(voice, bank.load("voice")) == bank.load("voice")["remarks"][verdict]
 
 
