@@ -4,9 +4,11 @@ dev answers and on copies altered by construction (the calibration of prompts/vo
     python benchmarks/bench_voice.py [--threads 2] [--data ../shared/eval/dev]
 
 Per file: bare faster-whisper time, the time of `analyze_voice` (pitch, loudness,
-endings, pace) on the same audio, the main numbers, and the verdicts on the original
-and on three altered copies (tests/voice_variants.py: pitch flattened to a tenth,
-the last 0.5 s of voice in every speech region 12 dB down, 15 s from 10 s sped up 1.3×).
+endings, pace) on the same audio, the main numbers, and the verdicts on the original,
+on copies that must fire nothing (white noise 20 dB below the speech, a 0.4 s room
+reverberation) and on copies altered by construction (tests/voice_variants.py: pitch
+flattened to a tenth, the last 0.5 s of voice in every speech region 12 dB down, 15 s
+from 10 s sped up 1.3×).
 The last line is the ratio of total voice time to total bare time.
 """
 
@@ -21,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from voice_variants import fade_endings, flatten_pitch, speed_up  # noqa: E402
+from voice_variants import add_noise, fade_endings, flatten_pitch, reverberate, speed_up  # noqa: E402
 
 from simulator import bank  # noqa: E402
 from simulator.analyze import Analyzer  # noqa: E402
@@ -59,7 +61,8 @@ def main() -> None:
         total_voice += voice
         total_bare += bare
         fired = {"original": list(v.verdicts)}
-        variants = {"flat": flatten_pitch(samples), "fade": fade_endings(samples, speech_regions(samples))}
+        variants = {"noise": add_noise(samples), "reverb": reverberate(samples),
+                    "flat": flatten_pitch(samples), "fade": fade_endings(samples, speech_regions(samples))}
         if len(samples) / 16000 > 30:
             variants["fast"] = speed_up(samples, 10.0)
         altered = {name: analyzer.analyze_samples(x, r["question"]).voice for name, x in variants.items()}
@@ -67,7 +70,8 @@ def main() -> None:
         print(f"{r['file']}: bare {bare:5.2f} s, voice {voice:4.2f} s ({voice / bare:.1%}) | spread "
               f"{v.pitch_spread_st:.2f} st (flat {altered['flat'].pitch_spread_st:.2f}), fade share "
               f"{v.fade_share:.2f} (faded {altered['fade'].fade_share:.2f}), pace spread {_r(v.pace_spread)} "
-              f"(sped {_r(altered['fast'].pace_spread) if 'fast' in altered else '—'}) | verdicts {fired}", flush=True)
+              f"(noise {_r(altered['noise'].pace_spread)}, reverb {_r(altered['reverb'].pace_spread)}, sped "
+              f"{_r(altered['fast'].pace_spread) if 'fast' in altered else '—'}) | verdicts {fired}", flush=True)
     print(f"voice analysis / bare faster-whisper time ratio: {total_voice / total_bare:.3f}")
 
 

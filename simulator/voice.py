@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .asr import Word
-from .audio import SAMPLE_RATE, Region
+from .audio import SAMPLE_RATE, Region, speech_regions
 from .japanese import count_mora
 
 HOP_S = 0.01
@@ -28,8 +28,8 @@ class Ending:
     """The last moment of one sentence against the rest of it."""
 
     end_s: float
-    drop_db: float            # loudness of the sentence's voiced frames minus that of its last `tail_s`
-    drop_st: float            # the same for pitch, semitones
+    drop_db: float            # the sentence's loud voiced frames (90th pct.) minus the loudest of its last `tail_s`
+    drop_st: float            # median pitch of the sentence minus that of its last `tail_s`, semitones
     faded: bool
 
     def to_dict(self) -> dict:
@@ -121,16 +121,21 @@ def sentence_spans(words: tuple[Word, ...] | list[Word]) -> list[Region]:
     return spans
 
 
-def _endings(spans: list[Region], regions: list[Region], db: np.ndarray, st: np.ndarray, floor: float,
-             rules: dict) -> list[Ending]:
+def _endings(spans: list[Region], regions: list[Region], db: np.ndarray, st: np.ndarray, rules: dict
+             ) -> list[Ending]:
     """Each sentence's last `tail_s` of audible voice against the rest of it.
+
+    The loudest frame of the ending is compared with the sentence's loud frames: every
+    final mora decays, and a room's reverberation draws that decay out, so an average
+    over the ending called clear endings faint; only an ending whose strongest moment is
+    already quiet was said faintly.
 
     Whisper's word times drift, so a sentence ends at the nearest speech-region end; a
     faded ending is quiet enough for the VAD to cut it off, so the end is then moved on
     to the last frame still clearly above the room's noise floor.
     """
     tail, hop = rules["tail_s"], HOP_S
-    audible = floor + rules["audible_above_floor_db"]
+    floor = float(np.percentile(db, 10)) + rules["audible_above_floor_db"]
     out = []
     for s in spans:
         if s.length < rules["min_sentence_s"] or not regions:
@@ -139,7 +144,7 @@ def _endings(spans: list[Region], regions: list[Region], db: np.ndarray, st: np.
         a = int(s.start / hop)
         c = int(region_end / hop)
         look = min(len(db), c + int(rules["audible_after_s"] / hop))
-        while c < look and db[c] > audible:
+        while c < look and db[c] > floor:
             c += 1
         voiced = np.arange(a, c)[~np.isnan(st[a:c])]   # vowels: a devoiced す or a breath is no fade
         if len(voiced) < 20:
@@ -148,33 +153,21 @@ def _endings(spans: list[Region], regions: list[Region], db: np.ndarray, st: np.
         body = voiced[voiced < last[0]]
         if len(body) < 10 or len(last) < 3:
             continue
-        drop_db = float(np.mean(db[body]) - np.mean(db[last]))
+        drop_db = float(np.percentile(db[body], 90) - np.max(db[last]))
         drop_st = float(np.median(st[body]) - np.median(st[last]))
         out.append(Ending(c * hop, drop_db, drop_st, drop_db >= rules["fade_drop_db"]))
     return out
-
-
-def _sounding(db: np.ndarray, regions: list[Region], floor: float, rules: dict) -> np.ndarray:
-    """Frames of audible voice inside the speech regions, stop closures bridged.
-
-    The VAD keeps short pauses inside a region, and a sped-up stretch shrinks its pauses
-    below the VAD's limit, so region time would hide the rush; loud frames do not.
-    """
-    loud = (db > floor + rules["audible_above_floor_db"]) & _mask(regions, len(db))
-    idx = np.flatnonzero(loud)
-    gap = np.diff(idx)
-    short = (gap > 1) & (gap <= int(rules["bridge_s"] / HOP_S))
-    for i, j in zip(idx[:-1][short], idx[1:][short]):
-        loud[i:j] = True
-    return loud
 
 
 def _pace(words: tuple[Word, ...] | list[Word], regions: list[Region], sounding: np.ndarray, rules: dict
           ) -> list[PaceWindow]:
     """Articulation rate in sliding windows, each against the rest of the answer.
 
-    The baseline is the median of the windows that do not overlap the one judged: a rushed
-    stretch a third of the answer long would otherwise raise its own yardstick.
+    `sounding` marks speech between pauses of `pause_s` or more: the answer's VAD regions
+    keep shorter pauses inside, and a sped-up stretch shrinks its pauses below that limit,
+    so region time would hide the rush. The baseline is the median of the windows that do
+    not overlap the one judged: a rushed stretch a third of the answer long would
+    otherwise raise its own yardstick.
     """
     if not regions:
         return []
@@ -214,10 +207,10 @@ def analyze_voice(samples: np.ndarray, speech: list[Region], words: tuple[Word, 
     spread = float(np.nanstd(st)) if median_f0 else None
     speech_db = db[in_speech] if in_speech.any() else db
     r = rules
-    floor = float(np.percentile(db, 10))      # the room: the quietest tenth of the file
-    endings = _endings(sentence_spans(words), speech, db, st, floor, r["ending"])
+    endings = _endings(sentence_spans(words), speech, db, st, r["ending"])
     fade_share = sum(e.faded for e in endings) / len(endings) if endings else 0.0
-    pace = _pace(words, speech, _sounding(db, speech, floor, r["pace"]), r["pace"])
+    sounding = _mask(speech_regions(samples, min_silence_s=r["pace"]["pause_s"]), len(db))
+    pace = _pace(words, speech, sounding, r["pace"])
     ratios = [w.vs_rest for w in pace if w.vs_rest is not None]
     pace_spread = max(ratios) if ratios else None
     verdicts = []

@@ -8,7 +8,7 @@ import pytest
 from simulator import bank
 from simulator.audio import load_audio, speech_regions
 from simulator.voice import loudness_track, pitch_track, remark
-from voice_variants import fade_endings, flatten_pitch, speed_up
+from voice_variants import add_noise, fade_endings, flatten_pitch, reverberate, speed_up
 
 # 35–50 s, several sentences each; in dev07 the sped-up stretch is a third of the answer
 ALTERED = ["dev01_jikoshokai.wav", "dev05_gakuchika_star.wav", "dev07_tansho.wav"]
@@ -20,6 +20,16 @@ def test_no_verdict_fires_on_the_dev_answers(dev_results):
         assert v.verdicts == (), (name, v.verdicts)
         assert 2.0 < v.pitch_spread_st < 4.0 and v.median_f0_hz > 75
         assert remark(v, bank.load("voice")) == bank.load("voice")["remarks"]["good"]
+
+
+@pytest.mark.parametrize("name", ALTERED)
+@pytest.mark.parametrize("room", ["noise", "reverb"])
+def test_noise_and_echo_fire_nothing(analyzer, dev_dir, dev_truth, name, room):
+    """A fan at 20 dB below the voice or a 0.4 s room echo is not a delivery fault."""
+    question = next(r["question"] for r in dev_truth if r["file"] == name)
+    samples = load_audio(dev_dir / name)
+    voice = analyzer.analyze_samples({"noise": add_noise, "reverb": reverberate}[room](samples), question).voice
+    assert voice.verdicts == (), voice.to_dict()["verdicts"]
 
 
 @pytest.mark.parametrize("name", ALTERED)

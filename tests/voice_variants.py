@@ -56,3 +56,19 @@ def speed_up(samples: np.ndarray, start_s: float, length_s: float = 15.0, factor
     a, b = int(start_s * SAMPLE_RATE), int((start_s + length_s) * SAMPLE_RATE)
     faster = call(_sound(samples[a:b]), "Lengthen (overlap-add)", 75, 600, 1 / factor).values[0]
     return np.concatenate([samples[:a], faster.astype(np.float32), samples[b:]])
+
+
+def add_noise(samples: np.ndarray, snr_db: float = 20.0, seed: int = 0) -> np.ndarray:
+    """White noise `snr_db` below the answer's RMS: a fan or a laptop in a quiet room."""
+    rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
+    noise = np.random.default_rng(seed).standard_normal(len(samples)) * rms * 10 ** (-snr_db / 20)
+    return (samples + noise).astype(np.float32)
+
+
+def reverberate(samples: np.ndarray, rt60_s: float = 0.4, seed: int = 0) -> np.ndarray:
+    """A room: the direct sound plus an exponentially decaying noise tail (60 dB down at `rt60_s`)."""
+    t = np.arange(int(rt60_s * SAMPLE_RATE)) / SAMPLE_RATE
+    tail = np.random.default_rng(seed).standard_normal(len(t)) * np.exp(-6.9 * t / rt60_s)
+    response = np.concatenate([[1.0], 0.3 * tail / np.sqrt(np.sum(tail ** 2))])
+    wet = np.convolve(samples, response)[:len(samples)]
+    return (wet * np.sqrt(np.mean(samples ** 2) / np.mean(wet ** 2))).astype(np.float32)
