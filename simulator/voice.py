@@ -41,7 +41,7 @@ class Ending:
 class PaceWindow:
     start_s: float
     end_s: float
-    mora_per_min: float            # per second of sounding speech: pauses do not dilute it
+    mora_per_min: float            # per minute of speech between pauses of `pause_s`: pauses do not dilute it
     vs_rest: float | None          # against the windows that do not overlap this one
     rushed: bool
 
