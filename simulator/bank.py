@@ -27,6 +27,12 @@ def _line_of(path: Path, needle: str) -> int:
     return 1
 
 
+def prompt_line(name: str, needle: str) -> str:
+    """`path:line` of the first line of prompts/<name>.toml that holds `needle`."""
+    path = project_dir("prompts") / f"{name}.toml"
+    return f"{path}:{_line_of(path, needle)}"
+
+
 @lru_cache(maxsize=None)
 def load(name: str, folder: str | None = None) -> dict:
     """Parse prompts/<name>.toml (or `folder`/<name>.toml), with file:line errors."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 _PUNCT_POS = "記号"
@@ -30,7 +30,7 @@ class Token:
     lemma: str
     reading: str
     mora: int
-    start: int  # character offset in normalise(text); -1 when the surface was rewritten
+    start: int  # character offset in normalise(text); -1 when it could not be located
     end: int
 
     @property
@@ -44,6 +44,17 @@ class FillerRule:
     spelling: str
     rule: str
     not_beside: tuple[str, ...] = ()
+    not_followed_by: tuple[re.Pattern, ...] = ()
+    needs_pause: bool = False
+
+
+_RULES = ("always", "demonstrative", "clause_start")
+_LONG_VOWEL = re.compile(r"[ー〜~]+")
+
+
+def filler_key(word: str) -> str:
+    """The lexicon key of a spelling: normalised, with stretched vowels collapsed (えーーと → えーと)."""
+    return _LONG_VOWEL.sub("ー", normalise(word))
 
 
 @dataclass(frozen=True)
@@ -63,45 +74,89 @@ def normalise(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def filler_lexicon() -> dict[str, FillerRule]:
-    """spelling → rule, loaded from prompts/fillers.toml."""
-    from .bank import load
+    """lexicon key → rule, loaded from prompts/fillers.toml and checked (file:line errors)."""
+    from .bank import PromptsError, load, prompt_line
 
-    data = load("fillers")
     lexicon: dict[str, FillerRule] = {}
-    for entry in data["filler"]:
+    for entry in load("fillers")["filler"]:
+        first = '"%s"' % (entry.get("spellings") or [""])[0]
+
+        def error(message: str) -> PromptsError:
+            return PromptsError(f"{prompt_line('fillers', first)}: {message}")
+
+        if entry.get("rule") not in _RULES or not entry.get("canonical") or not entry.get("spellings"):
+            raise error(f"フィラーには canonical・spellings・rule（{'/'.join(_RULES)}）が必要です")
+        try:
+            follow = tuple(re.compile(p) for p in entry.get("not_followed_by", ()))
+        except re.error as e:
+            raise error(f"not_followed_by の正規表現が不正です: {e}") from None
         for spelling in entry["spellings"]:
-            lexicon[normalise(spelling)] = FillerRule(
-                entry["canonical"], normalise(spelling), entry["rule"], tuple(entry.get("not_beside", ())))
+            lexicon[filler_key(spelling)] = FillerRule(
+                entry["canonical"], normalise(spelling), entry["rule"],
+                tuple(entry.get("not_beside", ())), follow, bool(entry.get("needs_pause", False)))
     return lexicon
 
 
 def canonical_filler(word: str) -> str | None:
-    rule = filler_lexicon().get(normalise(word).strip(" 、。,."))
+    rule = filler_lexicon().get(filler_key(word).strip(" 、。,."))
     return rule.canonical if rule else None
 
 
 def tokenize(text: str) -> list[Token]:
-    """Morphemes of `text` with readings and mora counts, offsets into normalise(text)."""
+    """Morphemes of `text` with readings and mora counts, offsets into normalise(text).
+
+    OpenJTalk rewrites what it reads: 3000 becomes 三 千, 1.5 becomes 一 ． 五, 20% becomes
+    二 十 ％. Tokens whose surface is not in the text are held back until the next token
+    is found again, and then all share the stretch of text between (the digits they
+    read), so every later token keeps its offset.
+    """
     import pyopenjtalk
 
     norm = normalise(text)
     if not norm.strip():
         return []
+    nodes = [node for piece in _pieces(norm) for node in pyopenjtalk.run_frontend(piece)]
     tokens: list[Token] = []
+    starts: list[int] = []
+    ends: list[int] = []
     cursor = 0
-    nodes = (node for piece in _pieces(norm) for node in pyopenjtalk.run_frontend(piece))
+    pending: list[int] = []  # indices of tokens read from text not yet located
     for node in nodes:
         surface = normalise(node["string"])
-        at = norm.find(surface, cursor)
-        # Only accept a match close by: the front end rewrites numbers (12 → 十二).
-        if at < 0 or at - cursor > 2:
-            start = end = -1
+        reach = _REACH + (_rewritten_length(norm, cursor) if pending or not norm.startswith(surface, cursor) else 0)
+        at = norm.find(surface, cursor, cursor + reach + len(surface)) if surface else -1
+        if at >= 0 and pending and at == cursor:
+            at = -1  # a rewritten number must cover some text before the next token
+        if at < 0:
+            pending.append(len(tokens))
+            starts.append(-1)
+            ends.append(-1)
         else:
-            start, end = at, at + len(surface)
-            cursor = end
+            for k in pending:
+                starts[k], ends[k] = cursor, at
+            pending = []
+            starts.append(at)
+            ends.append(at + len(surface))
+            cursor = at + len(surface)
         tokens.append(Token(surface, node["pos"], node["pos_group1"], node["pos_group2"],
-                            normalise(node["orig"]), node["pron"], int(node["mora_size"]), start, end))
-    return tokens
+                            normalise(node["orig"]), node["pron"], int(node["mora_size"]), 0, 0))
+    tail = len(norm.rstrip())
+    if pending and 0 < tail - cursor <= _REACH + _rewritten_length(norm, cursor):
+        for k in pending:
+            starts[k], ends[k] = cursor, tail
+    return [replace(t, start=s, end=e) for t, s, e in zip(tokens, starts, ends)]
+
+
+# How far past the cursor a token may be found: the front end drops spaces and some
+# symbols, and a rewritten number stretches over its digits and separators.
+_REACH = 2
+_REWRITABLE = re.compile(r"[0-9][0-9,.]*%?|%")
+
+
+def _rewritten_length(text: str, at: int) -> int:
+    """Length of the digits (with , and .) at `at` that the front end reads as kanji."""
+    m = _REWRITABLE.match(text, at)
+    return len(m.group(0)) if m else 0
 
 
 _PIECE_CHARS = 1000  # OpenJTalk refuses long input ("Input text is too long")
@@ -128,7 +183,7 @@ def _clause_start(tokens: list[Token], i: int, fillers_before: set[int]) -> bool
 
 
 def _next_is_boundary(tokens: list[Token], j: int) -> bool:
-    return j >= len(tokens) or tokens[j].is_punct or tokens[j].surface in filler_lexicon()
+    return j >= len(tokens) or tokens[j].is_punct or filler_key(tokens[j].surface) in filler_lexicon()
 
 
 def find_fillers(text: str, tokens: list[Token] | None = None) -> list[FillerSpan]:
@@ -140,6 +195,7 @@ def find_fillers(text: str, tokens: list[Token] | None = None) -> list[FillerSpa
     trusted when its spelling is in the lexicon.
     """
     tokens = tokenize(text) if tokens is None else tokens
+    norm = normalise(text)
     lexicon = filler_lexicon()
     found: list[FillerSpan] = []
     filler_idx: set[int] = set()
@@ -150,7 +206,7 @@ def find_fillers(text: str, tokens: list[Token] | None = None) -> list[FillerSpa
             group = tokens[i:i + n]
             if any(t.start < 0 for t in group):
                 continue
-            rule = lexicon.get("".join(t.surface for t in group))
+            rule = lexicon.get(filler_key("".join(t.surface for t in group)))
             if rule:
                 match = (n, rule)
                 break
@@ -162,17 +218,20 @@ def find_fillers(text: str, tokens: list[Token] | None = None) -> list[FillerSpa
         nxt = tokens[j] if j < len(tokens) else None
         tagged = n == 1 and tokens[i].pos == "フィラー"
         prev = tokens[i - 1] if i else None
+        after = norm[tokens[j - 1].end:]
         if any(t is not None and t.surface in rule.not_beside for t in (prev, nxt)):
+            ok = False
+        elif any(p.search(after) for p in rule.not_followed_by):
             ok = False
         elif tagged or rule.rule == "always":
             ok = True
         elif rule.rule == "demonstrative":
             ok = _next_is_boundary(tokens, j) or nxt.pos not in _NOUN_LIKE
         else:  # clause_start
-            ok = _clause_start(tokens, i, filler_idx) and (
-                _next_is_boundary(tokens, j) or rule.spelling not in ("え", "ええ"))
+            ok = _clause_start(tokens, i, filler_idx) and (not rule.needs_pause or _next_is_boundary(tokens, j))
         if ok:
-            found.append(FillerSpan(rule.spelling, rule.canonical, tokens[i].start, tokens[j - 1].end))
+            start, end = tokens[i].start, tokens[j - 1].end
+            found.append(FillerSpan(norm[start:end], rule.canonical, start, end))
             filler_idx.update(range(i, j))
             i = j
         else:
