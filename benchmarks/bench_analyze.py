@@ -1,6 +1,6 @@
 """Time and accuracy of `analyze` against bare faster-whisper, in one run.
 
-    python benchmarks/bench_analyze.py [--threads 2] [--data ../shared/eval/dev] [--json OUT]
+    python benchmarks/bench_analyze.py [--threads 2] [--data tests/data/eval/dev] [--json OUT]
 
 For every file of an eval set (truth.json beside the audio) it runs, on one loaded
 model, the full analysis (Analyzer.analyze_file: decoding, VAD, guard, text layer,
@@ -35,7 +35,7 @@ def filler_hits(truth: list[str], predicted: list[str]) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "eval" / "dev"))
+    ap.add_argument("--data", default=str(ROOT / "tests" / "data" / "eval" / "dev"))
     ap.add_argument("--model", default="base")
     ap.add_argument("--json", help="write per-file results here")
     a = ap.parse_args()

@@ -42,7 +42,7 @@ from simulator.replay import ReplayDevice
 from simulator.streaming import StreamingTranscriber
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV = ROOT.parent / "shared" / "eval" / "dev"
+DEV = ROOT / "tests" / "data" / "eval" / "dev"
 
 
 def truth_for(path: Path) -> dict | None:

@@ -38,8 +38,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     answers = tmp / "answers"
     answers.mkdir()
-    dev = ROOT.parent / "shared" / "eval" / "dev" / "dev06_gyaku_none.wav"
-    shutil.copy(dev, answers / "a.wav")
+    dev = ROOT / "tests" / "data" / "eval" / "dev" / "dev06_gyaku_none.flac"
+    shutil.copy(dev, answers / "a.flac")
     shutil.rmtree(cache_dir() / "tts", ignore_errors=True)
     pulse = Pulse(tmp / "runtime")
     try:

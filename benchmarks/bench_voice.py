@@ -1,7 +1,7 @@
 """Voice analysis: its added time against bare faster-whisper, and its verdicts on the
 dev answers and on copies altered by construction (the calibration of prompts/voice.toml).
 
-    python benchmarks/bench_voice.py [--threads 2] [--data ../shared/eval/dev]
+    python benchmarks/bench_voice.py [--threads 2] [--data tests/data/eval/dev]
 
 Per file: bare faster-whisper time, the time of `analyze_voice` (pitch, loudness,
 endings, pace) on the same audio, the main numbers, and the verdicts on the original,
@@ -40,7 +40,7 @@ def _r(x: float | None) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "eval" / "dev"))
+    ap.add_argument("--data", default=str(ROOT / "tests" / "data" / "eval" / "dev"))
     a = ap.parse_args()
     model, info = load_model("base", "cpu", "default", a.threads)
     analyzer = Analyzer(Transcriber(model), info)

@@ -12,7 +12,7 @@ def words(text: str, start: float, step: float = 0.2) -> list[Word]:
 
 
 def test_a_silent_gap_stays_empty_and_is_a_long_pause(analyzer, dev_dir):
-    speech = load_audio(dev_dir / "dev06_gyaku_none.wav")
+    speech = load_audio(dev_dir / "dev06_gyaku_none.flac")
     gap = noise(8.0, seed=1)
     samples = np.concatenate([speech, gap, speech]).astype(np.float32)
     result = analyzer.analyze_samples(samples, "gyaku_shitsumon")

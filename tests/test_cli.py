@@ -67,7 +67,7 @@ def encode(samples: np.ndarray, path: Path, codec: str, rate: int, channels: int
     ("answer.wav", "pcm_s16le", 8000, 1),
 ])
 def test_common_formats_rates_and_channels(analyzer, dev_dir, tmp_path, name, codec, rate, channels):
-    samples = load_audio(dev_dir / "dev04_tenshoku_blame.wav")
+    samples = load_audio(dev_dir / "dev04_tenshoku_blame.flac")
     path = encode(samples, tmp_path / name, codec, rate, channels)
     result = analyzer.analyze_file(path, "tenshoku_riyuu")
     assert result.delivery.speech_s == pytest.approx(18.72, abs=0.3)
@@ -76,7 +76,7 @@ def test_common_formats_rates_and_channels(analyzer, dev_dir, tmp_path, name, co
 
 
 def test_several_files_give_one_json_line_each(dev_dir):
-    files = [str(dev_dir / "dev06_gyaku_none.wav"), str(dev_dir / "dev02_shibou_generic.wav")]
+    files = [str(dev_dir / "dev06_gyaku_none.flac"), str(dev_dir / "dev02_shibou_generic.flac")]
     p = mensetsu("analyze", *files, "--json", "--threads", "2")
     assert p.returncode == 0, p.stderr
     lines = p.stdout.strip().splitlines()
@@ -85,7 +85,7 @@ def test_several_files_give_one_json_line_each(dev_dir):
 
 
 def test_readable_summary_is_japanese(dev_dir):
-    p = mensetsu("analyze", str(dev_dir / "dev06_gyaku_none.wav"), "--question", "gyaku_shitsumon")
+    p = mensetsu("analyze", str(dev_dir / "dev06_gyaku_none.flac"), "--question", "gyaku_shitsumon")
     assert p.returncode == 0, p.stderr
     assert "回答の長さ" in p.stdout and "フィラー: 1 回" in p.stdout and "短すぎます" in p.stdout
 
@@ -94,7 +94,7 @@ def test_runs_with_every_connection_refused(dev_dir, tmp_path):
     (tmp_path / "sitecustomize.py").write_text(BLOCK_NETWORK)
     log = tmp_path / "net.log"
     env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]), "NET_LOG": str(log)}
-    p = mensetsu("analyze", str(dev_dir / "dev06_gyaku_none.wav"), "--json", env=env)
+    p = mensetsu("analyze", str(dev_dir / "dev06_gyaku_none.flac"), "--json", env=env)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["filler_count"] == 1
     assert not log.exists(), log.read_text()
@@ -118,14 +118,19 @@ def test_not_audio(tmp_path):
     assert_clean_failure(mensetsu("analyze", str(tmp_path / "notes.wav")), "音声として読めません")
 
 
+def _as_wav(dev_dir, name: str, tmp_path) -> bytes:
+    """The dev answer (FLAC in the repository) as the WAV bytes a recorder writes."""
+    return write_wav(tmp_path / "whole.wav", load_audio(dev_dir / name)).read_bytes()
+
+
 def test_wav_cut_inside_its_header(dev_dir, tmp_path):
-    (tmp_path / "cut.wav").write_bytes((dev_dir / "dev06_gyaku_none.wav").read_bytes()[:30])
+    (tmp_path / "cut.wav").write_bytes(_as_wav(dev_dir, "dev06_gyaku_none.flac", tmp_path)[:30])
     p = mensetsu("analyze", str(tmp_path / "cut.wav"))
     assert_clean_failure(p, "cut.wav")
 
 
 def test_wav_cut_mid_speech_keeps_what_was_said(dev_dir, tmp_path, analyzer):
-    data = (dev_dir / "dev04_tenshoku_blame.wav").read_bytes()
+    data = _as_wav(dev_dir, "dev04_tenshoku_blame.flac", tmp_path)
     (tmp_path / "cut.wav").write_bytes(data[: len(data) // 2])
     result = analyzer.analyze_file(tmp_path / "cut.wav", "tenshoku_riyuu")
     assert 8 < result.delivery.duration_s < 12
@@ -138,13 +143,13 @@ def test_silent_file(tmp_path):
 
 
 def test_one_bad_file_among_good_ones(dev_dir):
-    p = mensetsu("analyze", "missing.wav", str(dev_dir / "dev06_gyaku_none.wav"), "--json")
+    p = mensetsu("analyze", "missing.wav", str(dev_dir / "dev06_gyaku_none.flac"), "--json")
     assert p.returncode != 0 and "Traceback" not in p.stderr
     assert len(p.stdout.strip().splitlines()) == 1  # the good file is still analysed
 
 
 def test_unknown_model_offline(dev_dir, tmp_path):
-    p = mensetsu("analyze", str(dev_dir / "dev06_gyaku_none.wav"), "--model", "small",
+    p = mensetsu("analyze", str(dev_dir / "dev06_gyaku_none.flac"), "--model", "small",
                  env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")})
     assert_clean_failure(p, "base")
 
@@ -175,7 +180,7 @@ def test_adversarial_headers_fail_in_one_line(tmp_path, name, content, needle):
 
 
 def test_nan_and_inf_samples_are_treated_as_silence(dev_dir, tmp_path, analyzer):
-    samples = load_audio(dev_dir / "dev06_gyaku_none.wav")
+    samples = load_audio(dev_dir / "dev06_gyaku_none.flac")
     samples[:4000] = np.nan
     samples[-4000:-3000] = np.inf
     samples[-3000:-2000] = -np.inf

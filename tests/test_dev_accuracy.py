@@ -41,17 +41,17 @@ def test_filler_times_lie_inside_speech(dev_results, dev_truth):
 
 def test_question_is_used_as_recognition_context(dev_results):
     # base hears 短所 as 誕生 without context; the question being answered fixes it.
-    assert "短所" in dev_results["dev07_tansho.wav"].transcript.text
+    assert "短所" in dev_results["dev07_tansho.flac"].transcript.text
 
 
 def test_length_verdicts(dev_results):
-    assert dev_results["dev06_gyaku_none.wav"].delivery.length_verdict == "too_short"
-    assert dev_results["dev01_jikoshokai.wav"].delivery.length_verdict == "ok"
-    assert dev_results["dev08_long_ramble.wav"].delivery.length_verdict == "ok"  # 68 s of a 60 s target
+    assert dev_results["dev06_gyaku_none.flac"].delivery.length_verdict == "too_short"
+    assert dev_results["dev01_jikoshokai.flac"].delivery.length_verdict == "ok"
+    assert dev_results["dev08_long_ramble.flac"].delivery.length_verdict == "ok"  # 68 s of a 60 s target
 
 
 def test_json_schema(dev_results):
-    d = dev_results["dev04_tenshoku_blame.wav"].to_dict()
+    d = dev_results["dev04_tenshoku_blame.flac"].to_dict()
     for key in ("file", "transcript", "duration_s", "speech_s", "mora", "mora_per_min", "fillers",
                 "filler_count", "pauses", "length_verdict"):
         assert key in d

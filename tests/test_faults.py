@@ -55,7 +55,7 @@ def run_killed(script: str, *args: str) -> int:
 
 def test_kill_during_transcription_then_resume_report_and_reindex(dev_dir, tmp_path):
     data = tmp_path / "data"
-    first = answers_dir(tmp_path / "a", dev_dir / "dev04_tenshoku_blame.wav")
+    first = answers_dir(tmp_path / "a", dev_dir / "dev04_tenshoku_blame.flac")
     proc = practice("--ids", "tenshoku_riyuu,gyaku_shitsumon", "--tts", "none", "--answers-from", str(first),
                     env=dict(os.environ), data=data)
     for line in proc.stdout:
@@ -71,7 +71,7 @@ def test_kill_during_transcription_then_resume_report_and_reindex(dev_dir, tmp_p
     assert db_rows(data) == (1, 0)
     assert mensetsu("report", "latest", "--data-dir", str(data)).returncode == 0
 
-    second = answers_dir(tmp_path / "b", dev_dir / "dev06_gyaku_none.wav")
+    second = answers_dir(tmp_path / "b", dev_dir / "dev06_gyaku_none.flac")
     resumed = practice("--resume", "--tts", "none", "--answers-from", str(second), env=dict(os.environ), data=data)
     out, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0 and "Traceback" not in err, err
@@ -92,7 +92,7 @@ def test_kill_during_transcription_then_resume_report_and_reindex(dev_dir, tmp_p
 @pytest.fixture
 def one_session(dev_dir, tmp_path) -> Path:
     data = tmp_path / "data"
-    answers = answers_dir(tmp_path / "a", dev_dir / "dev06_gyaku_none.wav")
+    answers = answers_dir(tmp_path / "a", dev_dir / "dev06_gyaku_none.flac")
     p = practice("--ids", "gyaku_shitsumon", "--followups", "0", "--tts", "none", "--answers-from", str(answers),
                  env=dict(os.environ), data=data)
     assert p.wait(300) == 0, p.stderr.read()
@@ -148,7 +148,7 @@ def _practice(data: Path, source, analyzer) -> tuple[Practice, QuietUI]:
 def test_disk_full_while_recording_keeps_the_audio_and_resume_recovers(analyzer, dev_dir, tmp_path, monkeypatch):
     data = tmp_path / "data"
     device = ReplayDevice()
-    device.load(load_audio(dev_dir / "dev04_tenshoku_blame.wav"))
+    device.load(load_audio(dev_dir / "dev04_tenshoku_blame.flac"))
     mic = MicrophoneSource(None, backend=device, stop=device.finished)
     full = {"after": 40}   # blocks of 0.1 s that still fit on the disk
 
@@ -175,7 +175,7 @@ def test_disk_full_while_recording_keeps_the_audio_and_resume_recovers(analyzer,
     assert meta["answers"] == [] and db_rows(data) == (1, 0)
 
     monkeypatch.undo()                             # space freed
-    resumed, ui = _practice(data, FileSource(answers_dir(tmp_path / "b", dev_dir / "dev06_gyaku_none.wav")),
+    resumed, ui = _practice(data, FileSource(answers_dir(tmp_path / "b", dev_dir / "dev06_gyaku_none.flac")),
                             analyzer)
     resumed.run([questions()["tenshoku_riyuu"]], {}, resume=Store(data).reopen(folder))
     assert ui.recovered_files == ["01_tenshoku_riyuu.wav"]
@@ -191,7 +191,7 @@ def test_disk_full_gives_one_line_and_exit_code(dev_dir, tmp_path, monkeypatch, 
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(storage, "write_json", full)
-    answers = answers_dir(tmp_path / "a", dev_dir / "dev06_gyaku_none.wav")
+    answers = answers_dir(tmp_path / "a", dev_dir / "dev06_gyaku_none.flac")
     code = main(["practice", "--ids", "gyaku_shitsumon", "--tts", "none", "--answers-from", str(answers),
                  "--data-dir", str(tmp_path / "data")])
     err = capsys.readouterr().err.strip().splitlines()
@@ -201,7 +201,7 @@ def test_disk_full_gives_one_line_and_exit_code(dev_dir, tmp_path, monkeypatch, 
 def test_microphone_unplugged_mid_answer(analyzer, dev_dir, tmp_path):
     data = tmp_path / "data"
     device = ReplayDevice()
-    device.load(load_audio(dev_dir / "dev04_tenshoku_blame.wav"), unplug_after_s=5.0)
+    device.load(load_audio(dev_dir / "dev04_tenshoku_blame.flac"), unplug_after_s=5.0)
     run, _ = _practice(data, MicrophoneSource(None, backend=device, stop=device.finished), analyzer)
     with pytest.raises(CaptureError, match="外れた"):
         run.run([questions()["tenshoku_riyuu"], questions()["gyaku_shitsumon"]], {"track": "tenshoku"})
@@ -211,8 +211,8 @@ def test_microphone_unplugged_mid_answer(analyzer, dev_dir, tmp_path):
     assert 4.5 < len(load_audio(folder / answer["audio"])) / 16000 < 5.5
     assert db_rows(data) == (1, 1)
 
-    resumed, _ = _practice(data, FileSource(answers_dir(tmp_path / "b", dev_dir / "dev04_tenshoku_blame.wav",
-                                                        dev_dir / "dev06_gyaku_none.wav")), analyzer)
+    resumed, _ = _practice(data, FileSource(answers_dir(tmp_path / "b", dev_dir / "dev04_tenshoku_blame.flac",
+                                                        dev_dir / "dev06_gyaku_none.flac")), analyzer)
     resumed.run([questions()["tenshoku_riyuu"], questions()["gyaku_shitsumon"]], {},
                 resume=Store(data).reopen(folder))
     _, meta = the_session(data)

@@ -23,7 +23,7 @@ def rss_mb() -> float:
 
 
 def test_two_hundred_sessions(analyzer, dev_dir, tmp_path):
-    answer = load_audio(dev_dir / "dev06_gyaku_none.wav")[:int(3.5 * 16000)]   # a short spoken answer
+    answer = load_audio(dev_dir / "dev06_gyaku_none.flac")[:int(3.5 * 16000)]   # a short spoken answer
     answers = tmp_path / "answers"
     answers.mkdir()
     write_wav(answers / "a.wav", answer)

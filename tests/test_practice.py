@@ -92,7 +92,7 @@ def latest_session(data: Path) -> dict:
 
 def test_spoken_interview_through_real_devices(pulse, dev_dir, dev_truth, tmp_path):
     truth = {r["file"]: r for r in dev_truth}
-    answers = [dev_dir / "dev04_tenshoku_blame.wav", dev_dir / "dev06_gyaku_none.wav", dev_dir / "dev06_gyaku_none.wav"]
+    answers = [dev_dir / "dev04_tenshoku_blame.flac", dev_dir / "dev06_gyaku_none.flac", dev_dir / "dev06_gyaku_none.flac"]
     speaker_wav = tmp_path / "speaker.wav"
     recorder = pulse.record_speaker(speaker_wav)
     played: list[tuple[float, float]] = []  # (start, end of file) per answer, monotonic clock
@@ -139,7 +139,7 @@ def test_spoken_interview_through_real_devices(pulse, dev_dir, dev_truth, tmp_pa
     assert [a["question_id"] for a in session["answers"]] == ["tenshoku_riyuu", "fu_change_what", "gyaku_shitsumon"]
     first = session["answers"][0]
     assert first["ended_by"] == "silence" and first["trigger"] is None
-    assert abs(first["speech_s"] - truth["dev04_tenshoku_blame.wav"]["speech_s"]) < 0.5
+    assert abs(first["speech_s"] - truth["dev04_tenshoku_blame.flac"]["speech_s"]) < 0.5
     assert "転職" in first["transcript"] and first["filler_count"] >= 5
     assert "blame" in first["content"]["issues"]
     assert session["answers"][1]["trigger"] == "blame" and session["answers"][1]["reason"]
@@ -161,7 +161,7 @@ def _start_and_wait_for_recording(pulse, tmp_path, wav: Path) -> tuple[subproces
 
 
 def test_sigkill_mid_answer_keeps_the_audio(pulse, dev_dir, tmp_path):
-    proc, data = _start_and_wait_for_recording(pulse, tmp_path, dev_dir / "dev01_jikoshokai.wav")
+    proc, data = _start_and_wait_for_recording(pulse, tmp_path, dev_dir / "dev01_jikoshokai.flac")
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     folder = sorted((data / "sessions").iterdir())[-1]
@@ -171,7 +171,7 @@ def test_sigkill_mid_answer_keeps_the_audio(pulse, dev_dir, tmp_path):
     # --resume analyses the half answer and goes on (here with a file for the next answer)
     answers = tmp_path / "answers"
     answers.mkdir()
-    shutil.copy(dev_dir / "dev06_gyaku_none.wav", answers)
+    shutil.copy(dev_dir / "dev06_gyaku_none.flac", answers)
     resumed = practice("--resume", "--tts", "none", "--answers-from", str(answers), env=pulse.env, data=data)
     out, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, err
@@ -181,7 +181,7 @@ def test_sigkill_mid_answer_keeps_the_audio(pulse, dev_dir, tmp_path):
 
 
 def test_ctrl_c_ends_the_session_cleanly(pulse, dev_dir, tmp_path):
-    proc, data = _start_and_wait_for_recording(pulse, tmp_path, dev_dir / "dev01_jikoshokai.wav")
+    proc, data = _start_and_wait_for_recording(pulse, tmp_path, dev_dir / "dev01_jikoshokai.flac")
     proc.send_signal(signal.SIGINT)
     rest = proc.stdout.read()
     assert proc.wait(30) == 0
@@ -201,7 +201,7 @@ def test_check_plays_records_and_judges_the_level(pulse, dev_dir, tmp_path):
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in proc.stdout:
         if line.startswith("3 秒間"):
-            threading.Thread(target=pulse.play_into_mic, args=(dev_dir / "dev03_jikopr_numbers.wav",),
+            threading.Thread(target=pulse.play_into_mic, args=(dev_dir / "dev03_jikopr_numbers.flac",),
                              daemon=True).start()
             break
     out = proc.stdout.read()

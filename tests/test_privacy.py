@@ -19,7 +19,7 @@ def test_a_whole_session_makes_no_connection_and_stores_private_files(dev_dir, t
            "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")])}
     answers = tmp_path / "answers"
     answers.mkdir()
-    for name in ("dev01_jikoshokai.wav", "dev04_tenshoku_blame.wav", "dev06_gyaku_none.wav"):
+    for name in ("dev01_jikoshokai.flac", "dev04_tenshoku_blame.flac", "dev06_gyaku_none.flac"):
         shutil.copy(dev_dir / name, answers / name)
     data = tmp_path / "data"
 

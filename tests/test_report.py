@@ -37,7 +37,7 @@ def store(analyzer, dev_dir, tmp_path_factory) -> Store:
     """Two real sessions: the second contradicts the first's monthly sales figure."""
     store = Store(tmp_path_factory.mktemp("data"))
     answers = tmp_path_factory.mktemp("answers")
-    for n, name in enumerate(["dev04_tenshoku_blame.wav", "dev06_gyaku_none.wav"], 1):
+    for n, name in enumerate(["dev04_tenshoku_blame.flac", "dev06_gyaku_none.flac"], 1):
         shutil.copy(dev_dir / name, answers / f"{n:02d}.wav")
     for sales in ("100万円", "200万円"):
         practice = Practice(store, Voice(SilentEngine(), None), FileSource(answers), lambda: analyzer, QuietUI(),
@@ -47,11 +47,11 @@ def store(analyzer, dev_dir, tmp_path_factory) -> Store:
         draft = analyze_text(f"前職では月間の売上は{sales}でした。<script>window.__xss = 1</script>", "jisseki")
         idx = len(result.answers) + 1
         audio = result.session.answer_audio(idx, "jisseki")
-        shutil.copy(dev_dir / "dev06_gyaku_none.wav", audio)
+        shutil.copy(dev_dir / "dev06_gyaku_none.flac", audio)
         store.add_answer(result.session, {**draft.to_dict(), "idx": idx, "question_id": "jisseki",
                                           "audio": audio.name})
     # the latest session also holds an answer with weak spots by construction: sped up, endings faded
-    fast = speed_up(load_audio(dev_dir / "dev01_jikoshokai.wav"), 10.0)
+    fast = speed_up(load_audio(dev_dir / "dev01_jikoshokai.flac"), 10.0)
     weak = fade_endings(fast, speech_regions(fast))
     audio = result.session.answer_audio(idx + 1, "jikoshokai")
     sf.write(audio, weak, 16000)
@@ -207,7 +207,7 @@ def test_delete_removes_audio_and_rows(tmp_path, dev_dir):
     store = Store(tmp_path)
     session = store.begin({"track": "shinsotsu"})
     audio = session.answer_audio(1, "jiko_pr")
-    shutil.copy(dev_dir / "dev06_gyaku_none.wav", audio)
+    shutil.copy(dev_dir / "dev06_gyaku_none.flac", audio)
     store.add_answer(session, {**analyze_text("私の強みは粘り強さです。", "jiko_pr").to_dict(), "idx": 1,
                                "question_id": "jiko_pr", "audio": audio.name})
     p = subprocess.run([sys.executable, "-m", "simulator", "delete", session.id, "--data-dir", str(tmp_path)],

@@ -56,7 +56,7 @@ def run(*args, env=None):
 @pytest.fixture(scope="module")
 def recorded_session(dev_dir, tmp_path_factory):
     answers = tmp_path_factory.mktemp("answers")
-    for n, name in enumerate(["dev04_tenshoku_blame.wav", "dev06_gyaku_none.wav", "dev03_jikopr_numbers.wav"], 1):
+    for n, name in enumerate(["dev04_tenshoku_blame.flac", "dev06_gyaku_none.flac", "dev03_jikopr_numbers.flac"], 1):
         (answers / f"{n:02d}.wav").write_bytes((dev_dir / name).read_bytes())
     data = tmp_path_factory.mktemp("data")
     p = run("practice", "--answers-from", str(answers), "--tts", "none", "--data-dir", str(data),

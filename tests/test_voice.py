@@ -11,7 +11,7 @@ from simulator.voice import loudness_track, pitch_track, remark
 from voice_variants import add_noise, fade_endings, flatten_pitch, reverberate, speed_up
 
 # 35–50 s, several sentences each; in dev07 the sped-up stretch is a third of the answer
-ALTERED = ["dev01_jikoshokai.wav", "dev05_gakuchika_star.wav", "dev07_tansho.wav"]
+ALTERED = ["dev01_jikoshokai.flac", "dev05_gakuchika_star.flac", "dev07_tansho.flac"]
 
 
 def test_no_verdict_fires_on_the_dev_answers(dev_results):
