@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .content import ContentAnalysis
+from .confidence import Confidence
+from .content import ContentAnalysis, in_scope
 
 _QUOTE_MAX = 40
 
@@ -12,14 +13,27 @@ def shorten(quote: str) -> str:
     return q if len(q) <= _QUOTE_MAX else q[:_QUOTE_MAX - 1] + "…"
 
 
-def advise(c: ContentAnalysis, templates: dict, limit: int = 4) -> list[str]:
-    """The few most useful pieces of advice, most important first."""
+def lead(templates: dict, qtype: str | None, track: str | None) -> str:
+    """The example first sentence for this question type, in the words of this track."""
+    by_type = templates["lead"].get(qtype or "followup", templates["lead"]["followup"])
+    if isinstance(by_type, str):
+        return by_type
+    return by_type.get(track or "*", by_type["*"])
+
+
+def advise(c: ContentAnalysis, templates: dict, rules: dict, confidence: Confidence = Confidence(),
+           limit: int = 4) -> list[str]:
+    """The few most useful pieces of advice, most important first, only those that fit the question.
+
+    Words heard unsurely are marked inside quotes, so a mishearing is never put in the
+    user's mouth as if certain.
+    """
     def fill(template: str, quote: str) -> str:
-        return template.format(quote=shorten(quote), chars=c.chars,
-                               lead=templates["lead"].get(c.question_type or "followup", templates["lead"]["followup"]))
+        return template.format(quote=confidence.mark(shorten(quote)), chars=c.chars,
+                               lead=lead(templates, c.question_type, c.track))
 
     out: list[str] = []
-    if not c.conclusion_first and c.question_type != "gyaku" and c.sentences:
+    if not c.conclusion_first and in_scope("not_conclusion_first", c.question_type, c.track, rules) and c.sentences:
         out.append(fill(templates["issue"]["not_conclusion_first"], c.sentences[0]))
     for issue in c.issues:
         out.append(fill(templates["issue"][issue.id], issue.quote))
@@ -27,4 +41,5 @@ def advise(c: ContentAnalysis, templates: dict, limit: int = 4) -> list[str]:
     for finding in c.findings:
         if finding.id in templates["finding"] and not ("abstract" in shown and finding.id == "claim_without_numbers"):
             out.append(fill(templates["finding"][finding.id], finding.quote))
-    return out[:limit] or [templates["good"]["all_clear"]]
+    good = templates["good"]
+    return out[:limit] or [good.get(c.question_type or "*", good["*"])]

@@ -7,7 +7,7 @@ and the benchmarks share, so all of them measure exactly the same thing.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -15,6 +15,7 @@ from . import audio, bank
 from .advice import advise
 from .asr import Transcriber, Transcript
 from .bank import Question
+from .confidence import Confidence
 from .consistency import Fact, extract_facts
 from .content import ContentAnalysis, analyze_content
 from .delivery import DeliveryMetrics, measure
@@ -76,20 +77,27 @@ def resolve_question(id_or_text: str | None) -> tuple[Question | None, str | Non
     return q, (q.text if id_or_text == q.id else id_or_text)
 
 
-def review(text: str, question: Question | None, asked: frozenset[str] = frozenset()) -> Review:
-    """Content analysis, advice and follow-up for a transcript or a written draft."""
-    content = analyze_content(text, question, bank.load("content"))
+def review(text: str, question: Question | None, asked: frozenset[str] = frozenset(),
+           track: str | None = None, confidence: Confidence = Confidence()) -> Review:
+    """Content analysis, advice and follow-up for a transcript or a written draft.
+
+    `confidence` names the words heard unsurely: advice and follow-up reasons mark them
+    where they quote the user, and facts built on an unsure figure are flagged.
+    """
+    content = analyze_content(text, question, bank.load("content"), track)
     templates = bank.load("advice")
-    followup = (choose_followup(question, content, asked, bank.questions(), bank.load("content"), templates)
-                if question else None)
-    facts = tuple(extract_facts(text, bank.load("consistency")))
-    return Review(content, tuple(advise(content, templates)), followup, facts)
+    followup = (choose_followup(question, content, asked, bank.questions(), bank.load("content"), templates,
+                                confidence) if question else None)
+    facts = tuple(replace(f, uncertain=confidence.touches(f.quote, figures_only=True))
+                  for f in extract_facts(text, bank.load("consistency")))
+    return Review(content, tuple(advise(content, templates, bank.load("content"), confidence)), followup, facts)
 
 
-def analyze_text(text: str, question: str | None = None) -> AnswerAnalysis:
+def analyze_text(text: str, question: str | None = None, track: str | None = None) -> AnswerAnalysis:
     """A written draft: content only, no audio and no model."""
     q, qtext = resolve_question(question)
-    return AnswerAnalysis(None, q.id if q else None, qtext, Transcript(text.strip(), ()), None, review(text, q))
+    return AnswerAnalysis(None, q.id if q else None, qtext, Transcript(text.strip(), ()), None,
+                          review(text, q, track=track))
 
 
 class Analyzer:
@@ -102,8 +110,8 @@ class Analyzer:
         count_mora("準備")  # load the reading dictionary now, not after the first answer
 
     def analyze_samples(self, samples: np.ndarray, question: str | None = None, file: str | None = None,
-                        asked: frozenset[str] = frozenset(), streamed: StreamingTranscriber | None = None
-                        ) -> AnswerAnalysis:
+                        asked: frozenset[str] = frozenset(), streamed: StreamingTranscriber | None = None,
+                        track: str | None = None) -> AnswerAnalysis:
         """`streamed`, fed with exactly `samples`, has already transcribed most of the answer."""
         q, text = resolve_question(question)
         if streamed is not None:
@@ -116,8 +124,10 @@ class Analyzer:
                           q.target_s if q else None, lvl)
         voice = (analyze_voice(samples, speech, transcript.words, metrics.speech_start_s, metrics.longest_pause_s,
                                bank.load("voice"), self.rules) if speech else None)
+        confidence = Confidence.of(transcript.words, bank.load("confidence"))
         return AnswerAnalysis(file, q.id if q else None, text, transcript, metrics,
-                              review(transcript.text, q, asked), self.model_info, voice)
+                              review(transcript.text, q, asked, track, confidence), self.model_info, voice)
 
-    def analyze_file(self, path: str | os.PathLike, question: str | None = None) -> AnswerAnalysis:
-        return self.analyze_samples(audio.load_audio(path), question, file=str(path))
+    def analyze_file(self, path: str | os.PathLike, question: str | None = None,
+                     track: str | None = None) -> AnswerAnalysis:
+        return self.analyze_samples(audio.load_audio(path), question, file=str(path), track=track)

@@ -97,6 +97,8 @@ def _guard(segments: list[tuple[str, list[Word]]], speech: list[Region]) -> tupl
     starts an answer again after a pause really did say it twice.
     """
     phrases = [_norm(p) for p in _decoding_data()["hallucinations"]]
+    lone = {_norm(heard): filler for filler, spellings in _decoding_data()["lone_fillers"].items()
+            for heard in spellings}
     kept: list[Word] = []
     dropped: list[str] = []
     previous, previous_end = "", -1.0
@@ -111,6 +113,8 @@ def _guard(segments: list[tuple[str, list[Word]]], speech: list[Region]) -> tupl
         if not heard or repeat or any(p and p in t and len(t) <= len(p) + 4 for p in phrases):
             dropped.append(text.strip())
             continue
+        if t in lone:  # a filler alone in its chunk, heard as a sound-alike
+            words = [Word(lone[t] + "、", s, e, min(w.probability for w in words))]
         kept.extend(_collapse_loops(words))
         previous, previous_end = t, e
     return kept, dropped

@@ -16,6 +16,9 @@ from .japanese import normalise
 from .paths import project_dir
 
 
+TRACKS = ("shinsotsu", "tenshoku", "manager", "specialist", "career-change")
+
+
 class PromptsError(Exception):
     """A data file in prompts/ is malformed; the message names the file and line."""
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .bank import TRACKS
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPT = 0, 1, 2, 130
 
@@ -47,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--transcript", metavar="FILE", help="音声の代わりに、回答の文章ファイル（UTF-8）を分析する")
     an.add_argument("--question", metavar="ID|TEXT",
                     help="答えた質問の ID か文面（認識の手がかりと長さの目安に使います）")
+    an.add_argument("--track", choices=TRACKS, metavar="TRACK",
+                    help="応募区分（" + " / ".join(TRACKS) + "）。助言と判定をその区分に合わせます（既定: 区分を問わない）")
     an.add_argument("--json", action="store_true",
                     help="結果を JSON で標準出力へ（ファイルごとに 1 行）")
     _model_options(an)
@@ -55,8 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
                         description="二次面接の模擬面接。質問を読み上げ、マイクで回答を録音し、分析して深掘り質問を続けます。"
                                     "話している間に文字起こしを進めるので、Enter で回答を終えるとすぐに結果が出ます。"
                                     "終わるとセッションを保存し、その ID とフォルダを表示します。Ctrl-C でいつでも終了・保存します。")
-    pr.add_argument("--track", default="shinsotsu", choices=["shinsotsu", "tenshoku", "manager", "specialist",
-                                                             "career-change"],
+    pr.add_argument("--track", default="shinsotsu", choices=TRACKS,
                     help="新卒 / 転職 / 管理職 / 専門職・技術職 / 未経験（既定: shinsotsu）")
     pr.add_argument("--questions", type=int, default=5, metavar="N",
                     help="主質問の数（自己紹介と逆質問を含む。既定: 5）")
@@ -204,7 +206,7 @@ def cmd_analyze(args) -> int:
         draft = _read_draft(args)
         if not draft.strip():
             raise UserError("分析する文章が空です")
-        _emit(analyze_text(draft, args.question), args.json, out)
+        _emit(analyze_text(draft, args.question, args.track), args.json, out)
         return EXIT_OK
     if not args.files:
         raise UserError("音声ファイルを指定するか、--text / --transcript で文章を指定してください")
@@ -228,7 +230,7 @@ def cmd_analyze(args) -> int:
         for f in files:
             progress.update(task, description=f"分析中 {f.name}")
             try:
-                result = analyzer.analyze_samples(load_audio(f), args.question, file=str(f))
+                result = analyzer.analyze_samples(load_audio(f), args.question, file=str(f), track=args.track)
             except AudioError as e:
                 print(f"エラー: {e}", file=sys.stderr)
                 failed += 1

@@ -23,6 +23,7 @@ class Fact:
     unit: str
     value: float
     quote: str
+    uncertain: bool = False  # the figure was heard with low confidence (possibly misheard)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -30,7 +31,7 @@ class Fact:
 
     def to_dict(self) -> dict:
         return {"subject": self.subject, "period": self.period, "unit": self.unit, "value": self.value,
-                "quote": self.quote}
+                "quote": self.quote, "uncertain": self.uncertain}
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,16 @@ class Conflict:
     first: Stated
     second: Stated
 
+    @property
+    def uncertain(self) -> bool:
+        """One side may be a mishearing: the user should listen before correcting anything."""
+        return self.first.fact.uncertain or self.second.fact.uncertain
+
     def to_dict(self) -> dict:
         side = (lambda s: {"session": s.session_id, "date": s.date, "question_id": s.question_id,
                            **s.fact.to_dict()})
-        return {"subject": self.first.fact.subject, "first": side(self.first), "second": side(self.second)}
+        return {"subject": self.first.fact.subject, "first": side(self.first), "second": side(self.second),
+                "uncertain": self.uncertain}
 
 
 def _digits(text: str) -> str:

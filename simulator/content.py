@@ -61,6 +61,7 @@ class ContentAnalysis:
     issues: tuple[Issue, ...]
     findings: tuple[Issue, ...] = field(default=())  # what a follow-up can dig into
     questions_asked: tuple[str, ...] = field(default=())  # reverse questions the user asked
+    track: str | None = None
 
     @property
     def issue_ids(self) -> list[str]:
@@ -74,7 +75,7 @@ class ContentAnalysis:
 
     def to_dict(self) -> dict:
         return {
-            "question_id": self.question_id, "question_type": self.question_type,
+            "question_id": self.question_id, "question_type": self.question_type, "track": self.track,
             "conclusion_first": self.conclusion_first, "first_sentence": self.sentences[0] if self.sentences else "",
             "has_numbers": self.has_numbers, "numbers": list(self.numbers),
             "elements": [e.to_dict() for e in self.elements], "elements_in_order": self.elements_in_order,
@@ -159,10 +160,53 @@ def _blame(sentences: list[str], rules: dict) -> str:
     return ""
 
 
+def in_scope(verdict: str, qtype: str | None, track: str | None, rules: dict) -> bool:
+    """Whether `verdict` is judged for this question type and track (prompts/content.toml [scope]).
+
+    An unknown question (None) or track is judged by the verdicts meant for every type.
+    """
+    scope = rules["scope"]
+    spec = scope["applies"].get(verdict, {"types": "*", "tracks": "*"})
+    types, tracks = spec["types"], spec["tracks"]
+    if qtype is not None and qtype in spec.get("not_types", ()):
+        return False
+    if types == "experience":
+        types_ok = qtype is None or qtype in scope["experience"]
+    else:
+        types_ok = types == "*" or qtype in types
+    return types_ok and (tracks == "*" or track is None or track in tracks)
+
+
+def ends_open(sentence: str) -> bool:
+    """True when the sentence stops on a particle that cannot end one (志望理由は。)."""
+    words = [t for t in tokenize(_bare(sentence)) if not t.is_punct]
+    return bool(words) and words[-1].pos == "助詞" and "終助詞" not in words[-1].pos_detail
+
+
+def join_broken_sentences(sentences: list[str]) -> list[str]:
+    """Sentences with Whisper's stray full stops removed.
+
+    Whisper (and a streamed chunk ending at a pause) may put 。 after a topic or a
+    connective: 「学生時代に頑張ったことは。テニスサークルの活動です。」. A sentence whose
+    last word is a particle that cannot end a sentence (は, が, を, て, けど, ので…) is
+    joined to the next, so a transcript reads the same however it was cut.
+    """
+    out: list[str] = []
+    carry = ""
+    for sentence in sentences:
+        sentence = carry + sentence
+        if ends_open(sentence):
+            carry = _bare(sentence) + "、"
+            continue
+        out.append(sentence)
+        carry = ""
+    if carry:
+        out.append(carry.rstrip("、") + "。")
+    return out
+
+
 def _length_issue(chars: int, q: Question | None, rules: dict) -> str | None:
     spec = rules["length"]
-    if q is not None and q.type in spec["skip_types"]:
-        return None
     target_chars = spec["chars_per_min"] * (q.target_s if q else 60) / 60
     if chars < target_chars * spec["too_short_ratio"]:
         return "too_short"
@@ -171,11 +215,15 @@ def _length_issue(chars: int, q: Question | None, rules: dict) -> str | None:
     return None
 
 
-def analyze_content(text: str, question: Question | None, rules: dict) -> ContentAnalysis:
-    """Judge the content of `text` as an answer to `question` (None: an unknown question)."""
+def analyze_content(text: str, question: Question | None, rules: dict, track: str | None = None) -> ContentAnalysis:
+    """Judge the content of `text` as an answer to `question` (None: an unknown question).
+
+    `track` (shinsotsu, tenshoku, …) narrows the verdicts and advice to what fits the
+    candidate; None judges as for any track.
+    """
     qtype = question.type if question else None
     clean = clean_text(text, rules)
-    sentences = [s for s in split_sentences(clean) if re.sub(r"[、。!?！？]", "", s)]
+    sentences = join_broken_sentences([s for s in split_sentences(clean) if re.sub(r"[、。!?！？]", "", s)])
     skip = rules["conclusion"]["skip_sentences"]
     while len(sentences) > 1 and _any(skip, sentences[0]):
         sentences.pop(0)
@@ -186,7 +234,7 @@ def analyze_content(text: str, question: Question | None, rules: dict) -> Conten
     first = sentences[0] if sentences else ""
     by_type = rules["conclusion"]["by_type"]
     patterns = by_type.get(qtype or "followup", by_type["followup"]) + by_type["any"]
-    conclusion = bool(first) and not _any(rules["conclusion"]["hedges"], _bare(first)) and bool(
+    conclusion = bool(first) and not ends_open(first) and not _any(rules["conclusion"]["hedges"], _bare(first)) and bool(
         _any(patterns, _bare(first)))
 
     # Structure
@@ -219,14 +267,17 @@ def analyze_content(text: str, question: Question | None, rules: dict) -> Conten
     if blame:
         flag("blame", blame)
     gm = rules["generic_motivation"]
-    if qtype in gm["applies_to"]:
+    if in_scope("generic_motivation", qtype, track, rules) and qtype is not None:
         generic = _any(gm["generic"], clean)
         proper = [t for t in tokens if t.pos_detail == "固有名詞" and t.pos_sub in ("組織", "一般")]
-        if generic and not _any(gm["specific"], clean) and not numbers and not proper:
+        # 説明会で社員の方が優しそうだった is still generic: a specific cue counts only in a
+        # sentence that does not itself say something any company could hear.
+        specific = any(_any(gm["specific"], s) and not _any(gm["generic"], s) for s in sentences)
+        if generic and not specific and not numbers and not proper:
             flag("generic_motivation", next(s for s in sentences if generic.group(0) in s))
     asked: list[str] = []
     rq = rules["reverse_question"]
-    if qtype in rq["applies_to"]:
+    if in_scope("no_reverse_question", qtype, track, rules) and qtype is not None:
         asked = [s for s in sentences if _any(rq["question"], s) and not _any(rq["none"], s)]
         if not asked:
             flag("no_reverse_question", next((s for s in sentences if _any(rq["none"], s)), first))
@@ -246,16 +297,18 @@ def analyze_content(text: str, question: Question | None, rules: dict) -> Conten
         flag(length, first)
 
     findings = _findings(qtype, sentences, clean, where, elements, numbers, process, rules)
+    issues = [i for i in issues if in_scope(i.id, qtype, track, rules)]
+    findings = [f for f in findings if in_scope(f.id, qtype, track, rules)]
     return ContentAnalysis(
         question_id=question.id if question else None, question_type=qtype, sentences=tuple(sentences),
         conclusion_first=conclusion, elements=tuple(elements), elements_in_order=in_order,
         has_numbers=bool(numbers), numbers=tuple(numbers), process_words=tuple(process),
         abstract_phrases=tuple(abstract), chars=chars, issues=tuple(issues), findings=tuple(findings),
-        questions_asked=tuple(asked))
+        questions_asked=tuple(asked), track=track)
 
 
 def _findings(qtype, sentences, clean, where, elements, numbers, process, rules) -> list[Issue]:
-    """Details a deep-dive follow-up can pick up (not faults in themselves)."""
+    """Details a deep-dive follow-up can pick up (not faults in themselves); [scope] filters them."""
     spec = rules["followup_triggers"]
     out: list[Issue] = []
 
@@ -265,7 +318,7 @@ def _findings(qtype, sentences, clean, where, elements, numbers, process, rules)
     result = next((e for e in elements if e.name == "result"), None)
     if result and "action" not in where and not process:
         out.append(Issue("result_without_process", sentences[result.sentence]))
-    if qtype in spec["claim_types"] and not numbers:
+    if not numbers:
         out.append(Issue("claim_without_numbers", sentences[0] if sentences else ""))
     failure = sentence_with(spec["failure"])
     if failure:
@@ -273,6 +326,6 @@ def _findings(qtype, sentences, clean, where, elements, numbers, process, rules)
     team = sentence_with(spec["team"])
     if team and not _any(spec["own_role"], clean):
         out.append(Issue("vague_team", team))
-    if qtype in spec["no_lesson_types"] and "lesson" not in where:
+    if "lesson" not in where:
         out.append(Issue("no_lesson", sentences[-1] if sentences else ""))
     return out

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .advice import shorten
 from .bank import Question
+from .confidence import Confidence
 from .content import ContentAnalysis
 
 
@@ -25,7 +26,8 @@ class FollowUp:
 
 
 def choose_followup(question: Question, content: ContentAnalysis, asked: set[str] | frozenset[str],
-                    bank: dict[str, Question], rules: dict, templates: dict) -> FollowUp | None:
+                    bank: dict[str, Question], rules: dict, templates: dict,
+                    confidence: Confidence = Confidence()) -> FollowUp | None:
     """The follow-up to ask after `question`, never one already in `asked`; None ends the topic."""
     if question.type == "gyaku":
         return None
@@ -39,7 +41,8 @@ def choose_followup(question: Question, content: ContentAnalysis, asked: set[str
             continue
         for q in by_trigger.get(trigger, []):
             if q.id not in asked:
-                reason = reasons[trigger].format(quote=shorten(content.quote(trigger)), chars=content.chars)
+                reason = reasons[trigger].format(quote=confidence.mark(shorten(content.quote(trigger))),
+                                                 chars=content.chars)
                 return FollowUp(q, trigger, reason)
     for fid in question.followups:
         if fid not in asked:

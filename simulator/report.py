@@ -156,8 +156,8 @@ def progress_svg(rows: list[dict]) -> str:
     return _svg(fig)
 
 
-def _words(answer: dict) -> list[dict]:
-    """Words with filler marks and pause markers, ready for the template."""
+def _words(answer: dict, min_probability: float) -> list[dict]:
+    """Words with filler, pause and possible-mishearing marks, ready for the template."""
     fillers = [(f["start_s"], f["end_s"]) for f in answer.get("fillers", [])]
     pauses = list(answer.get("pauses", []))
     out = []
@@ -166,7 +166,8 @@ def _words(answer: dict) -> list[dict]:
             p = pauses.pop(0)
             out.append({"pause": round(p["end_s"] - p["start_s"], 1)})
         filler = any(a < w["end_s"] and w["start_s"] < b for a, b in fillers)
-        out.append({"text": w["text"], "t": w["start_s"], "filler": filler})
+        unsure = w.get("probability", 1.0) < min_probability and not filler
+        out.append({"text": w["text"], "t": w["start_s"], "filler": filler, "unsure": unsure})
     return out
 
 
@@ -194,16 +195,19 @@ def _progress_rows(store: Store, until: str) -> tuple[list[dict], list[dict]]:
     return [dict(r) for r in rows], [dict(r) for r in by_type]
 
 
-def _consistency(store: Store, meta: dict) -> list[Conflict]:
-    """Conflicts that involve this session: within it, or against any earlier one."""
+def _consistency(store: Store, meta: dict) -> tuple[list[Conflict], list[Fact]]:
+    """Conflicts that involve this session (within it, or against any earlier one), and
+    this session's figures heard too unsurely for "no contradiction" to be said of them."""
     with closing(store.connect()) as con:
         rows = con.execute("""
             SELECT f.*, s.started_at FROM facts f JOIN sessions s ON s.id = f.session_id
             WHERE s.started_at <= ? ORDER BY s.started_at, f.session_id, f.idx""", (meta["started_at"],)).fetchall()
-    statements = [Stated(Fact(r["subject"], r["period"], r["unit"], r["value"], r["quote"]), r["session_id"],
+    statements = [Stated(Fact(r["subject"], r["period"], r["unit"], r["value"], r["quote"], bool(r["uncertain"])),
+                         r["session_id"],
                          r["started_at"][:10], r["question_id"] or "") for r in rows]
     tolerance = bank.load("consistency")["tolerance"]
-    return [c for c in conflicts(statements, tolerance) if meta["id"] in (c.first.session_id, c.second.session_id)]
+    found = [c for c in conflicts(statements, tolerance) if meta["id"] in (c.first.session_id, c.second.session_id)]
+    return found, [s.fact for s in statements if s.session_id == meta["id"] and s.fact.uncertain]
 
 
 def render(store: Store, folder: Path, out: Path | None = None) -> Path:
@@ -216,22 +220,24 @@ def render(store: Store, folder: Path, out: Path | None = None) -> Path:
     qs = bank.questions()
     labels = bank.load("labels")
     weights = bank.load("content")["score"]
+    confidence = bank.load("confidence")
     answers = []
     for a in meta["answers"]:
         q = qs.get(a["question_id"])
         item = {"a": a, "question": a.get("question") or (q.text if q else a["question_id"]),
-                "intent": q.intent if q else "", "words": _words(a),
+                "intent": q.intent if q else "", "words": _words(a, confidence["min_probability"]),
                 "score": content_score(a["content"], weights) if a.get("content") else None,
                 "audio": _audio_src(folder, a, out_dir) if (folder / a["audio"]).is_file() else None,
                 "timeline": timeline_svg(a) if "speech" in a else None,
                 "voice": voice_svg(a)}
         answers.append(item)
     progress, by_type = _progress_rows(store, meta["id"])
+    found, unsure_facts = _consistency(store, meta)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True)
     html = env.get_template("report.html.j2").render(
         meta=meta, answers=answers, labels=labels, progress=progress, by_type=by_type,
         progress_svg=progress_svg(progress) if progress else None,
-        conflicts=_consistency(store, meta), pace=bank.load("delivery")["pace"], voice_rules=bank.load("voice"))
+        conflicts=found, unsure_facts=unsure_facts, pace=bank.load("delivery")["pace"], voice_rules=bank.load("voice"))
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     with open_private(tmp, "w", encoding="utf-8") as f:
         f.write(html)

@@ -15,13 +15,12 @@ from typing import Callable, Protocol
 from . import bank
 from .analyze import AnswerAnalysis, Analyzer
 from .audio import AudioError
-from .bank import Question
+from .bank import TRACKS, Question
 from .capture import AnswerSource, Recording
 from .storage import SessionFolder, Store
 from .streaming import StreamingTranscriber
 from .tts import Voice
 
-TRACKS = ("shinsotsu", "tenshoku", "manager", "specialist", "career-change")
 FIRST, LAST = "jikoshokai", "gyaku_shitsumon"
 
 
@@ -136,7 +135,8 @@ class Practice:
         for idx, qid, path in result.session.unsaved_recordings():
             q = qs.get(qid)
             try:
-                analysis = self._analyzer.result().analyze_file(path, qid if q else None)
+                analysis = self._analyzer.result().analyze_file(path, qid if q else None,
+                                                                 result.session.meta.get("track"))
             except AudioError:  # killed before any sound was written: nothing to recover
                 self.ui.recovered(path.name, None)
                 continue
@@ -175,7 +175,8 @@ class Practice:
             return None
         self.ui.recorded(recording)
         analysis = self._analyzer.result().analyze_samples(recording.samples, q.id, file=str(dest),
-                                                             asked=frozenset(self.asked), streamed=stream)
+                                                             asked=frozenset(self.asked), streamed=stream,
+                                                             track=result.session.meta.get("track"))
         self._save(result, {**entry, **analysis.to_dict(), "file": dest.name, "ended_by": recording.ended_by,
                             "speech_end_s": recording.speech_end_s, "stopped_s": recording.stopped_s})
         self.ui.reaction(analysis)

@@ -76,6 +76,9 @@ MIGRATIONS = [
     ALTER TABLE answers ADD COLUMN fade_share REAL;
     ALTER TABLE answers ADD COLUMN pace_spread REAL;
     """,
+    """
+    ALTER TABLE facts ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 
@@ -225,9 +228,9 @@ class Store:
                     content_score(c, weights) if c else None,
                     v.get("pitch_spread_st"), v.get("fade_share"), v.get("pace_spread")))
                 for f in a.get("facts", []):
-                    con.execute("INSERT INTO facts VALUES (?,?,?,?,?,?,?,?)", (
+                    con.execute("INSERT INTO facts VALUES (?,?,?,?,?,?,?,?,?)", (
                         meta["id"], a["idx"], a.get("question_id"), f["subject"], f["period"], f["unit"],
-                        f["value"], f["quote"]))
+                        f["value"], f["quote"], int(bool(f.get("uncertain")))))
 
     def reindex(self) -> int:
         """Rebuild the database from the session folders; returns the number of sessions."""

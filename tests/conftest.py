@@ -51,9 +51,30 @@ def dev_dir(dev_truth) -> Path:
     return DEV
 
 
+RENDERED = EVAL / "rendered"
+
+
+@pytest.fixture(scope="session")
+def rendered_truth() -> list[dict]:
+    """Answers rendered by benchmarks/render_eval.py: other voices, engines and recording conditions."""
+    return json.loads((RENDERED / "truth.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def rendered_results(analyzer, rendered_truth) -> dict:
+    return {r["file"]: analyzer.analyze_file(RENDERED / r["file"], r["question"]) for r in rendered_truth}
+
+
 def write_wav(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
     sf.write(str(path), samples.astype(np.float32), rate, subtype="PCM_16")
     return path
+
+
+def as_wav(src: Path, dest: Path) -> Path:
+    """A repository answer (FLAC) written as the 16 kHz WAV a recording would be."""
+    from simulator.audio import load_audio
+
+    return write_wav(dest, load_audio(src))
 
 
 def noise(seconds: float, dbfs: float = -55.0, rate: int = 16000, seed: int = 0) -> np.ndarray:

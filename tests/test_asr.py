@@ -56,3 +56,17 @@ def test_chunks_never_exceed_one_window_and_cut_at_pauses():
     assert all(c.length <= 28.0 for c in chunks)
     assert {c.start for c in chunks} <= {r.start for r in regions}
     assert chunks[0].start == 0.0 and chunks[-1].end == regions[-1].end
+
+
+def test_a_filler_alone_in_its_chunk_is_read_as_the_filler():
+    from simulator.asr import Word, finish
+    from simulator.audio import Region
+
+    speech = [Region(0.8, 1.4), Region(4.9, 7.0)]
+    raw = [("いと。", [Word("いと。", 0.8, 1.4, 0.31)]),
+           ("一番大きな失敗は", [Word("一番", 4.9, 5.3, 0.9), Word("大きな失敗は", 5.3, 7.0, 0.9)])]
+    t = finish(raw, speech)
+    assert t.text.startswith("えーと、一番")
+    # …but the same sound inside a sentence is left as heard
+    t = finish([("意図があって", [Word("いと", 0.8, 1.0, 0.9), Word("があって", 1.0, 1.4, 0.9)])], speech)
+    assert t.text == "いとがあって"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from conftest import QuietUI
+from conftest import QuietUI, as_wav
 from simulator import bank
 from simulator.analyze import analyze_text
 from simulator.audio import load_audio, speech_regions
@@ -38,7 +38,7 @@ def store(analyzer, dev_dir, tmp_path_factory) -> Store:
     store = Store(tmp_path_factory.mktemp("data"))
     answers = tmp_path_factory.mktemp("answers")
     for n, name in enumerate(["dev04_tenshoku_blame.flac", "dev06_gyaku_none.flac"], 1):
-        shutil.copy(dev_dir / name, answers / f"{n:02d}.wav")
+        as_wav(dev_dir / name, answers / f"{n:02d}.wav")
     for sales in ("100万円", "200万円"):
         practice = Practice(store, Voice(SilentEngine(), None), FileSource(answers), lambda: analyzer, QuietUI(),
                             max_followups=1)
@@ -47,7 +47,7 @@ def store(analyzer, dev_dir, tmp_path_factory) -> Store:
         draft = analyze_text(f"前職では月間の売上は{sales}でした。<script>window.__xss = 1</script>", "jisseki")
         idx = len(result.answers) + 1
         audio = result.session.answer_audio(idx, "jisseki")
-        shutil.copy(dev_dir / "dev06_gyaku_none.flac", audio)
+        as_wav(dev_dir / "dev06_gyaku_none.flac", audio)
         store.add_answer(result.session, {**draft.to_dict(), "idx": idx, "question_id": "jisseki",
                                           "audio": audio.name})
     # the latest session also holds an answer with weak spots by construction: sped up, endings faded
@@ -207,7 +207,7 @@ def test_delete_removes_audio_and_rows(tmp_path, dev_dir):
     store = Store(tmp_path)
     session = store.begin({"track": "shinsotsu"})
     audio = session.answer_audio(1, "jiko_pr")
-    shutil.copy(dev_dir / "dev06_gyaku_none.flac", audio)
+    as_wav(dev_dir / "dev06_gyaku_none.flac", audio)
     store.add_answer(session, {**analyze_text("私の強みは粘り強さです。", "jiko_pr").to_dict(), "idx": 1,
                                "question_id": "jiko_pr", "audio": audio.name})
     p = subprocess.run([sys.executable, "-m", "simulator", "delete", session.id, "--data-dir", str(tmp_path)],
