@@ -14,9 +14,9 @@ from .asr import Word
 from .japanese import normalise
 
 _PUNCT = re.compile(r"[\s、。,.!?！？「」]")
-# Only words that carry content are tracked: a figure, or two or more characters with a
-# kanji or katakana in them. A lone particle heard unsurely would mark every の in a quote.
-_CONTENT = re.compile(r"[0-9〇一二三四五六七八九十百千万億]|[\u4e00-\u9fff\u30a0-\u30ff].|.[\u4e00-\u9fff\u30a0-\u30ff]")
+# Only spans that carry content are tracked: a digit, a kanji or a katakana. A lone
+# particle heard unsurely would otherwise mark every の in a quote.
+_CONTENT = re.compile(r"[0-9\u4e00-\u9fff\u30a0-\u30ff]")
 _FIGURE = re.compile(r"[0-9〇一二三四五六七八九十百千万億]")
 
 
@@ -29,12 +29,18 @@ class Confidence:
 
     @classmethod
     def of(cls, words: tuple[Word, ...] | list[Word], rules: dict) -> "Confidence":
-        low = []
-        for w in words:
-            text = _PUNCT.sub("", normalise(w.text))
-            if _CONTENT.search(text) and w.probability < rules["min_probability"] and text not in low:
-                low.append(text)
-        return cls(tuple(low), rules["mark"])
+        """Runs of adjacent unsure tokens (Whisper's Japanese words are often one character)."""
+        spans: list[str] = []
+        run = ""
+        for w in [*words, None]:
+            text = _PUNCT.sub("", normalise(w.text)) if w is not None else ""
+            if w is not None and text and w.probability < rules["min_probability"]:
+                run += text
+                continue
+            if _CONTENT.search(run) and run not in spans:
+                spans.append(run)
+            run = ""
+        return cls(tuple(spans), rules["mark"])
 
     def touches(self, text: str, figures_only: bool = False) -> bool:
         """Whether `text` contains a word (or, with `figures_only`, a figure) heard with low confidence."""

@@ -93,6 +93,24 @@ def _any(patterns: list[str], text: str) -> re.Match | None:
     return None
 
 
+def reading(text: str) -> str:
+    """The katakana reading of `text` (OpenJTalk), accent marks removed."""
+    return "".join(t.reading for t in tokenize(text) if not t.is_punct).replace("’", "")
+
+
+def _sounds_like_any(words: list[str], text: str, min_chars: int = 3) -> bool:
+    """Whether `text` contains one of `words` or something read the same way.
+
+    Base writes sound-alikes for words it is unsure of (有給休暇 → 優級給か); they keep the
+    reading, so a rule that must survive mishearings also compares readings. Short
+    readings would match inside unrelated words and are left to the spelling.
+    """
+    if any(w in text for w in words):
+        return True
+    heard = reading(text)
+    return any(len(r) >= min_chars and r in heard for r in (reading(w) for w in words))
+
+
 def _bare(sentence: str) -> str:
     """A sentence without its final punctuation, so patterns can anchor on the last word."""
     return sentence.rstrip("。、!?！？ ")
@@ -281,7 +299,7 @@ def analyze_content(text: str, question: Question | None, rules: dict, track: st
         asked = [s for s in sentences if _any(rq["question"], s) and not _any(rq["none"], s)]
         if not asked:
             flag("no_reverse_question", next((s for s in sentences if _any(rq["none"], s)), first))
-        elif all(_any(rq["conditions"], s) for s in asked):
+        elif all(_sounds_like_any(rq["conditions"], s) for s in asked):
             flag("conditions_only", asked[0])
     m = re.search(rules["kisha"]["pattern"], clean)
     if m:

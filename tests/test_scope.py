@@ -126,3 +126,28 @@ def test_malformed_scope_entry_is_caught():
     for verdict, spec in RULES["scope"]["applies"].items():
         types = spec["types"]
         assert types in ("*", "experience") or all(t in {q.type for q in bank.questions().values()} for t in types), verdict
+
+
+@pytest.mark.parametrize("heard", [
+    "優級給かは取りやすいですか。",              # 有給休暇, as base writes it
+    "福利構成について教えてください。",           # 福利厚生
+    "えっと、残業は月にどのくらいありますか。それと、リモートマラクマ週に何日までできますか。",
+])
+def test_conditions_only_survives_mishearing(heard):
+    result = analyze_text(heard, "gyaku_shitsumon")
+    assert "conditions_only" in result.content.issue_ids
+    assert result.review.advice != (ADVICE["good"]["gyaku"],)   # never praised
+
+
+@pytest.mark.parametrize("text", [
+    "上司が全然話を聞いてくれなくて、評価も不公平だったからです。",
+    "前の会社は、上司がちゃんと見てくれなかったので、転職を考えました。",
+    "給料が全然上がらなくて、将来が不安になりました。",
+])
+def test_blame_in_spoken_phrasings(text):
+    assert "blame" in analyze_text(text, "tenshoku_riyuu").content.issue_ids
+
+
+def test_blame_not_found_in_a_forward_reason():
+    text = "上司に任せてもらえる仕事が増え、もっと大きな案件に挑戦したいと考えて転職を決めました。"
+    assert "blame" not in analyze_text(text, "tenshoku_riyuu").content.issue_ids
