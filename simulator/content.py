@@ -129,8 +129,15 @@ def clean_text(text: str, rules: dict) -> str:
     return re.sub(r"\s+", "", t)
 
 
-def _quantities(tokens: list[Token], rules: dict) -> list[str]:
+def _quantities(tokens: list[Token], rules: dict, text: str = "") -> list[str]:
+    """Numbers with their counters, as written in `text` (3000万円, not OpenJTalk's 三千万円)."""
     spec = rules["specificity"]
+
+    def written(group: list[Token]) -> str:
+        if text and group[0].start >= 0 and group[-1].end >= 0:
+            return text[group[0].start:group[-1].end]
+        return "".join(t.surface for t in group)
+
     counters, idioms = set(spec["counters"]), spec["not_quantities"]
     found = []
     i = 0
@@ -145,7 +152,7 @@ def _quantities(tokens: list[Token], rules: dict) -> list[str]:
             j += 1  # a run of number morphemes: 十 二, 一 ． 五
         nxt = tokens[j] if j < len(tokens) else None
         if j > i and nxt is not None and (nxt.surface in counters or nxt.pos_detail == "接尾"):
-            found.append("".join(t.surface for t in tokens[i:j + 1]))
+            found.append(written(tokens[i:j + 1]))
             i = j + 1
             continue
         rest = tok.surface.lstrip(_DIGITS)
@@ -269,7 +276,7 @@ def analyze_content(text: str, question: Question | None, rules: dict, track: st
 
     # Specificity
     spec = rules["specificity"]
-    numbers = _quantities(tokens, rules)
+    numbers = _quantities(tokens, rules, clean)
     process = sorted({lem for lem in lemmas if lem in spec["process"]})
     abstract = [m.group(0) for p in spec["abstract"] for m in re.finditer(p, clean)]
 
