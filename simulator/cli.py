@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--text", help="音声の代わりに、回答の文章を分析する")
     src.add_argument("--transcript", metavar="FILE", help="音声の代わりに、回答の文章ファイル（UTF-8）を分析する")
     an.add_argument("--question", metavar="ID|TEXT",
-                    help="答えた質問の ID か文面（認識の手がかりと長さの目安に使います）")
+                    help="答えた質問の ID（mensetsu questions で一覧）か文面（認識の手がかりと長さの目安に使います）")
     an.add_argument("--track", choices=TRACKS, metavar="TRACK",
                     help="応募区分（" + " / ".join(TRACKS) + "）。助言と判定をその区分に合わせます（既定: 区分を問わない）")
     an.add_argument("--json", action="store_true",
@@ -105,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     de = sub.add_parser("delete", help="セッションの録音と記録を削除する")
     de.add_argument("session", metavar="SESSION")
     _data_option(de)
+
+    qu = sub.add_parser("questions", help="質問の ID・種類・文面の一覧",
+                        description="--ids と --question に使える質問 ID を、種類と文面とともに一覧します。")
+    qu.add_argument("--track", choices=TRACKS, metavar="TRACK",
+                    help="この応募区分で出る質問だけ（" + " / ".join(TRACKS) + "）")
+    qu.add_argument("--followups", action="store_true", help="深掘り質問も含める")
 
     ck = sub.add_parser("check", help="マイク・スピーカー・音声合成を確認する",
                         description="デバイスを一覧し、テスト音声を再生し、3 秒録音して音量を確かめます。")
@@ -168,6 +174,17 @@ def _load_analyzer(args):
     return Analyzer(Transcriber(model), info)
 
 
+def _check_question_id(question: str | None) -> None:
+    """An id-shaped --question must name a bank question; Japanese text is taken as the question asked."""
+    import re
+
+    from .bank import questions
+
+    if question and re.fullmatch(r"[A-Za-z0-9_\-]+", question) and question not in questions():
+        raise UserError(f"質問 ID が見つかりません: {question}（mensetsu questions で一覧できます。"
+                        "質問の文面をそのまま渡すこともできます）")
+
+
 def _read_draft(args) -> str:
     if args.text is not None:
         return args.text
@@ -200,6 +217,7 @@ def cmd_analyze(args) -> int:
     from .audio import AudioError, check_path, load_audio
 
     out = Console(highlight=False, soft_wrap=True)
+    _check_question_id(args.question)
     if args.text is not None or args.transcript:
         if args.files:
             raise UserError("音声ファイルと --text / --transcript は同時に指定できません")
@@ -300,6 +318,25 @@ def cmd_practice(args) -> int:
         ui.say("回答ファイルがなくなったため、ここで終了しました。")
     ui.say(f"セッション ID: {result.session.id}")
     ui.say(f"保存先: {result.session.path}")
+    return EXIT_OK
+
+
+def cmd_questions(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .bank import load, questions
+
+    types = load("labels")["question_types"]
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for col, kwargs in (("ID", {"no_wrap": True}), ("種類", {"no_wrap": True}), ("質問", {"overflow": "fold"})):
+        table.add_column(col, **kwargs)
+    for q in questions().values():
+        if (q.type == "followup" and not args.followups) or (args.track and args.track not in q.tracks
+                                                              and q.type != "followup"):
+            continue
+        table.add_row(q.id, types.get(q.type, q.type), q.text)
+    Console(highlight=False).print(table)
     return EXIT_OK
 
 
@@ -404,4 +441,4 @@ def cmd_delete(args) -> int:
 
 
 COMMANDS = {"delete": cmd_delete, "analyze": cmd_analyze, "practice": cmd_practice, "check": cmd_check, "report": cmd_report,
-            "history": cmd_history, "reindex": cmd_reindex, "export": cmd_export}
+            "history": cmd_history, "reindex": cmd_reindex, "export": cmd_export, "questions": cmd_questions}

@@ -39,7 +39,7 @@ def plan_questions(track: str = "shinsotsu", count: int = 5, ids: list[str] | No
     if ids:
         unknown = [i for i in ids if i not in qs or qs[i].type == "followup"]
         if unknown:
-            raise PlanError(f"質問 ID が見つかりません: {', '.join(unknown)}（prompts/questions.toml を参照）")
+            raise PlanError(f"質問 ID が見つかりません: {', '.join(unknown)}（mensetsu questions で一覧できます）")
         return [qs[i] for i in ids]
     if track not in TRACKS:
         raise PlanError(f"--track は {', '.join(TRACKS)} のいずれかです（指定: {track}）")
