@@ -15,6 +15,36 @@ from .bank import TRACKS
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPT = 0, 1, 2, 130
 
 
+# argparse's own words (usage, section titles, its error messages) in Japanese: it looks
+# them up through gettext, so the lookup is pointed at this table.
+_ARGPARSE_JA = {
+    "usage: ": "使い方: ",
+    "positional arguments": "引数",
+    "options": "オプション",
+    "show this help message and exit": "このヘルプを表示して終了する",
+    "show program's version number and exit": "バージョンを表示して終了する",
+    "%(prog)s: error: %(message)s\n": "エラー: %(message)s（%(prog)s -h で使い方を表示します）\n",
+    "argument %(argument_name)s: %(message)s": "%(argument_name)s: %(message)s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "%(value)r は使えません（選べるもの: %(choices)s）",
+    "invalid %(type)s value: %(value)r": "%(value)r は正しい値ではありません",
+    "the following arguments are required: %s": "次の引数が必要です: %s",
+    "unrecognized arguments: %s": "知らない引数です: %s",
+    "expected one argument": "値を一つ指定してください",
+    "expected at most one argument": "値は一つまでです",
+    "expected at least one argument": "値を一つ以上指定してください",
+    "not allowed with argument %s": "%s と同時には指定できません",
+    "one of the arguments %s is required": "%s のどれかが必要です",
+    "ambiguous option: %(option)s could match %(matches)s": "%(option)s は次のどれか分かりません: %(matches)s",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "%(parser_name)r というコマンドはありません（選べるもの: %(choices)s）",
+}
+
+
+def _japanese_argparse() -> None:
+    argparse._ = lambda text: _ARGPARSE_JA.get(text, text)  # type: ignore[attr-defined]
+    argparse.ngettext = lambda one, many, n: _ARGPARSE_JA.get(one if n == 1 else many,  # type: ignore
+                                                             one if n == 1 else many)
+
+
 class UserError(Exception):
     """A problem the user can fix; printed as one line, never as a traceback."""
 
@@ -32,12 +62,14 @@ def _model_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    _japanese_argparse()
     parser = argparse.ArgumentParser(
         prog="mensetsu",
         description="二次面接の練習シミュレーター。回答の録音を手元の Whisper で文字起こしし、"
                     "話す速さ・フィラー・間・長さを測ります。音声はこのコンピューターから出ません。")
-    parser.add_argument("--version", action="version", version=f"mensetsu {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"mensetsu {__version__}",
+                        help="バージョンを表示して終了する")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="コマンド")
 
     an = sub.add_parser("analyze", help="録音した回答（または回答の原稿）を分析する",
                         description="回答の音声ファイル（WAV, FLAC, MP3, M4A/AAC, OGG/Opus）を分析します。"
@@ -90,20 +122,26 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "別の場所では音声を埋め込みます）")
     _data_option(rp)
 
-    hi = sub.add_parser("history", help="これまでのセッションの一覧と推移")
+    hi = sub.add_parser("history", help="これまでのセッションの一覧と推移",
+                        description="保存したセッションを新しい順に一覧します。ID は先頭の数文字だけで"
+                                    " report・export・delete に使えます。")
     hi.add_argument("--json", action="store_true", help="JSON で出力する")
     _data_option(hi)
 
-    ri = sub.add_parser("reindex", help="セッションのフォルダからデータベースを作り直す")
+    ri = sub.add_parser("reindex", help="セッションのフォルダからデータベースを作り直す",
+                        description="データベースが壊れたときや手で消したときに、各セッションのフォルダ"
+                                    "（session.json と録音）から一覧と推移のデータベースを作り直します。")
     _data_option(ri)
 
-    ex = sub.add_parser("export", help="セッションを JSON か CSV で書き出す")
-    ex.add_argument("session", metavar="SESSION|latest")
+    ex = sub.add_parser("export", help="セッションを JSON か CSV で書き出す",
+                        description="セッションの分析結果を JSON か CSV（Excel で開けます）で標準出力に書き出します。")
+    ex.add_argument("session", metavar="SESSION|latest", help="セッション ID（先頭の一部でも可）か latest")
     ex.add_argument("--format", choices=["json", "csv"], default="json", help="形式（既定: json）")
     _data_option(ex)
 
-    de = sub.add_parser("delete", help="セッションの録音と記録を削除する")
-    de.add_argument("session", metavar="SESSION")
+    de = sub.add_parser("delete", help="セッションの録音と記録を削除する",
+                        description="セッションのフォルダ（録音・レポート）とデータベースの記録を削除します。元に戻せません。")
+    de.add_argument("session", metavar="SESSION", help="セッション ID（先頭の一部でも可）")
     _data_option(de)
 
     qu = sub.add_parser("questions", help="質問の ID・種類・文面の一覧",
@@ -115,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     ck = sub.add_parser("check", help="マイク・スピーカー・音声合成を確認する",
                         description="デバイスを一覧し、テスト音声を再生し、3 秒録音して音量を確かめます。")
     ck.add_argument("--input-device", metavar="NAME|INDEX", help="確認するマイク")
-    ck.add_argument("--tts", default="auto", choices=["auto", "pyttsx3", "openjtalk", "kokoro", "none"])
+    ck.add_argument("--tts", default="auto", choices=["auto", "pyttsx3", "openjtalk", "kokoro", "none"],
+                    help="確認する面接官の声（既定: auto）")
     return parser
 
 

@@ -47,3 +47,27 @@ def test_an_unknown_question_id_is_an_error(args, tmp_path):
 def test_question_text_is_still_allowed():
     p = mensetsu("analyze", "--text", "私の強みは粘り強さです。", "--question", "あなたの強みは何ですか？", "--json")
     assert p.returncode == 0, p.stderr
+
+
+SUBCOMMANDS = ("analyze", "practice", "report", "history", "reindex", "export", "delete", "questions", "check")
+ARGPARSE_ENGLISH = ("usage:", "positional arguments", "options:", "show this help", "show program's",
+                    "invalid choice", "error:", "required")
+
+
+@pytest.mark.parametrize("command", ("", *SUBCOMMANDS))
+def test_help_is_japanese_and_describes_every_command(command):
+    p = mensetsu(*filter(None, [command]), "--help")
+    assert p.returncode == 0
+    assert not [w for w in ARGPARSE_ENGLISH if w in p.stdout], p.stdout
+    assert p.stdout.startswith("使い方: ")
+    description = p.stdout.split("\n\n")[1]   # the paragraph after the usage lines
+    assert not description.startswith(("引数", "オプション", "コマンド")) and len(description) > 10, p.stdout
+
+
+@pytest.mark.parametrize("args", [("analyze", "--track", "student"), ("nosuchcommand",), ("history", "--bogus")])
+def test_argument_errors_are_one_japanese_line(args):
+    p = mensetsu(*args)
+    assert p.returncode == 2
+    lines = [line for line in p.stderr.splitlines() if not line.startswith(("使い方", " "))]
+    assert len(lines) == 1 and lines[0].startswith("エラー: "), p.stderr
+    assert not [w for w in ARGPARSE_ENGLISH if w in p.stderr], p.stderr
