@@ -438,14 +438,20 @@ def cmd_history(args) -> int:
     if not rows:
         print("まだセッションがありません。mensetsu practice で練習を始めましょう。")
         return EXIT_OK
-    table = Table(title="これまでの練習")
-    for col in ("セッション", "日時", "トラック", "回答", "長さ（秒）", "速さ", "フィラー/分", "内容スコア"):
-        table.add_column(col)
+    from .bank import load
+    from .storage import short_ids
+
+    tracks = load("labels")["tracks"]
+    short = short_ids([r["id"] for r in rows])
+    table = Table(title="これまでの練習", caption="ID は report・export・delete にそのまま使えます", pad_edge=False)
+    for col in ("ID", "日時", "区分", "回答", "長さ", "速さ", "ﾌｨﾗｰ/分", "内容"):
+        table.add_column(col, no_wrap=True, justify="left" if col in ("ID", "日時", "区分") else "right")
     fmt = (lambda v, spec: "—" if v is None else format(v, spec))
     for r in rows:
-        table.add_row(r["id"], r["started_at"][:16].replace("T", " "), r["track"] or "—", str(r["answers"]),
-                      fmt(r["speech_s"], ".0f"), fmt(r["mora_per_min"], ".0f"), fmt(r["fillers_per_min"], ".1f"),
-                      fmt(r["content_score"], ".0f"))
+        table.add_row(short[r["id"]], r["started_at"][2:16].replace("T", " ").replace("-", "/"),
+                      tracks.get(r["track"], r["track"] or "—"), str(r["answers"]),
+                      fmt(r["speech_s"], ".0f") + ("秒" if r["speech_s"] is not None else ""),
+                      fmt(r["mora_per_min"], ".0f"), fmt(r["fillers_per_min"], ".1f"), fmt(r["content_score"], ".0f"))
     Console(highlight=False).print(table)
     return EXIT_OK
 

@@ -31,13 +31,13 @@ class ReportError(Exception):
 
 
 def find_session(store: Store, ref: str = "latest") -> Path:
-    """A session folder by id, unique id prefix, or "latest"."""
+    """A session folder by id, unique id prefix (like git), short id (its last part), or "latest"."""
     folders = sorted(p for p in store.sessions_dir.iterdir() if (p / "session.json").is_file())
     if not folders:
         raise ReportError(f"保存されたセッションがありません（{store.root}）。先に mensetsu practice を実行してください")
     if ref == "latest":
         return folders[-1]
-    matches = [p for p in folders if p.name.startswith(ref)]
+    matches = [p for p in folders if p.name.startswith(ref) or (len(ref) >= 4 and p.name.endswith(ref))]
     if len(matches) != 1:
         raise ReportError(f"セッション '{ref}' が{'見つかりません' if not matches else '複数あります'}"
                           "（mensetsu history で ID を確認してください）")

@@ -274,6 +274,16 @@ class Store:
         return {r["question_id"]: {"times": r["times"], "last_score": r["last_score"]} for r in rows}
 
 
+def short_ids(ids: list[str]) -> dict[str, str]:
+    """Each session id shortened to its random last part (dd42) where that is unique.
+
+    Every command that takes a session accepts the short id as well as the full one, so
+    a history table in an 80-column terminal still shows something to type.
+    """
+    tails = [i.rsplit("-", 1)[-1] for i in ids]
+    return {i: t if tails.count(t) == 1 and len(t) >= 4 else i for i, t in zip(ids, tails)}
+
+
 def _bool(value) -> int | None:
     return None if value is None else int(bool(value))
 

@@ -71,3 +71,41 @@ def test_argument_errors_are_one_japanese_line(args):
     lines = [line for line in p.stderr.splitlines() if not line.startswith(("使い方", " "))]
     assert len(lines) == 1 and lines[0].startswith("エラー: "), p.stderr
     assert not [w for w in ARGPARSE_ENGLISH if w in p.stderr], p.stderr
+
+
+def _sessions(tmp_path, n: int = 3) -> list[str]:
+    from simulator.analyze import analyze_text
+    from simulator.storage import Store
+
+    store = Store(tmp_path)
+    ids = []
+    for track in ("shinsotsu", "specialist", "career-change")[:n]:
+        s = store.begin({"track": track})
+        store.add_answer(s, {**analyze_text("私の強みは粘り強さです。", "jiko_pr").to_dict(), "idx": 1,
+                             "question_id": "jiko_pr", "audio": "01_jiko_pr.wav"})
+        ids.append(s.id)
+    return ids
+
+
+def test_history_fits_80_columns_and_shows_ids_that_work(tmp_path):
+    from rich.cells import cell_len
+
+    from simulator.storage import short_ids
+
+    ids = _sessions(tmp_path)
+    p = mensetsu("history", "--data-dir", str(tmp_path), columns=80)
+    assert p.returncode == 0, p.stderr
+    assert all(cell_len(line) <= 80 for line in p.stdout.splitlines()), p.stdout
+    assert "…" not in p.stdout
+    short = short_ids(ids)
+    for sid in ids:
+        assert short[sid] in p.stdout and len(short[sid]) < len(sid)
+    # the short id works where the full one does
+    target = ids[1]
+    exported = mensetsu("export", short[target], "--data-dir", str(tmp_path))
+    assert exported.returncode == 0 and target in exported.stdout
+    assert mensetsu("report", short[target], "--data-dir", str(tmp_path)).returncode == 0
+    assert mensetsu("export", target[:15], "--data-dir", str(tmp_path)).returncode == 0 or len(
+        {i[:15] for i in ids}) < len(ids)   # a unique prefix, like git
+    assert mensetsu("delete", short[target], "--data-dir", str(tmp_path)).returncode == 0
+    assert target not in mensetsu("history", "--json", "--data-dir", str(tmp_path)).stdout
