@@ -137,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
                         description="セッションの分析結果を JSON か CSV（Excel で開けます）で標準出力に書き出します。")
     ex.add_argument("session", metavar="SESSION|latest", help="セッション ID（先頭の一部でも可）か latest")
     ex.add_argument("--format", choices=["json", "csv"], default="json", help="形式（既定: json）")
+    ex.add_argument("--out", metavar="FILE", help="書き出すファイル（既定: 標準出力）")
     _data_option(ex)
 
     de = sub.add_parser("delete", help="セッションの録音と記録を削除する",
@@ -406,8 +407,11 @@ def cmd_check(args) -> int:
     recorded = record_seconds(args.input_device, 3.0)
     lvl = audio.level(recorded, audio.speech_regions(recorded))
     verdict = ("silent" if lvl.silent else "clipping" if lvl.clipping else "too_quiet" if lvl.too_quiet else None)
-    ui.say(f"録音: ピーク {lvl.peak_dbfs:.1f} dBFS、声の大きさ {lvl.speech_rms_dbfs:.1f} dBFS — "
-           + (label("level", verdict) if verdict else "OK"))
+    if lvl.silent:  # no sound at all: a level in dBFS would only say "-200"
+        ui.say("録音: 音が届いていません — " + label("level", "silent"))
+    else:
+        ui.say(f"録音: ピーク {lvl.peak_dbfs:.1f} dBFS、声の大きさ {lvl.speech_rms_dbfs:.1f} dBFS — "
+               + (label("level", verdict) if verdict else "問題ありません"))
     return EXIT_OK if verdict is None else EXIT_FAIL
 
 
@@ -465,10 +469,20 @@ def cmd_reindex(args) -> int:
 
 
 def cmd_export(args) -> int:
+    from .paths import open_private
     from .report import export, find_session
     from .storage import Store
 
-    sys.stdout.write(export(find_session(Store(args.data_dir), args.session), args.format))
+    text = export(find_session(Store(args.data_dir), args.session), args.format)
+    if not args.out:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        with open_private(Path(args.out), "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    except OSError as e:
+        raise UserError(f"{args.out} に書き込めません（{e.strerror}）") from None
+    print(f"書き出しました: {args.out}")
     return EXIT_OK
 
 

@@ -246,7 +246,8 @@ def render(store: Store, folder: Path, out: Path | None = None) -> Path:
 
 
 def export(folder: Path, fmt: str) -> str:
-    """The session as JSON (everything) or CSV (one row per answer) for the user's own notes."""
+    """The session as JSON (everything) or CSV (one row per answer, Japanese headings and
+    values, with a byte-order mark so that Excel opens it) for the user's own notes."""
     meta = load_session_meta(folder)
     if meta is None:
         raise ReportError(f"{folder} の session.json を読めません")
@@ -254,14 +255,21 @@ def export(folder: Path, fmt: str) -> str:
         return json.dumps(meta, ensure_ascii=False, indent=1)
     import csv
 
+    labels = bank.load("labels")
+    qs = bank.questions()
+    yes_no = (lambda v: "" if v is None else ("はい" if v else "いいえ"))
     buf = io.StringIO()
-    cols = ["idx", "question_id", "question", "parent_id", "trigger", "audio", "speech_s", "mora_per_min",
-            "filler_count", "fillers_per_min", "length_verdict", "conclusion_first", "has_numbers", "issues",
-            "transcript"]
-    writer = csv.DictWriter(buf, fieldnames=cols)
-    writer.writeheader()
+    buf.write("\ufeff")  # a byte-order mark: Excel reads the file as UTF-8, not as Shift_JIS
+    writer = csv.writer(buf)
+    writer.writerow(labels["csv"].values())
     for a in meta["answers"]:
         c = a.get("content") or {}
-        writer.writerow({**{k: a.get(k) for k in cols}, "conclusion_first": c.get("conclusion_first"),
-                         "has_numbers": c.get("has_numbers"), "issues": " ".join(c.get("issues", []))})
+        parent = qs.get(a.get("parent_id") or "")
+        row = {**{k: a.get(k) for k in labels["csv"]},
+               "parent_id": parent.text if parent else (a.get("parent_id") or ""),
+               "trigger": labels["triggers"].get(a.get("trigger") or "", a.get("trigger") or ""),
+               "length_verdict": labels["length_verdict"].get(a.get("length_verdict") or "", ""),
+               "conclusion_first": yes_no(c.get("conclusion_first")), "has_numbers": yes_no(c.get("has_numbers")),
+               "issues": "、".join(labels["issues"].get(i, i) for i in c.get("issues", []))}
+        writer.writerow("" if row[k] is None else row[k] for k in labels["csv"])
     return buf.getvalue()

@@ -208,5 +208,12 @@ def test_check_plays_records_and_judges_the_level(pulse, dev_dir, tmp_path):
     assert proc.wait(60) == 0, proc.stderr.read()
     recorder.terminate()
     recorder.wait(5)
-    assert "OK" in out
+    assert "問題ありません" in out
     assert speech_regions(load_audio(speaker_wav))  # the test phrase was really played
+
+
+def test_check_with_a_silent_microphone_says_so_without_a_fake_level(pulse):
+    p = subprocess.run([sys.executable, "-m", "simulator", "check", "--tts", "none"], env=pulse.env,
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "音が届いていません" in p.stdout and "-200" not in p.stdout

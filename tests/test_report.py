@@ -144,11 +144,26 @@ def test_reindex_restores_history_exactly(store):
         assert con.execute("SELECT * FROM facts ORDER BY session_id, idx, value").fetchall() == facts_before
 
 
-def test_export_json_and_csv(store):
+def test_export_json_and_csv(store, tmp_path):
+    import csv
+    import io
+
     folder = find_session(store, "latest")
     assert json.loads(export(folder, "json"))["id"] == folder.name
-    rows = export(folder, "csv").splitlines()
-    assert rows[0].startswith("idx,question_id") and len(rows) >= 3
+    text = export(folder, "csv")
+    assert text.startswith("\ufeff番号,質問,")            # a BOM, so Excel reads UTF-8
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    assert len(rows) >= 3
+    body = " ".join(" ".join(r) for r in rows[1:])
+    assert "True" not in body and "False" not in body and "vague_team" not in body and "blame" not in body
+    assert "はい" in body or "いいえ" in body
+    assert "他責" in body                                  # the blame issue, by its Japanese name
+    out = tmp_path / "session.csv"
+    p = subprocess.run([sys.executable, "-m", "simulator", "export", "latest", "--format", "csv", "--out", str(out),
+                        "--data-dir", str(store.root)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf") and out.read_bytes().decode("utf-8-sig") == text[1:]
+    assert out.stat().st_mode & 0o077 == 0
 
 
 def test_cli_report_history_export(store):
