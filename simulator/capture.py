@@ -50,7 +50,7 @@ class Recording:
 
     path: Path
     samples: np.ndarray          # 16 kHz mono float32
-    ended_by: str                # silence | enter | cap | file | interrupted
+    ended_by: str                # silence | enter | cap | file | interrupted | no_voice
     speech_end_s: float | None   # end of the last speech heard (microphone only)
     stopped_s: float             # when recording stopped, seconds from its start
 
@@ -118,10 +118,14 @@ class SpeechDetector:
 
 
 class Endpointer:
-    """Decides when an answer is over: silence after speech, or the hard cap."""
+    """Decides when an answer is over: silence after speech, no voice at all, or the hard cap.
 
-    def __init__(self, silence_s: float, cap_s: float) -> None:
-        self.silence_s, self.cap_s = silence_s, cap_s
+    `no_voice_s`: with no speech at all by then, the microphone is not reaching the
+    program (muted, the wrong input, a cable); waiting for the cap would cost minutes.
+    """
+
+    def __init__(self, silence_s: float, cap_s: float, no_voice_s: float | None = None) -> None:
+        self.silence_s, self.cap_s, self.no_voice_s = silence_s, cap_s, no_voice_s
         self.detector = SpeechDetector()
         self.heard_s = 0.0
         self.speech_end_s: float | None = None
@@ -137,6 +141,8 @@ class Endpointer:
                 self.speech_end_s = self.position_s
         if self.position_s >= self.cap_s:
             return "cap"
+        if self.no_voice_s is not None and self.heard_s < _MIN_SPEECH_S and self.position_s >= self.no_voice_s:
+            return "no_voice"
         if (self.heard_s >= _MIN_SPEECH_S and self.speech_end_s is not None
                 and self.position_s - self.speech_end_s >= self.silence_s):
             return "silence"
@@ -168,11 +174,11 @@ class MicrophoneSource:
     live = True
 
     def __init__(self, device: str | int | None = None, silence_s: float = 2.5, cap_s: float = 180.0,
-                 backend=None, stop: Callable[[], bool] | None = None) -> None:
+                 backend=None, stop: Callable[[], bool] | None = None, no_voice_s: float | None = 10.0) -> None:
         self.sd = backend or portaudio()
         self.stop = stop or _enter_pressed
         self.device = _parse_device(device)
-        self.silence_s, self.cap_s = silence_s, cap_s
+        self.silence_s, self.cap_s, self.no_voice_s = silence_s, cap_s, no_voice_s
         try:
             info = self.sd.query_devices(self.device, "input")
         except (ValueError, self.sd.PortAudioError) as e:
@@ -194,7 +200,7 @@ class MicrophoneSource:
 
         resampler = soxr.ResampleStream(self.rate, SAMPLE_RATE, 1, dtype="float32")
         writer = WavAppender(dest)
-        endpoint = Endpointer(self.silence_s, self.cap_s)
+        endpoint = Endpointer(self.silence_s, self.cap_s, self.no_voice_s)
         kept: list[np.ndarray] = []
         ended_by = "interrupted"
         start = time.monotonic()

@@ -62,6 +62,10 @@ class UI(Protocol):
     def recorded(self, recording: Recording) -> None: ...
     def reaction(self, analysis: AnswerAnalysis) -> None: ...
     def recovered(self, audio: str, analysis: AnswerAnalysis | None) -> None: ...
+    def no_voice(self, recording: Recording) -> str: ...  # "retry" or "skip"
+
+
+UNHEARD = object()  # _ask's result when no voice reached the microphone: no analysis, no follow-up
 
 
 @dataclass
@@ -98,7 +102,7 @@ class Practice:
             if resume is not None:
                 self._recover(result)
                 done = {a["question_id"] for a in result.answers
-                        if a.get("parent_id") is None and a.get("ended_by") != "interrupted"}
+                        if a.get("parent_id") is None and a.get("ended_by") not in ("interrupted", "no_voice")}
                 plan = [q for q in plan if q.id not in done]
             for n, main in enumerate(plan):
                 if n + 1 < len(plan):
@@ -107,6 +111,8 @@ class Practice:
                 if analysis is None:
                     result.ended_early = True
                     break
+                if analysis is UNHEARD:
+                    continue  # nothing was heard: nothing to dig into
                 current = analysis
                 for depth in range(self.max_followups):
                     if time.monotonic() - start > 0.8 * self.time_limit_s:
@@ -117,6 +123,8 @@ class Practice:
                     current = self._ask(result, fu.question, parent=main.id, trigger=fu.trigger, reason=fu.reason)
                     if current is None:
                         result.ended_early = True
+                        break
+                    if current is UNHEARD:
                         break
                 if result.ended_early:
                     break
@@ -146,7 +154,8 @@ class Practice:
             self.ui.recovered(path.name, analysis)
 
     def _ask(self, result: SessionResult, q: Question, parent: str | None, trigger: str | None = None,
-             reason: str | None = None) -> AnswerAnalysis | None:
+             reason: str | None = None) -> AnswerAnalysis | object | None:
+        """Ask `q` and analyse the answer; None when the answer files ran out, UNHEARD when no voice came."""
         idx = result.session.next_idx()
         self.asked.add(q.id)
         self.ui.asking(q, idx, reason)
@@ -174,6 +183,16 @@ class Practice:
                 stream.cancel()
             return None
         self.ui.recorded(recording)
+        if recording.ended_by == "no_voice":
+            if stream:
+                stream.cancel()
+            # kept on disk and in session.json, but never analysed, scored or averaged
+            self._save(result, {**entry, "file": dest.name, "ended_by": "no_voice", "unheard": True,
+                                "stopped_s": recording.stopped_s})
+            if self.ui.no_voice(recording) == "retry":
+                self.asked.discard(q.id)
+                return self._ask(result, q, parent, trigger, reason)
+            return UNHEARD
         analysis = self._analyzer.result().analyze_samples(recording.samples, q.id, file=str(dest),
                                                              asked=frozenset(self.asked), streamed=stream,
                                                              track=result.session.meta.get("track"))

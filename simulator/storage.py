@@ -215,8 +215,11 @@ class Store:
             con.execute("DELETE FROM facts WHERE session_id = ?", (meta["id"],))
             con.execute("INSERT OR REPLACE INTO sessions VALUES (?,?,?,?,?,?,?)",
                         (meta["id"], meta["started_at"], meta.get("ended_at"), meta.get("track"),
-                         (meta.get("model") or {}).get("name"), len(meta["answers"]), str(folder)))
+                         (meta.get("model") or {}).get("name"),
+                         sum(not a.get("unheard") for a in meta["answers"]), str(folder)))
             for a in meta["answers"]:
+                if a.get("unheard"):  # no voice reached the microphone: nothing to average
+                    continue
                 c = a.get("content") or {}
                 v = a.get("voice") or {}
                 con.execute("INSERT INTO answers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
@@ -253,13 +256,15 @@ class Store:
         shutil.rmtree(folder)
 
     def history(self) -> list[dict]:
-        """One row per session, oldest first, with the averages of its answers."""
+        """One row per session that holds an answer, oldest first, with the averages of its answers.
+
+        A session in which nothing was heard (a muted microphone) is kept on disk but not listed."""
         with closing(self.connect()) as con:
             return [dict(r) for r in con.execute("""
                 SELECT s.id, s.started_at, s.track, COUNT(a.idx) AS answers, AVG(a.speech_s) AS speech_s,
                        AVG(a.mora_per_min) AS mora_per_min, AVG(a.fillers_per_min) AS fillers_per_min,
                        AVG(a.content_score) AS content_score
-                FROM sessions s LEFT JOIN answers a ON a.session_id = s.id
+                FROM sessions s JOIN answers a ON a.session_id = s.id
                 GROUP BY s.id ORDER BY s.started_at, s.id""")]
 
     def question_history(self) -> dict[str, dict]:

@@ -7,6 +7,7 @@ the session from standard output; the live meter is drawn only on a terminal.
 from __future__ import annotations
 
 import math
+import sys
 
 from rich.console import Console
 from rich.markup import escape
@@ -20,7 +21,7 @@ from .summary import label
 from .voice import remark as voice_remark
 
 _ENDED = {"silence": "沈黙で自動終了", "enter": "Enter で終了", "cap": "上限時間で終了", "file": "ファイル",
-          "interrupted": "中断"}
+          "interrupted": "中断", "no_voice": "声が届かず終了"}
 
 
 class TerminalUI:
@@ -69,6 +70,18 @@ class TerminalUI:
         self.console.print(f"録音終了（{_ENDED.get(recording.ended_by, recording.ended_by)}、"
                            f"{recording.duration_s:.1f} 秒）", markup=False)
 
+    def no_voice(self, recording: Recording) -> str:
+        """One line on why nothing was heard, then retry or skip (skip when no one can answer)."""
+        peak = float(abs(recording.samples).max()) if recording.samples.size else 0.0
+        cause = ("マイクから音がまったく届いていません（ミュートか、別の入力デバイスが選ばれています）"
+                 if peak < 10 ** (-60 / 20) else "声が聞き取れませんでした（マイクが遠いか、入力音量が低すぎます）")
+        self.console.print(f"[yellow]{cause}。mensetsu check で確認し、--input-device で指定できます。[/yellow]")
+        if not self.console.is_terminal or not sys.stdin or not sys.stdin.isatty():
+            self.console.print("この質問は飛ばします（録音は保存しました）。", markup=False)
+            return "skip"
+        answer = self.console.input("Enter でもう一度答える / s で飛ばす: ").strip().lower()
+        return "skip" if answer.startswith("s") else "retry"
+
     def reaction(self, analysis: AnswerAnalysis) -> None:
         d, r = analysis.delivery, analysis.review
         if d.level and d.level.silent:
@@ -96,6 +109,9 @@ class TerminalUI:
             table.add_column(col)
         for a in answers:
             c = a.get("content") or {}
+            if a.get("unheard"):
+                table.add_row(str(a["idx"]), escape(a.get("question", ""))[:24], "—", "—", "—", "—", "声が届かず")
+                continue
             table.add_row(str(a["idx"]), escape(a.get("question", ""))[:24],
                           f"{a['speech_s']:.0f} 秒" if "speech_s" in a else "—",
                           str(a.get("filler_count", "—")),

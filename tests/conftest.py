@@ -93,6 +93,7 @@ class QuietUI:
     def recorded(self, recording): pass
     def reaction(self, analysis): pass
     def recovered(self, audio, analysis): self.recovered_files.append(audio)
+    def no_voice(self, recording): return "skip"
 
 
 def pytest_sessionfinish(session, exitstatus):

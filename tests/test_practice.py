@@ -217,3 +217,28 @@ def test_check_with_a_silent_microphone_says_so_without_a_fake_level(pulse):
                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert "音が届いていません" in p.stdout and "-200" not in p.stdout
+
+
+def test_a_silent_microphone_ends_quickly_and_changes_no_history(pulse, tmp_path):
+    """Nothing reaches the mic: one clear line per question, no follow-ups, nothing averaged."""
+    from simulator.storage import Store
+
+    data = tmp_path / "data"
+    started = time.monotonic()
+    proc = practice("--ids", "jikoshokai,jiko_pr,gyaku_shitsumon", "--tts", "openjtalk", env=pulse.env, data=data)
+    out, err = proc.communicate(timeout=120)
+    took = time.monotonic() - started
+    assert proc.returncode == 0, err
+    assert took < 60, took
+    assert "Traceback" not in err
+    assert out.count("マイクから音がまったく届いていません") == 3, out
+    assert "深掘り" not in out and "上限時間" not in out
+    session = latest_session(data)
+    assert [a["ended_by"] for a in session["answers"]] == ["no_voice"] * 3
+    assert all(a["unheard"] and (session["_folder"] / a["audio"]).is_file() for a in session["answers"])
+    store = Store(data)
+    assert store.history() == []              # history and progress unchanged
+    report = subprocess.run([sys.executable, "-m", "simulator", "report", "latest", "--data-dir", str(data)],
+                            capture_output=True, text=True, env=pulse.env)
+    assert report.returncode == 0, report.stderr
+    assert "マイクに声が届かなかった" in Path(report.stdout.strip()).read_text(encoding="utf-8")
