@@ -358,6 +358,9 @@ def cmd_practice(args) -> int:
         ui.say("回答ファイルがなくなったため、ここで終了しました。")
     ui.say(f"セッション ID: {result.session.id}")
     ui.say(f"保存先: {result.session.path}")
+    ui.say(f"レポートを開く: mensetsu report {result.session.id} --open")
+    if result.interrupted:
+        ui.say(f"続きから練習する: mensetsu practice --resume {result.session.id}")
     return EXIT_OK
 
 

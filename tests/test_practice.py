@@ -188,6 +188,11 @@ def test_ctrl_c_ends_the_session_cleanly(pulse, dev_dir, tmp_path):
     assert "Traceback" not in proc.stderr.read()
     assert "保存しました" in rest and "セッション ID" in rest
     session = latest_session(data)
+    assert f"mensetsu report {session['id']} --open" in rest
+    assert f"mensetsu practice --resume {session['id']}" in rest
+    report = subprocess.run([sys.executable, "-m", "simulator", "report", session["id"], "--data-dir", str(data)],
+                            capture_output=True, text=True, env=pulse.env)
+    assert f"mensetsu practice --resume {session['id']}" in Path(report.stdout.strip()).read_text(encoding="utf-8")
     assert session["interrupted"] and session["ended_at"]
     answer = session["answers"][0]
     assert answer["ended_by"] == "interrupted"
