@@ -7,6 +7,7 @@ import errno
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from . import __version__
@@ -328,8 +329,18 @@ def cmd_practice(args) -> int:
     from .terminal import TerminalUI
     from .tts import Voice, make_engine
 
+    from .models import check_model
+
     ui = TerminalUI()
-    store = Store(args.data_dir)
+    # Everything that can fail is checked before the first question is asked.
+    check_model(args.model, args.device)
+    try:
+        store = Store(args.data_dir)
+        with tempfile.TemporaryFile(dir=store.sessions_dir):
+            pass
+    except OSError as e:
+        raise UserError(f"保存先フォルダに書き込めません: {e.filename or args.data_dir}（{e.strerror}）。"
+                        "--data-dir で別の場所を指定してください") from None
     resume = None
     if args.resume:
         from .bank import questions

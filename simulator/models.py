@@ -130,6 +130,29 @@ def resolve_model(name: str = DEFAULT_MODEL) -> str:
     return _hub_model(name)
 
 
+def check_model(name: str, device: str) -> None:
+    """What can be known about the model and device without loading or downloading anything.
+
+    `practice` calls this before the first question, so that a typo in --model or a
+    missing GPU is said at once instead of after the first answer.
+    """
+    if device == "cuda" and not cuda_works():
+        raise ModelError("GPU（CUDA）が見つかりません。--device cpu か --device auto を使ってください"
+                         "（GPU に必要なものは README の Models を参照）")
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path / "model.bin").is_file():
+            raise ModelError(f"{name} に model.bin がありません（CTranslate2 形式の Whisper モデルのフォルダを指定してください）")
+        return
+    if name in manifest()["embedded"]:
+        return
+    from faster_whisper.utils import _MODELS
+
+    if "/" not in name and name not in _MODELS:
+        raise ModelError(f"モデル '{name}' を知りません。faster-whisper のモデル名（small, large-v3 …）"
+                         f"かフォルダを指定するか、同梱の既定モデル '{DEFAULT_MODEL}' を使ってください。")
+
+
 def _hub_model(name: str) -> str:
     from faster_whisper.utils import _MODELS
 

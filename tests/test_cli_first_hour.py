@@ -109,3 +109,26 @@ def test_history_fits_80_columns_and_shows_ids_that_work(tmp_path):
         {i[:15] for i in ids}) < len(ids)   # a unique prefix, like git
     assert mensetsu("delete", short[target], "--data-dir", str(tmp_path)).returncode == 0
     assert target not in mensetsu("history", "--json", "--data-dir", str(tmp_path)).stdout
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("--device", "cuda"), "GPU（CUDA）が見つかりません"),
+    (("--model", "no-such-model"), "モデル 'no-such-model' を知りません"),
+    (("--model", "."), "model.bin がありません"),
+])
+def test_practice_checks_model_and_device_before_the_first_question(args, needle, tmp_path):
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    (answers / "a.wav").write_bytes(b"")   # never reached: the check comes first
+    p = mensetsu("practice", *args, "--tts", "none", "--answers-from", str(answers), "--data-dir", str(tmp_path / "d"))
+    assert p.returncode == 2 and needle in p.stderr and "Traceback" not in p.stderr
+    assert "質問 1" not in p.stdout and not (tmp_path / "d" / "sessions").exists() or \
+        not any((tmp_path / "d" / "sessions").iterdir())
+
+
+def test_practice_checks_the_data_folder_before_the_first_question(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    p = mensetsu("practice", "--tts", "none", "--answers-from", str(tmp_path), "--data-dir", str(blocker / "data"))
+    assert p.returncode == 2 and "保存先フォルダに書き込めません" in p.stderr and "Traceback" not in p.stderr
+    assert "質問 1" not in p.stdout
