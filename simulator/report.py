@@ -58,11 +58,16 @@ def _svg(fig) -> str:
 def _pyplot():
     """matplotlib for SVG with text kept as text, so the browser draws Japanese in its own fonts."""
     import logging
+    import warnings
 
     import matplotlib
 
     matplotlib.use("Agg")
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # missing fonts are expected
+    # Without a Japanese font here matplotlib still lays the text out (with fallback widths)
+    # and warns once per glyph; the SVG keeps the text as text and the browser that shows
+    # the report draws it in its own Japanese font, so the warning says nothing useful.
+    warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
     matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "mensetsu", "font.size": 9,
                                 "font.family": "sans-serif",
                                 "font.sans-serif": ["IPAGothic", "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic",

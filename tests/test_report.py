@@ -232,3 +232,24 @@ def test_delete_removes_audio_and_rows(tmp_path, dev_dir):
     with sqlite3.connect(store.db_path) as con:
         assert con.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 0
         assert con.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 0
+
+
+def test_plots_need_no_japanese_font_where_the_report_is_made(store, tmp_path, monkeypatch):
+    """With only Latin fonts installed: no glyph warnings, and the Japanese stays text for the browser."""
+    import warnings
+
+    from matplotlib import font_manager
+
+    latin = [f for f in font_manager.fontManager.ttflist if "IPA" not in f.name and "CJK" not in f.name
+             and "Gothic" not in f.name]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", latin)
+    font_manager.fontManager._findfont_cached.cache_clear()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = render(store, find_session(store, "latest"), tmp_path / "report.html")
+        assert not [w for w in caught if "Glyph" in str(w.message)]
+        html = out.read_text(encoding="utf-8")
+        assert re.search(r"<text[^>]*>[^<]*発話", html) or "発話</text>" in html or ">発話<" in html
+    finally:
+        font_manager.fontManager._findfont_cached.cache_clear()
