@@ -92,9 +92,11 @@ def pace_verdict(mora_per_min: float, rules: dict) -> str:
         return "slow"
     if mora_per_min > r["fast_above"]:
         return "fast"
-    if r["easy_low"] <= mora_per_min <= r["easy_high"]:
-        return "easy"
-    return "ok"
+    if mora_per_min < r["easy_low"]:
+        return "a_bit_slow"
+    if mora_per_min > r["easy_high"]:
+        return "a_bit_fast"
+    return "easy"
 
 
 def timed_fillers(words: tuple[Word, ...] | list[Word]) -> tuple[str, list[Filler]]:

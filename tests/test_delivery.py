@@ -48,7 +48,8 @@ def test_length_verdict_scales_with_the_target(speech_s, target, verdict):
     assert length_verdict(speech_s, target, RULES) == verdict
 
 
-@pytest.mark.parametrize("rate, verdict", [(0, "none"), (250, "slow"), (340, "easy"), (400, "ok"), (480, "fast")])
+@pytest.mark.parametrize("rate, verdict", [(0, "none"), (250, "slow"), (300, "a_bit_slow"), (340, "easy"),
+                                            (408, "a_bit_fast"), (480, "fast")])
 def test_pace_verdict(rate, verdict):
     assert pace_verdict(rate, RULES) == verdict
 
