@@ -140,25 +140,45 @@ def voice_svg(answer: dict) -> str | None:
     return _svg(fig)
 
 
-def progress_svg(rows: list[dict]) -> str:
-    """Fillers/min, pace, length, content score, intonation and faded endings per session."""
+# Per progress series: key, title, colour, and the smallest span of its y axis, so that
+# noise between sessions (an intonation of 2.66 against 2.67) is not drawn as a swing.
+_PROGRESS = [("fillers_per_min", "フィラー（回/分）", "#c0392b", 4.0),
+             ("mora_per_min", "速さ（モーラ/分）", "#4a7bb7", 120.0),
+             ("speech_s", "回答の長さ（秒）", "#27ae60", 40.0),
+             ("content_score", "内容スコア", "#8e44ad", 100.0),
+             ("pitch_spread_st", "抑揚（半音）", "#2c3e50", 3.0),
+             ("fade_share", "語尾が弱い文の割合", "#e67e22", 1.0)]
+
+
+def progress_svgs(rows: list[dict]) -> list[str]:
+    """One small plot per measure over the sessions; they sit side by side on a wide screen
+    and one under another on a phone, each readable at either size."""
     plt = _pyplot()
-    fig, axes = plt.subplots(2, 3, figsize=(10, 4.2))
-    axes = axes.ravel()
     x = list(range(1, len(rows) + 1))
-    series = [("fillers_per_min", "フィラー（回/分）", "#c0392b"), ("mora_per_min", "速さ（モーラ/分）", "#4a7bb7"),
-              ("speech_s", "回答の長さ（秒）", "#27ae60"), ("content_score", "内容スコア", "#8e44ad"),
-              ("pitch_spread_st", "抑揚（半音）", "#2c3e50"), ("fade_share", "語尾が弱い文の割合", "#e67e22")]
-    for ax, (key, title, color) in zip(axes, series):
-        ax.plot(x, [r[key] if r.get(key) is not None else float("nan") for r in rows], "o-", color=color)
+    out = []
+    for key, title, color, span in _PROGRESS:
+        values = [r[key] if r.get(key) is not None else float("nan") for r in rows]
+        fig, ax = plt.subplots(figsize=(3.4, 2.3))
+        ax.plot(x, values, "o-", color=color)
+        if key == "mora_per_min":
+            ax.axhspan(320, 360, color=color, alpha=0.12)
+        known = [v for v in values if v == v]
+        if known:
+            low, high = min(known), max(known)
+            if high - low < span:
+                middle = (low + high) / 2
+                low, high = middle - span / 2, middle + span / 2
+                if min(known) >= 0 and low < 0:
+                    low, high = 0.0, span
+            ax.set_ylim(low - 0.05 * span, high + 0.05 * span)
         ax.set_title(title)
         ax.set_xticks(x)
         ax.set_xlabel("セッション")
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-    axes[1].axhspan(320, 360, color="#4a7bb7", alpha=0.12)
-    fig.tight_layout()
-    return _svg(fig)
+        fig.tight_layout()
+        out.append(_svg(fig))
+    return out
 
 
 def _words(answer: dict, min_probability: float) -> list[dict]:
@@ -241,7 +261,8 @@ def render(store: Store, folder: Path, out: Path | None = None) -> Path:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True)
     html = env.get_template("report.html.j2").render(
         meta=meta, answers=answers, labels=labels, progress=progress, by_type=by_type,
-        progress_svg=progress_svg(progress) if progress else None,
+        progress_svgs=progress_svgs(progress) if progress else [],
+        question_types=labels["question_types"],
         conflicts=found, unsure_facts=unsure_facts, pace=bank.load("delivery")["pace"], voice_rules=bank.load("voice"))
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     with open_private(tmp, "w", encoding="utf-8") as f:

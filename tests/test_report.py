@@ -253,3 +253,32 @@ def test_plots_need_no_japanese_font_where_the_report_is_made(store, tmp_path, m
         assert re.search(r"<text[^>]*>[^<]*発話", html) or "発話</text>" in html or ">発話<" in html
     finally:
         font_manager.fontManager._findfont_cached.cache_clear()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (.ci/run installs it)")
+@pytest.mark.parametrize("width", [390, 1280])
+def test_report_reads_well_on_a_phone_and_a_screen(report, tmp_path, width):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(report.as_uri())
+        page.screenshot(path=str(tmp_path / f"report_{width}.png"), full_page=True)
+        # nothing but a figure's own scroller is wider than the screen
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+        # every plot is drawn at 70 % of its size or more, so its 9 pt labels stay legible
+        scales = page.eval_on_selector_all("figure svg", """els => els.map(s => {
+            const vb = s.viewBox.baseVal; return s.getBoundingClientRect().width / (vb && vb.width || 1); })""")
+        assert scales and min(scales) >= 0.7, scales
+        # table headings never wrap one character a line
+        heights = page.eval_on_selector_all("th", """els => els.map(e => {
+            const r = document.createRange(); r.selectNodeContents(e);
+            return r.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight); })""")
+        assert max(heights) < 2.6, heights
+        assert page.locator("table.by-type").inner_text().count("自己紹介") + page.locator(
+            "table.by-type").inner_text().count("転職理由") >= 1           # types by name, not id
+        assert "gyaku" not in page.locator("table.by-type").inner_text()
+        browser.close()
