@@ -57,7 +57,7 @@ def plan_questions(track: str = "shinsotsu", count: int = 5, ids: list[str] | No
 
 
 class UI(Protocol):
-    def asking(self, question: Question, number: int, followup_reason: str | None) -> None: ...
+    def asking(self, question: Question, main: tuple[int, int], followup_reason: str | None) -> None: ...
     def recording(self, target_s: float) -> Callable[[float, float, bool], None] | None: ...
     def recorded(self, recording: Recording) -> None: ...
     def reaction(self, analysis: AnswerAnalysis) -> None: ...
@@ -86,6 +86,7 @@ class Practice:
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
         self._analyzer: Future = self._loader.submit(load_analyzer)
         self.asked: set[str] = set()
+        self._main = (1, 1)
 
     def run(self, plan: list[Question], meta: dict, resume: SessionFolder | None = None) -> SessionResult:
         """Ask `plan`; with `resume`, first analyse the answers a killed run left unanalysed,
@@ -105,6 +106,7 @@ class Practice:
                         if a.get("parent_id") is None and a.get("ended_by") not in ("interrupted", "no_voice")}
                 plan = [q for q in plan if q.id not in done]
             for n, main in enumerate(plan):
+                self._main = (n + 1, len(plan))  # "question 2 of 3", follow-ups under it
                 if n + 1 < len(plan):
                     self.voice.prepare(plan[n + 1].text)  # ready before it is needed
                 analysis = self._ask(result, main, parent=None)
@@ -158,7 +160,7 @@ class Practice:
         """Ask `q` and analyse the answer; None when the answer files ran out, UNHEARD when no voice came."""
         idx = result.session.next_idx()
         self.asked.add(q.id)
-        self.ui.asking(q, idx, reason)
+        self.ui.asking(q, self._main, reason)
         self.voice.speak(q.text)
         dest = result.session.answer_audio(idx, q.id)
         entry = {"idx": idx, "question_id": q.id, "question": q.text, "parent_id": parent, "trigger": trigger,

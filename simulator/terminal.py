@@ -28,15 +28,25 @@ class TerminalUI:
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(highlight=False, soft_wrap=True)
         self._live = None
+        self._status = None
 
     def say(self, text: str) -> None:
         self.console.print(text)
 
-    def asking(self, question: Question, number: int, followup_reason: str | None) -> None:
-        kind = "深掘り" if followup_reason else "質問"
-        self.console.print(f"\n[bold cyan]{kind} {number}[/bold cyan]: {escape(question.text)}")
+    def asking(self, question: Question, main: tuple[int, int], followup_reason: str | None) -> None:
+        number, total = main
+        head = f"深掘り（質問 {number} について）" if followup_reason else f"質問 {number}/{total}"
+        self.console.print(f"\n[bold cyan]{head}[/bold cyan]: {escape(question.text)}")
         if followup_reason:
             self.console.print(f"  [dim]（{escape(followup_reason)}）[/dim]")
+        if self.console.is_terminal:  # until the recording starts: the interviewer is speaking
+            self._status = self.console.status("面接官が話しています…", spinner="dots")
+            self._status.start()
+
+    def _stop_status(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
 
     def recording(self, target_s: float):
         """A progress callback; its first call, made once audio really flows, says "go ahead"."""
@@ -45,6 +55,7 @@ class TerminalUI:
         def progress(elapsed: float, rms: float, speaking: bool) -> None:
             if not state["started"]:
                 state["started"] = True
+                self._stop_status()
                 self.console.print(f"録音開始（どうぞ。目安 {target_s:.0f} 秒。話し終えて沈黙が続くか、Enter で終了）",
                                    markup=False)
                 if self.console.is_terminal:
@@ -62,9 +73,7 @@ class TerminalUI:
         return progress
 
     def recorded(self, recording: Recording) -> None:
-        if self._live:
-            self._live.stop()
-            self._live = None
+        self.close_live()
         if recording.ended_by == "cap":
             self.console.print("[yellow]上限時間に達したため録音を終了しました。回答は短くまとめましょう。[/yellow]")
         self.console.print(f"録音終了（{_ENDED.get(recording.ended_by, recording.ended_by)}、"
@@ -103,7 +112,15 @@ class TerminalUI:
         self.console.print(f"前回の録音 {audio} を分析しました（{analysis.question_text or ''}）", markup=False)
         self.reaction(analysis)
 
+    def close_live(self) -> None:
+        """Stop the spinner and the level meter, so nothing redraws under what follows (Ctrl-C)."""
+        self._stop_status()
+        if self._live:
+            self._live.stop()
+            self._live = None
+
     def summary(self, answers: list[dict]) -> None:
+        self.close_live()
         table = Table(title="今回のセッション", show_lines=False)
         for col in ("#", "質問", "長さ", "フィラー", "速さ", "結論", "指摘"):
             table.add_column(col)

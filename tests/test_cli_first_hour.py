@@ -132,3 +132,26 @@ def test_practice_checks_the_data_folder_before_the_first_question(tmp_path):
     p = mensetsu("practice", "--tts", "none", "--answers-from", str(tmp_path), "--data-dir", str(blocker / "data"))
     assert p.returncode == 2 and "保存先フォルダに書き込めません" in p.stderr and "Traceback" not in p.stderr
     assert "質問 1" not in p.stdout
+
+
+def test_the_meter_and_spinner_never_draw_under_the_summary():
+    """Ctrl-C while the meter is live: the summary is the last thing on the screen."""
+    import io
+
+    from rich.console import Console
+
+    from simulator.terminal import TerminalUI
+
+    buf = io.StringIO()
+    ui = TerminalUI(Console(file=buf, force_terminal=True, width=80, highlight=False))
+    q = bank.questions()["jiko_pr"]
+    ui.asking(q, (1, 3), None)
+    assert "面接官が話しています" in buf.getvalue() or ui._status is not None
+    progress = ui.recording(60)
+    for t in range(5):
+        progress(t * 0.1, 0.05, True)
+    # Ctrl-C arrives here: no `recorded` call, straight to the summary
+    ui.summary([{"idx": 1, "question": q.text}])
+    out = buf.getvalue()
+    assert out.rfind("目安 60 秒") < out.rfind("今回のセッション")
+    assert "質問 1/3" in out

@@ -117,7 +117,8 @@ def test_spoken_interview_through_real_devices(pulse, dev_dir, dev_truth, tmp_pa
     out = "\n".join(text for _, text in lines)
 
     # three questions asked: main, the deep-dive chosen for the blaming answer, the reverse question
-    assert out.count("録音開始") == 3 and "深掘り 2" in out
+    assert out.count("録音開始") == 3 and "深掘り（質問 1 について）" in out
+    assert "質問 1/2" in out and "質問 2/2" in out and "質問 2 問と" in out
     # each question was voiced: three separate stretches of speech on the speaker
     spoken = speech_regions(load_audio(speaker_wav), min_silence_s=1.0)
     assert len(spoken) >= 3, spoken
