@@ -136,7 +136,8 @@ class Practice:
             session.meta["interrupted"] = result.interrupted
             self.store.finish(session)
             self.voice.close()
-            self._loader.shutdown(wait=False)
+            # A model still loading is waited for: CTranslate2 must not be torn down mid-call.
+            self._loader.shutdown(wait=True, cancel_futures=True)
         return result
 
     def _recover(self, result: SessionResult) -> None:

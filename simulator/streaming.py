@@ -79,11 +79,15 @@ class StreamingTranscriber:
         assert self._result is not None
         return self._result
 
-    def cancel(self) -> None:
-        """Stop without decoding the rest (the answer was interrupted)."""
+    def cancel(self, wait_s: float = 30.0) -> None:
+        """Stop without decoding the rest (the answer was interrupted), and wait for a decode
+        in progress to end: a CTranslate2 call still running when Python exits aborts the
+        process ("terminate called without an active exception")."""
         with self._cond:
             self._ended = self._cancelled = True
             self._cond.notify()
+        if self._thread is not threading.current_thread():
+            self._thread.join(wait_s)
 
     def _audio(self) -> tuple[np.ndarray, bool]:
         with self._cond:

@@ -248,3 +248,42 @@ def test_a_silent_microphone_ends_quickly_and_changes_no_history(pulse, tmp_path
                             capture_output=True, text=True, env=pulse.env)
     assert report.returncode == 0, report.stderr
     assert "マイクに声が届かなかった" in Path(report.stdout.strip()).read_text(encoding="utf-8")
+
+
+def test_ctrl_c_at_random_moments_always_ends_cleanly(pulse, dev_dir, tmp_path):
+    """Ctrl-C while the question is spoken, while recording, while transcribing, while saving."""
+    import random
+
+    rng = random.Random(7)
+    outcomes = []
+    for n in range(8):
+        # a short answer is over in seconds, so Ctrl-C also lands while it is analysed and saved
+        wav = dev_dir / ("dev06_gyaku_none.flac" if n % 2 else "dev05_gakuchika_star.flac")
+        data = tmp_path / f"data{n}"
+        proc = practice("--ids", "jikoshokai,gyaku_shitsumon", "--tts", "openjtalk", env=pulse.env, data=data)
+        started = time.monotonic()
+        delay = rng.uniform(0.5, 12.0)
+
+        def speak_when_asked():
+            for line in proc.stdout:
+                if line.startswith("録音開始"):
+                    pulse.play_into_mic(wav)
+                    return
+        reader = threading.Thread(target=speak_when_asked, daemon=True)
+        reader.start()
+        time.sleep(max(0.0, delay - (time.monotonic() - started)))
+        proc.send_signal(signal.SIGINT)
+        try:
+            code = proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = "hung"
+        err = proc.stderr.read()
+        outcomes.append((round(delay, 1), code))
+        assert code in (0, 130), (delay, code, err[-500:])
+        assert "terminate called" not in err and "Traceback" not in err, (delay, err[-500:])
+        # whatever was recorded is on disk and the session folder is readable
+        folders = sorted((data / "sessions").iterdir()) if (data / "sessions").exists() else []
+        for folder in folders:
+            json.loads((folder / "session.json").read_text(encoding="utf-8"))
+    print("Ctrl-C delays and exit codes:", outcomes)
