@@ -41,7 +41,33 @@ def portaudio():
             "PortAudio が見つかりません。Debian/Ubuntu では `sudo apt install libportaudio2`、"
             "Fedora では `sudo dnf install portaudio` で入れてください。"
             "マイクを使わずに練習するには --answers-from DIR で録音済みの音声を指定できます") from None
+    _quiet_alsa()
     return sounddevice
+
+
+_ALSA_HANDLER = None  # kept alive: ALSA calls it for as long as the process runs
+
+
+def _quiet_alsa() -> None:
+    """Stop ALSA's library from writing its own lines ("underrun occurred", unknown PCM
+    cards) into the practice screen; PortAudio still reports real errors to us."""
+    global _ALSA_HANDLER
+    if _ALSA_HANDLER is not None or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("asound")
+    if not name:
+        return
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError:
+        return
+    handler_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                                    ctypes.c_char_p)
+    _ALSA_HANDLER = handler_type(lambda *args: None)
+    lib.snd_lib_error_set_handler(_ALSA_HANDLER)
 
 
 @dataclass(frozen=True)

@@ -155,3 +155,18 @@ def test_the_meter_and_spinner_never_draw_under_the_summary():
     out = buf.getvalue()
     assert out.rfind("目安 60 秒") < out.rfind("今回のセッション")
     assert "質問 1/3" in out
+
+
+def test_alsa_library_messages_do_not_reach_the_terminal():
+    """ALSA prints its own lines ("underrun occurred", unknown PCM) on stderr unless told not to."""
+    probe = ("import ctypes, ctypes.util, sys\n"
+             "quiet = sys.argv[1] == 'quiet'\n"
+             "if quiet:\n"
+             "    from simulator.capture import portaudio; portaudio()\n"
+             "lib = ctypes.CDLL(ctypes.util.find_library('asound'))\n"
+             "pcm = ctypes.c_void_p()\n"
+             "lib.snd_pcm_open(ctypes.byref(pcm), b'no_such_pcm_device', 0, 0)\n")
+    loud = subprocess.run([sys.executable, "-c", probe, "loud"], capture_output=True, text=True)
+    quiet = subprocess.run([sys.executable, "-c", probe, "quiet"], capture_output=True, text=True)
+    assert "ALSA lib" in loud.stderr          # the probe does make ALSA talk…
+    assert "ALSA lib" not in quiet.stderr, quiet.stderr   # …and mensetsu silences it
