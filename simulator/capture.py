@@ -200,7 +200,7 @@ class MicrophoneSource:
     live = True
 
     def __init__(self, device: str | int | None = None, silence_s: float = 2.5, cap_s: float = 180.0,
-                 backend=None, stop: Callable[[], bool] | None = None, no_voice_s: float | None = 10.0) -> None:
+                 backend=None, stop: Callable[[], bool] | None = None, no_voice_s: float | None = 8.0) -> None:
         self.sd = backend or portaudio()
         self.stop = stop or _enter_pressed
         self.device = _parse_device(device)
