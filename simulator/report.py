@@ -150,6 +150,21 @@ _PROGRESS = [("fillers_per_min", "フィラー（回/分）", "#c0392b", 4.0),
              ("fade_share", "語尾が弱い文の割合", "#e67e22", 1.0)]
 
 
+def axis_range(values: list[float], span: float) -> tuple[float, float] | None:
+    """y limits that show at least `span`, centred on the data, never below 0 for a measure
+    that cannot be negative; None without data (NaN marks a session without the measure)."""
+    known = [v for v in values if v == v]
+    if not known:
+        return None
+    low, high = min(known), max(known)
+    if high - low < span:
+        middle = (low + high) / 2
+        low, high = middle - span / 2, middle + span / 2
+        if min(known) >= 0 and low < 0:
+            low, high = 0.0, span
+    return low - 0.05 * span, high + 0.05 * span
+
+
 def progress_svgs(rows: list[dict]) -> list[str]:
     """One small plot per measure over the sessions; they sit side by side on a wide screen
     and one under another on a phone, each readable at either size."""
@@ -162,15 +177,9 @@ def progress_svgs(rows: list[dict]) -> list[str]:
         ax.plot(x, values, "o-", color=color)
         if key == "mora_per_min":
             ax.axhspan(320, 360, color=color, alpha=0.12)
-        known = [v for v in values if v == v]
-        if known:
-            low, high = min(known), max(known)
-            if high - low < span:
-                middle = (low + high) / 2
-                low, high = middle - span / 2, middle + span / 2
-                if min(known) >= 0 and low < 0:
-                    low, high = 0.0, span
-            ax.set_ylim(low - 0.05 * span, high + 0.05 * span)
+        limits = axis_range(values, span)
+        if limits:
+            ax.set_ylim(*limits)
         ax.set_title(title)
         ax.set_xticks(x)
         ax.set_xlabel("セッション")

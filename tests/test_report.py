@@ -282,3 +282,15 @@ def test_report_reads_well_on_a_phone_and_a_screen(report, tmp_path, width):
             "table.by-type").inner_text().count("転職理由") >= 1           # types by name, not id
         assert "gyaku" not in page.locator("table.by-type").inner_text()
         browser.close()
+
+
+def test_progress_axes_do_not_turn_noise_into_a_swing():
+    from simulator.report import axis_range
+
+    low, high = axis_range([2.66, 2.67], 3.0)
+    assert high - low >= 3.0 and low < 2.66 and high > 2.67
+    low, high = axis_range([0.0, 0.1], 1.0)
+    assert low < 0 < 0.1 < high and low > -0.1             # a share stays near 0..1
+    assert axis_range([float("nan")], 3.0) is None          # a session without the measure: no point
+    low, high = axis_range([300.0, 480.0], 120.0)          # real change keeps its own range
+    assert low < 300 and high > 480 and high - low < 200
