@@ -111,7 +111,7 @@ def test_report_in_headless_chromium(report, tmp_path):
         assert "早口" in weak and "語尾が消える" in weak
         verdicts = page.locator('.voice-verdicts').last.inner_text()
         assert "早口になる" in verdicts and "語尾が消える" in verdicts
-        progress = page.locator("figure").last.inner_text()
+        progress = page.locator(".plots").inner_text()
         assert "抑揚（半音）" in progress and "語尾が弱い文の割合" in progress
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         page.emulate_media(media="print")
