@@ -165,7 +165,21 @@ def _data_option(p: argparse.ArgumentParser) -> None:
                    help="保存先フォルダ（既定: 環境変数 MENSETSU_DATA_DIR、なければユーザーのデータフォルダ）")
 
 
+def _show_notices() -> None:
+    """The library's notices (GPU fallback, download, no Japanese voice) as plain lines on stderr."""
+    import logging
+
+    logger = logging.getLogger("simulator")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
+    _show_notices()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -11,12 +11,15 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import json
+import logging
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from .paths import cache_dir, project_dir
+
+# Notices for the user go through logging; the CLI shows them, a library caller decides.
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "base"
 _MARKER = ".verified.json"
@@ -166,7 +169,7 @@ def _hub_model(name: str) -> str:
         return huggingface_hub.snapshot_download(repo_id, allow_patterns=_HF_FILES, local_files_only=True)
     except Exception:  # not cached yet: the user asked for it, so go online once
         pass
-    print(f"モデル {repo_id} をダウンロードしています…", file=sys.stderr)
+    log.info("モデル %s をダウンロードしています…", repo_id)
     try:
         return huggingface_hub.snapshot_download(repo_id, allow_patterns=_HF_FILES)
     except Exception as e:
@@ -211,7 +214,7 @@ def load_model(name: str = DEFAULT_MODEL, device: str = "auto", compute_type: st
         except (RuntimeError, ValueError) as e:
             last = e
             if dev == "cuda" and device == "auto":
-                print(f"GPU を使えないため CPU で実行します（{str(e).splitlines()[0]}）", file=sys.stderr)
+                log.warning("GPU を使えないため CPU で実行します（%s）", str(e).splitlines()[0])
     if device == "cuda":
         raise ModelError(f"GPU（CUDA）でモデルを読み込めません（{str(last).splitlines()[0]}）。"
                          "--device cpu か --device auto を使ってください（GPU に必要なものは README の Models を参照）")

@@ -13,8 +13,8 @@ the background preparation and the tests are the same whatever the engine.
 from __future__ import annotations
 
 import hashlib
+import logging
 import platform
-import sys
 import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,6 +25,8 @@ import numpy as np
 import soundfile as sf
 
 from .paths import cache_dir
+
+log = logging.getLogger(__name__)  # notices for the user; the CLI shows them
 
 ENGINES = ("auto", "pyttsx3", "openjtalk", "kokoro", "none")
 
@@ -129,7 +131,7 @@ def make_engine(name: str = "auto") -> Engine:
             return _BY_NAME[candidate]()
         except TTSError:
             continue
-    print("日本語の音声合成が使えないため、質問は画面に表示だけします（--tts none）", file=sys.stderr)
+    log.warning("日本語の音声合成が使えないため、質問は画面に表示だけします（--tts none）")
     return SilentEngine()
 
 

@@ -170,3 +170,35 @@ def test_alsa_library_messages_do_not_reach_the_terminal():
     quiet = subprocess.run([sys.executable, "-c", probe, "quiet"], capture_output=True, text=True)
     assert "ALSA lib" in loud.stderr          # the probe does make ALSA talk…
     assert "ALSA lib" not in quiet.stderr, quiet.stderr   # …and mensetsu silences it
+
+
+def test_library_modules_do_not_print(monkeypatch, capsys, caplog):
+    """Notices go through logging: a second front end (the web page) decides how to show them."""
+    import logging
+
+    from simulator import tts
+
+    monkeypatch.setattr(tts, "_BY_NAME", {**tts._BY_NAME, "openjtalk": _Unavailable, "pyttsx3": _Unavailable})
+    with caplog.at_level(logging.INFO, logger="simulator"):
+        engine = tts.make_engine("auto")
+    assert engine.name == "none"
+    assert capsys.readouterr() == ("", "")
+    assert any("音声合成が使えない" in r.getMessage() for r in caplog.records)
+
+
+class _Unavailable:
+    def __init__(self):
+        from simulator.tts import TTSError
+
+        raise TTSError("not here")
+
+
+def test_no_print_calls_outside_the_front_ends():
+    from pathlib import Path
+
+    import simulator
+
+    package = Path(simulator.__file__).parent
+    front_ends = {"cli.py", "terminal.py", "summary.py"}
+    printing = [p.name for p in package.glob("*.py") if p.name not in front_ends and "print(" in p.read_text()]
+    assert printing == []
