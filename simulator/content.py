@@ -321,7 +321,7 @@ def analyze_content(text: str, question: Question | None, rules: dict, track: st
     if length:
         flag(length, first)
 
-    findings = _findings(qtype, sentences, clean, where, elements, numbers, process, rules)
+    findings = _findings(sentences, clean, where, elements, numbers, process, rules)
     issues = [i for i in issues if in_scope(i.id, qtype, track, rules)]
     findings = [f for f in findings if in_scope(f.id, qtype, track, rules)]
     return ContentAnalysis(
@@ -332,7 +332,7 @@ def analyze_content(text: str, question: Question | None, rules: dict, track: st
         questions_asked=tuple(asked), track=track)
 
 
-def _findings(qtype, sentences, clean, where, elements, numbers, process, rules) -> list[Issue]:
+def _findings(sentences, clean, where, elements, numbers, process, rules) -> list[Issue]:
     """Details a deep-dive follow-up can pick up (not faults in themselves); [scope] filters them."""
     spec = rules["followup_triggers"]
     out: list[Issue] = []
