@@ -18,6 +18,7 @@ import json
 import re
 import sys
 import tomllib
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +123,7 @@ def apply(condition: str, x: np.ndarray, speech: slice, rng: np.random.Generator
 def render(entry: dict, out_dir: Path) -> dict:
     spoken, fillers, pieces = parse_script(entry["script"])
     speech = render_speech(entry["engine"], pieces, float(entry.get("speed", 1.0)))
-    rng = np.random.default_rng(abs(hash(entry["id"])) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(entry["id"].encode()))  # str hash() changes per process
     lead, tail = int(LEAD_S * RATE), int(TAIL_S * RATE)
     x = np.concatenate([np.zeros(lead, np.float32), speech, np.zeros(tail, np.float32)])
     x += _noise(len(x), rng) * 10 ** (FLOOR_DBFS / 20)

@@ -6,6 +6,7 @@ import argparse
 import errno
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -231,8 +232,6 @@ def _load_analyzer(args):
 
 def _check_question_id(question: str | None) -> None:
     """An id-shaped --question must name a bank question; Japanese text is taken as the question asked."""
-    import re
-
     from .bank import questions
 
     if question and re.fullmatch(r"[A-Za-z0-9_\-]+", question) and question not in questions():

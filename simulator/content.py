@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .bank import Question
-from .japanese import Token, find_fillers, normalise, split_sentences, tokenize
+from .japanese import Token, find_fillers, normalise, reading, split_sentences, tokenize
 
 STANDARD_ISSUES = ("generic_motivation", "blame", "abstract", "no_reverse_question", "conditions_only",
                    "too_short", "too_long")
@@ -91,11 +91,6 @@ def _any(patterns: list[str], text: str) -> re.Match | None:
         if m:
             return m
     return None
-
-
-def reading(text: str) -> str:
-    """The katakana reading of `text` (OpenJTalk), accent marks removed."""
-    return "".join(t.reading for t in tokenize(text) if not t.is_punct).replace("’", "")
 
 
 def _sounds_like_any(words: list[str], text: str, min_chars: int = 3) -> bool:

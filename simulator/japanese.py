@@ -123,7 +123,7 @@ def tokenize(text: str) -> list[Token]:
     pending: list[int] = []  # indices of tokens read from text not yet located
     for node in nodes:
         surface = normalise(node["string"])
-        reach = _REACH + (_rewritten_length(norm, cursor) if pending or not norm.startswith(surface, cursor) else 0)
+        reach = _REACH + _rewritten_length(norm, cursor)
         at = norm.find(surface, cursor, cursor + reach + len(surface)) if surface else -1
         if at >= 0 and pending and at == cursor:
             at = -1  # a rewritten number must cover some text before the next token
@@ -171,6 +171,12 @@ def _pieces(text: str) -> list[str]:
         pieces.append(text[:cut])
         text = text[cut:]
     return [*pieces, text]
+
+
+@lru_cache(maxsize=4096)
+def reading(text: str) -> str:
+    """The katakana reading of `text`, accent marks removed (cached: rule words recur)."""
+    return "".join(t.reading for t in tokenize(text) if not t.is_punct).replace("’", "")
 
 
 def count_mora(text: str) -> int:
