@@ -475,8 +475,9 @@ def cmd_history(args) -> int:
 
     tracks = load("labels")["tracks"]
     short = short_ids([r["id"] for r in rows])
-    table = Table(title="これまでの練習", caption="ID は report・export・delete にそのまま使えます", pad_edge=False)
-    for col in ("ID", "日時", "区分", "回答", "長さ", "速さ", "ﾌｨﾗｰ/分", "内容"):
+    table = Table(title="これまでの練習", pad_edge=False,
+                  caption="速さはモーラ/分、フィラーは 1 分あたりの回数。ID は report・export・delete にそのまま使えます")
+    for col in ("ID", "日時", "区分", "回答", "長さ", "速さ", "フィラー", "内容"):
         table.add_column(col, no_wrap=True, justify="left" if col in ("ID", "日時", "区分") else "right")
     fmt = (lambda v, spec: "—" if v is None else format(v, spec))
     for r in rows:
