@@ -369,8 +369,8 @@ def cmd_practice(args) -> int:
               else MicrophoneSource(args.input_device, args.silence, args.max_seconds))
     engine = make_engine(args.tts)
     voice = Voice(engine, _speaker(engine.name, ui.console))
-    ui.say(f"模擬面接を始めます（質問 {len(plan)} 問と、答えに応じた深掘り。声: {engine.name}）。"
-           "Ctrl-C でいつでも終了・保存します。")
+    plan_words = f"質問 {len(plan)} 問" + ("と、答えに応じた深掘り" if args.followups else "")
+    ui.say(f"模擬面接を始めます（{plan_words}。声: {engine.name}）。Ctrl-C でいつでも終了・保存します。")
     practice = Practice(store, voice, source, lambda: _load_analyzer(args), ui,
                         max_followups=args.followups, time_limit_s=args.time_limit * 60)
     meta = {"track": args.track, "tts": engine.name, "input": args.answers_from or args.input_device or "default",
