@@ -509,6 +509,8 @@ def cmd_export(args) -> int:
     try:
         with open_private(Path(args.out), "w", encoding="utf-8", newline="") as f:
             f.write(text)
+    except IsADirectoryError:
+        raise UserError(f"{args.out} はフォルダです。書き出すファイルの名前を指定してください") from None
     except OSError as e:
         raise UserError(f"{args.out} に書き込めません（{e.strerror}）") from None
     print(f"書き出しました: {args.out}")
