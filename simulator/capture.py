@@ -84,6 +84,11 @@ class Recording:
     def duration_s(self) -> float:
         return len(self.samples) / SAMPLE_RATE
 
+    @property
+    def no_input(self) -> bool:
+        """Nothing at all arrived (peak under −60 dBFS): a muted or wrong input, not a soft voice."""
+        return not self.samples.size or float(np.abs(self.samples).max()) < 10 ** (-60 / 20)
+
 
 class AnswerSource(Protocol):
     live: bool  # audio arrives in real time, so it is worth transcribing while it comes

@@ -81,9 +81,8 @@ class TerminalUI:
 
     def no_voice(self, recording: Recording) -> str:
         """One line on why nothing was heard, then retry or skip (skip when no one can answer)."""
-        peak = float(abs(recording.samples).max()) if recording.samples.size else 0.0
         cause = ("マイクから音がまったく届いていません（ミュートか、別の入力デバイスが選ばれています）"
-                 if peak < 10 ** (-60 / 20) else "声が聞き取れませんでした（マイクが遠いか、入力音量が低すぎます）")
+                 if recording.no_input else "声が聞き取れませんでした（マイクが遠いか、入力音量が低すぎます）")
         self.console.print(f"[yellow]{cause}。mensetsu check で確認し、--input-device で指定できます。[/yellow]")
         if not self.console.is_terminal or not sys.stdin or not sys.stdin.isatty():
             self.console.print("この質問は飛ばします（録音は保存しました）。", markup=False)

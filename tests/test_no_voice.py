@@ -46,3 +46,11 @@ def test_an_answer_without_voice_is_kept_unheard_and_not_averaged(analyzer, tmp_
     assert store.history() == []
     with store.connect() as con:
         assert con.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 0
+
+
+def test_no_input_tells_a_muted_input_from_a_faint_voice(tmp_path):
+    from simulator.capture import Recording
+
+    muted = Recording(tmp_path / "a.wav", np.zeros(16000, np.float32), "no_voice", None, 8.0)
+    faint = Recording(tmp_path / "b.wav", noise(1.0, dbfs=-45.0), "no_voice", None, 8.0)
+    assert muted.no_input and not faint.no_input
