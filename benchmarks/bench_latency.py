@@ -73,7 +73,7 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--json", help="write per-file results and the summary here")
     a = ap.parse_args()
-    files = a.files or sorted(DEV.glob("*.wav"))
+    files = a.files or sorted(p for p in DEV.iterdir() if p.suffix in (".flac", ".wav"))
     if not files:
         sys.exit(f"no audio files (the dev set is expected at {DEV})")
 
