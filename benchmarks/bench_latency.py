@@ -90,7 +90,7 @@ def main() -> None:
             question = truth["question"] if truth else None
             samples = load_audio(path)
             replay.load(samples)
-            mic = MicrophoneSource(None, backend=replay, stop=replay.finished, cap_s=600.0)
+            mic = MicrophoneSource(None, silence_s=600.0, backend=replay, stop=replay.finished, cap_s=600.0)
             stream = StreamingTranscriber(lambda: transcriber, question)
             recording = mic.record(Path(tmp) / f"{i}.wav", 60.0, on_audio=stream.feed)
             stopped = time.monotonic()

@@ -164,6 +164,16 @@ class Transcriber:
         return [(seg.text, [Word(w.word, w.start + offset, w.end + offset, w.probability)
                             for w in (seg.words or [])])]
 
+    def glance(self, samples: np.ndarray, chunk: Region, question: str | None = None) -> str:
+        """The words of a short stretch, quickly (greedy, no word times): enough to read how
+        a phrase ends while the full decoding of the answer follows."""
+        a = max(0, int((chunk.start - _CHUNK_PAD_S) * SAMPLE_RATE))
+        b = min(len(samples), int((chunk.end + _CHUNK_PAD_S) * SAMPLE_RATE))
+        options = {**decode_options(question), "beam_size": 1, "word_timestamps": False}
+        segments, _ = self.model.transcribe(samples[a:b], **options)
+        seg = next(iter(segments), None)
+        return seg.text if seg is not None else ""
+
     def transcribe(self, samples: np.ndarray, speech: list[Region], question: str | None = None
                    ) -> Transcript:
         """Transcribe 16 kHz mono audio whose speech regions are `speech` (audio.speech_regions)."""

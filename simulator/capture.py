@@ -3,8 +3,8 @@
 The microphone is opened at its native rate (PortAudio devices distort badly when asked
 for 16 kHz) and resampled with soxr; every block is appended to a 16 kHz WAV whose
 header is rewritten each time (stdlib `wave`), so a crash or a kill keeps all that was
-said. The answer ends on sustained silence after speech (Silero VAD), on Enter, or at a
-hard cap.
+said. The answer ends when the end-of-turn rule (turn.py) says so, or after a fixed silence
+(`--silence`), on Enter, or at a hard cap.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import numpy as np
 
 from .audio import SAMPLE_RATE, load_audio
 from .paths import open_private
+from .turn import MODEL_WINDOW_S, AnswerTurn, SmartTurn, TurnDecision, Words
 
 _VAD_WINDOW = 512           # Silero's window at 16 kHz (32 ms)
 _MIN_SPEECH_S = 0.3         # speech needed before silence can end the answer
@@ -79,6 +80,7 @@ class Recording:
     ended_by: str                # silence | enter | cap | file | interrupted | no_voice
     speech_end_s: float | None   # end of the last speech heard (microphone only)
     stopped_s: float             # when recording stopped, seconds from its start
+    turn: TurnDecision | None = None   # why the last pause ended the answer (end-of-turn rule)
 
     @property
     def duration_s(self) -> float:
@@ -94,10 +96,12 @@ class AnswerSource(Protocol):
     live: bool  # audio arrives in real time, so it is worth transcribing while it comes
 
     def record(self, dest: Path, target_s: float, on_progress: Callable[[float, float, bool], None] | None = None,
-               on_audio: Callable[[np.ndarray], None] | None = None) -> Recording | None:
+               on_audio: Callable[[np.ndarray], None] | None = None, words: Words | None = None
+               ) -> Recording | None:
         """Capture one answer into `dest` (a .wav); None when there is nothing more to answer.
 
-        `on_audio` receives every 16 kHz block as soon as it is on disk.
+        `on_audio` receives every 16 kHz block as soon as it is on disk; `words` is the
+        streamed transcript, which the end-of-turn rule reads.
         """
 
 
@@ -149,34 +153,47 @@ class SpeechDetector:
 
 
 class Endpointer:
-    """Decides when an answer is over: silence after speech, no voice at all, or the hard cap.
+    """Decides when an answer is over: the end of the turn, no voice at all, or the hard cap.
 
+    With `turn` (turn.AnswerTurn) the silence a pause needs depends on how the voice
+    ended and what was said; without it (`--silence S`) it is the fixed `silence_s`.
     `no_voice_s`: with no speech at all by then, the microphone is not reaching the
     program (muted, the wrong input, a cable); waiting for the cap would cost minutes.
     """
 
-    def __init__(self, silence_s: float, cap_s: float, no_voice_s: float | None = None) -> None:
-        self.silence_s, self.cap_s, self.no_voice_s = silence_s, cap_s, no_voice_s
+    def __init__(self, silence_s: float | None, cap_s: float, no_voice_s: float | None = None,
+                 turn: AnswerTurn | None = None) -> None:
+        self.silence_s, self.cap_s, self.no_voice_s, self.turn = silence_s, cap_s, no_voice_s, turn
         self.detector = SpeechDetector()
         self.heard_s = 0.0
+        self.speech_start_s: float | None = None
         self.speech_end_s: float | None = None
         self.position_s = 0.0
         self.speaking = False
+        self._tail = np.zeros(0, np.float32)   # the last seconds, for the end-of-turn model
 
     def feed(self, samples: np.ndarray) -> str | None:
+        if self.turn is not None:
+            self._tail = np.concatenate([self._tail, samples])[-int(MODEL_WINDOW_S * SAMPLE_RATE):]
         for is_speech in self.detector.feed(samples):
             self.position_s += _VAD_WINDOW / SAMPLE_RATE
             self.speaking = is_speech
             if is_speech:
                 self.heard_s += _VAD_WINDOW / SAMPLE_RATE
                 self.speech_end_s = self.position_s
+                if self.speech_start_s is None:
+                    self.speech_start_s = self.position_s
         if self.position_s >= self.cap_s:
             return "cap"
         if self.no_voice_s is not None and self.heard_s < _MIN_SPEECH_S and self.position_s >= self.no_voice_s:
             return "no_voice"
-        if (self.heard_s >= _MIN_SPEECH_S and self.speech_end_s is not None
-                and self.position_s - self.speech_end_s >= self.silence_s):
-            return "silence"
+        if self.heard_s >= _MIN_SPEECH_S and self.speech_end_s is not None:
+            silence = self.position_s - self.speech_end_s
+            need = (self.silence_s if self.turn is None
+                    else self.turn.required_silence(self._tail, self.speech_end_s,
+                                                    self.speech_end_s - self.speech_start_s, silence))
+            if silence >= need:
+                return "silence"
         return None
 
 
@@ -199,17 +216,19 @@ class MicrophoneSource:
 
     `backend` is the sounddevice module, or a stand-in with the same three names
     (query_devices, InputStream, PortAudioError) such as replay.ReplayDevice; `stop`
-    says whether the user asked to end the answer (Enter on a terminal).
+    says whether the user asked to end the answer (Enter on a terminal). `silence_s`
+    None ends answers by the end-of-turn rule (turn.py); a number, after that fixed silence.
     """
 
     live = True
 
-    def __init__(self, device: str | int | None = None, silence_s: float = 2.5, cap_s: float = 180.0,
+    def __init__(self, device: str | int | None = None, silence_s: float | None = None, cap_s: float = 180.0,
                  backend=None, stop: Callable[[], bool] | None = None, no_voice_s: float | None = 8.0) -> None:
         self.sd = backend or portaudio()
         self.stop = stop or _enter_pressed
         self.device = _parse_device(device)
         self.silence_s, self.cap_s, self.no_voice_s = silence_s, cap_s, no_voice_s
+        self.turn_model = SmartTurn() if silence_s is None else None   # loads while the question is spoken
         try:
             info = self.sd.query_devices(self.device, "input")
         except (ValueError, self.sd.PortAudioError) as e:
@@ -218,7 +237,7 @@ class MicrophoneSource:
         self.rate = int(info["default_samplerate"])
         self.name = info["name"]
 
-    def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None) -> Recording:
+    def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None, words=None) -> Recording:
         import soxr
 
         blocks: queue.Queue = queue.Queue()
@@ -231,7 +250,8 @@ class MicrophoneSource:
 
         resampler = soxr.ResampleStream(self.rate, SAMPLE_RATE, 1, dtype="float32")
         writer = WavAppender(dest)
-        endpoint = Endpointer(self.silence_s, self.cap_s, self.no_voice_s)
+        turn = AnswerTurn(self.turn_model, target_s, words) if self.silence_s is None else None
+        endpoint = Endpointer(self.silence_s, self.cap_s, self.no_voice_s, turn)
         kept: list[np.ndarray] = []
         ended_by = "interrupted"
         start = time.monotonic()
@@ -271,7 +291,8 @@ class MicrophoneSource:
                 pass
             writer.close()
         return Recording(dest, np.concatenate(kept) if kept else np.zeros(0, np.float32), ended_by,
-                         endpoint.speech_end_s, time.monotonic() - start)
+                         endpoint.speech_end_s, time.monotonic() - start,
+                         turn.decision if turn is not None and ended_by == "silence" else None)
 
 
 class FileSource:
@@ -288,7 +309,7 @@ class FileSource:
         if not self.files:
             raise CaptureError(f"{folder} に音声ファイル（{', '.join(sorted(self.SUFFIXES))}）がありません")
 
-    def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None) -> Recording | None:
+    def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None, words=None) -> Recording | None:
         if not self.files:
             return None
         source = self.files.pop(0)

@@ -104,8 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="マイクの代わりに DIR の音声ファイル（名前順）で順に回答する。尽きたら終了・保存")
     pr.add_argument("--resume", nargs="?", const="latest", metavar="SESSION",
                     help="中断したセッションを続ける（既定: 直近）。未分析の録音を分析し、残りの質問を続けます")
-    pr.add_argument("--silence", type=float, default=2.5, metavar="SEC",
-                    help="話し終えてからこの秒数の沈黙で回答を終える（既定: 2.5）")
+    pr.add_argument("--silence", type=float, default=None, metavar="SEC",
+                    help="話し終えてからこの秒数の沈黙で回答を終える固定のきまりにする"
+                         "（既定: 話し方と内容から話し終わりを判断。言いよどみや考え中の間では待ちます）")
     pr.add_argument("--max-seconds", type=float, default=180.0, metavar="SEC",
                     help="1 回答の上限秒数（既定: 180）")
     pr.add_argument("--followups", type=int, default=2, choices=[0, 1, 2],

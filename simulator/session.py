@@ -6,14 +6,15 @@ happens, so the same loop runs in the terminal, in tests and in scripts.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from . import bank
-from .analyze import AnswerAnalysis, Analyzer
+from . import bank, turn
+from .analyze import AnswerAnalysis, Analyzer, review
 from .audio import AudioError
 from .bank import TRACKS, Question
 from .capture import AnswerSource, Recording
@@ -22,6 +23,7 @@ from .streaming import StreamingTranscriber
 from .tts import Voice
 
 FIRST, LAST = "jikoshokai", "gyaku_shitsumon"
+log = logging.getLogger(__name__)
 
 
 class PlanError(Exception):
@@ -87,6 +89,9 @@ class Practice:
         self._analyzer: Future = self._loader.submit(load_analyzer)
         self.asked: set[str] = set()
         self._main = (1, 1)
+        self._acks = list(turn.rules().acknowledge)
+        for phrase in self._acks:
+            voice.prepare(phrase)
 
     def run(self, plan: list[Question], meta: dict, resume: SessionFolder | None = None) -> SessionResult:
         """Ask `plan`; with `resume`, first analyse the answers a killed run left unanalysed,
@@ -166,12 +171,15 @@ class Practice:
         dest = result.session.answer_audio(idx, q.id)
         entry = {"idx": idx, "question_id": q.id, "question": q.text, "parent_id": parent, "trigger": trigger,
                  "reason": reason, "audio": dest.name}
-        # Transcribe while the user speaks, so feedback follows the answer at once.
-        stream = (StreamingTranscriber(lambda: self._analyzer.result().transcriber, q.text)
+        # Transcribe while the user speaks, so feedback follows the answer at once, the
+        # end-of-turn rule can read the words, and the likely follow-up is voiced in advance.
+        stream = (StreamingTranscriber(lambda: self._analyzer.result().transcriber, q.text,
+                                       on_text=self._foresee(q, result.session.meta.get("track")))
                   if self.source.live else None)
         try:
             recording = self.source.record(dest, q.target_s, self.ui.recording(q.target_s),
-                                           on_audio=stream.feed if stream else None)
+                                           on_audio=stream.feed if stream else None,
+                                           words=stream)
         except BaseException:
             if stream:
                 stream.cancel()
@@ -196,13 +204,42 @@ class Practice:
                 self.asked.discard(q.id)
                 return self._ask(result, q, parent, trigger, reason)
             return UNHEARD
+        # Acknowledge at once (a person replies within a second), and analyse meanwhile.
+        ack = self._acknowledge(q, recording)
         analysis = self._analyzer.result().analyze_samples(recording.samples, q.id, file=str(dest),
                                                              asked=frozenset(self.asked), streamed=stream,
                                                              track=result.session.meta.get("track"))
         self._save(result, {**entry, **analysis.to_dict(), "file": dest.name, "ended_by": recording.ended_by,
-                            "speech_end_s": recording.speech_end_s, "stopped_s": recording.stopped_s})
+                            "speech_end_s": recording.speech_end_s, "stopped_s": recording.stopped_s,
+                            "turn": recording.turn.to_dict() if recording.turn else None})
         self.ui.reaction(analysis)
+        if ack is not None:
+            ack.result()   # the next question follows the acknowledgement, never over it
         return analysis
+
+    def _acknowledge(self, q: Question, recording: Recording) -> Future | None:
+        """Say a short acknowledgement when a question will follow (not after the reverse question)."""
+        if not self._acks or not self.source.live or q.type == "gyaku" or recording.ended_by not in ("silence", "enter"):
+            return None
+        self._acks.append(self._acks.pop(0))
+        return self.voice.speak_soon(self._acks[-1])
+
+    def _foresee(self, q: Question, track: str | None) -> Callable[[str], None] | None:
+        """While the answer is spoken: synthesise the follow-up its words so far would
+        prompt, so that it can be played as soon as the answer ends."""
+        if self.max_followups < 1:
+            return None
+
+        def on_text(text: str) -> None:
+            try:
+                fu = review(text, q, frozenset(self.asked), track).followup
+            except Exception:  # a hint only: the real choice is made on the whole answer
+                log.debug("follow-up foresight failed", exc_info=True)
+                return
+            if fu is not None:
+                self.voice.prepare(fu.question.text)
+
+        return on_text
 
     def _save(self, result: SessionResult, entry: dict) -> None:
         result.answers.append(entry)

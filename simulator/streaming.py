@@ -27,6 +27,8 @@ from .audio import SAMPLE_RATE, Region, speech_regions
 MIN_CHUNK_S = 5.0      # shorter chunks waste encoder passes; longer ones leave more to decode at the end
 _STEP_S = 0.1          # new audio that makes the worker look again (one microphone block)
 _CLOSED_S = 0.3        # silence after a region that shows it has ended (the VAD's own minimum)
+_PAUSE_PAD_S = 0.1     # the live VAD's speech end lags the voice by up to a window or two
+_GLANCE_MAX_S = 6.0    # the quick look at a pause reads at most the last seconds of speech
 _KEEP_AHEAD_S = 1.5    # speech decoded ahead at a pause stays a chunk of its own if at least this long
 
 
@@ -38,10 +40,13 @@ class StreamingTranscriber:
     """
 
     def __init__(self, get_transcriber: Callable[[], Transcriber], question: str | None = None,
-                 min_chunk_s: float = MIN_CHUNK_S) -> None:
+                 min_chunk_s: float = MIN_CHUNK_S, on_text: Callable[[str], None] | None = None) -> None:
         self._get_transcriber = get_transcriber
         self.question = question
         self.min_chunk_s = min_chunk_s
+        self.on_text = on_text   # called on the worker thread with the text so far, whenever it grows
+        self._partial: tuple[str, float] | None = None
+        self._pause_at: float | None = None   # where the live VAD heard the speaker stop
         self._buffer = np.zeros(30 * SAMPLE_RATE, np.float32)   # grows by doubling: appends stay O(1)
         self._n = 0
         self._cond = threading.Condition()
@@ -79,6 +84,27 @@ class StreamingTranscriber:
         assert self._result is not None
         return self._result
 
+    def partial(self) -> tuple[str, float] | None:
+        """The words so far (decoded ahead included) and the time, in seconds of audio,
+        that they reach; None before the first decode. Safe from any thread."""
+        return self._partial
+
+    def pause(self, speech_end_s: float) -> None:
+        """The live VAD heard the speaker stop at `speech_end_s` and the voice sounded
+        finished: decode up to there at once, without waiting for the offline VAD to see a
+        whole pause, so that the end-of-turn rule reads the last words sooner."""
+        with self._cond:
+            self._pause_at = speech_end_s
+            self._cond.notify()
+
+    def _publish(self) -> None:
+        segments = self._raw + (self._ahead[1] if self._ahead else [])
+        end = self._ahead[0][-1].end if self._ahead else self._t0
+        text = "".join(text for text, _ in segments)
+        self._partial = (text, end)   # one assignment: readers see the old or the new pair
+        if self.on_text:
+            self.on_text(text)
+
     def cancel(self, wait_s: float = 30.0) -> None:
         """Stop without decoding the rest (the answer was interrupted), and wait for a decode
         in progress to end: a CTranslate2 call still running when Python exits aborts the
@@ -97,10 +123,12 @@ class StreamingTranscriber:
     def _run(self) -> None:
         try:
             transcriber = self._get_transcriber()
-            seen = 0
+            seen, paused, glanced = 0, None, None
             while True:
                 with self._cond:
-                    self._cond.wait_for(lambda: self._ended or self._n - seen >= _STEP_S * SAMPLE_RATE)
+                    self._cond.wait_for(lambda: self._ended or self._n - seen >= _STEP_S * SAMPLE_RATE
+                                        or self._pause_at != paused)
+                    paused = self._pause_at
                     if self._cancelled:
                         return
                 samples, ended = self._audio()
@@ -108,9 +136,23 @@ class StreamingTranscriber:
                 if ended:
                     self._result = self._final(transcriber, samples)
                     return
+                if paused is not None and paused != glanced:
+                    glanced = paused
+                    self._glance(transcriber, samples, paused)
                 self._step(transcriber, samples)
         except BaseException as e:  # handed to finish(), which runs in the caller's thread
             self._error = e
+
+    def _glance(self, transcriber: Transcriber, samples: np.ndarray, pause: float) -> None:
+        """Publish the last phrase before a pause the live VAD heard, decoded quickly: the
+        end-of-turn rule needs how the answer ends long before the full decoding is done."""
+        regions = [r for r in self._tail_regions(samples) if r.start < pause]
+        if not regions:
+            return
+        end = pause + _PAUSE_PAD_S
+        text = transcriber.glance(samples, Region(max(regions[-1].start, end - _GLANCE_MAX_S), end), self.question)
+        if text:
+            self._partial = ("".join(t for t, _ in self._raw) + text, end)
 
     def _tail_regions(self, samples: np.ndarray) -> list[Region]:
         """Speech after `_t0`; the VAD restarts in the silence where the last chunk ended."""
@@ -120,7 +162,11 @@ class StreamingTranscriber:
     def _step(self, transcriber: Transcriber, samples: np.ndarray) -> None:
         now = len(samples) / SAMPLE_RATE
         regions = self._tail_regions(samples)
-        closed = [r for r in regions if r.end + _CLOSED_S <= now]
+        pause = self._pause_at
+        if pause is not None and regions and regions[-1].start < pause < regions[-1].end:
+            # the offline VAD still counts the last 0.3 s as speech; the live one heard it end
+            regions[-1] = Region(regions[-1].start, pause + _PAUSE_PAD_S)
+        closed = [r for r in regions if r.end + _CLOSED_S <= now or (pause is not None and r.end <= pause + _PAUSE_PAD_S)]
         if not closed:
             return
         ahead = self._ahead
@@ -138,6 +184,7 @@ class StreamingTranscriber:
             self._commit(transcriber, samples, inside)
         elif not speaking and (self._ahead is None or self._ahead[0] != inside):
             self._ahead = (inside, self._decode(transcriber, samples, inside))
+            self._publish()
 
     def _decode(self, transcriber: Transcriber, samples: np.ndarray, regions: list[Region]) -> list:
         self.decodes += 1
@@ -151,6 +198,7 @@ class StreamingTranscriber:
         self._speech.extend(regions)
         self._t0 = regions[-1].end
         self._ahead = None
+        self._publish()
 
     def _final(self, transcriber: Transcriber, samples: np.ndarray) -> tuple[Transcript, list[Region]]:
         rest = self._tail_regions(samples)

@@ -20,7 +20,7 @@ from .capture import Recording
 from .summary import label
 from .voice import remark as voice_remark
 
-_ENDED = {"silence": "沈黙で自動終了", "enter": "Enter で終了", "cap": "上限時間で終了", "file": "ファイル",
+_ENDED = {"silence": "自動で終了", "enter": "Enter で終了", "cap": "上限時間で終了", "file": "ファイル",
           "interrupted": "中断", "no_voice": "声が届かず終了"}
 
 
@@ -56,7 +56,7 @@ class TerminalUI:
             if not state["started"]:
                 state["started"] = True
                 self._stop_status()
-                self.console.print(f"録音開始（どうぞ。目安 {target_s:.0f} 秒。話し終えて沈黙が続くか、Enter で終了）",
+                self.console.print(f"録音開始（どうぞ。目安 {target_s:.0f} 秒。話し終えると自動で終わります。Enter ですぐ終了）",
                                    markup=False)
                 if self.console.is_terminal:
                     from rich.live import Live

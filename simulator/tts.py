@@ -152,7 +152,8 @@ class SoundDeviceSpeaker:
         from .capture import portaudio
 
         sd = portaudio()
-        sd.play(samples, rate, device=self.device, blocking=True)
+        # low latency: the reply should start the moment the answer is judged over
+        sd.play(samples, rate, device=self.device, blocking=True, latency="low")
 
 
 class Voice:
@@ -163,6 +164,7 @@ class Voice:
         self.speaker = speaker
         self.cache = (cache or cache_dir() / "tts") / engine.name
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
+        self._player = ThreadPoolExecutor(max_workers=1, thread_name_prefix="speaker")
         self._pending: dict[str, Future] = {}
 
     def _path(self, text: str) -> Path:
@@ -198,5 +200,10 @@ class Voice:
         self.speaker.play(samples, rate)
         return len(samples) / rate
 
+    def speak_soon(self, text: str) -> Future:
+        """Start saying `text` and return at once; the future ends when it has been said."""
+        return self._player.submit(self.speak, text)
+
     def close(self) -> None:
+        self._player.shutdown(wait=True, cancel_futures=True)   # a phrase being played is finished
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -29,7 +29,7 @@ def replayed(analyzer, dev_dir, dev_truth, tmp_path_factory):
     samples = load_audio(dev_dir / truth["file"])
     device = ReplayDevice()
     device.load(samples)
-    mic = MicrophoneSource(None, backend=device, stop=device.finished)
+    mic = MicrophoneSource(None, silence_s=10.0, backend=device, stop=device.finished)
     stream = StreamingTranscriber(lambda: analyzer.transcriber, truth["question"])
     dest = tmp_path_factory.mktemp("stream") / "a.wav"
     recording = mic.record(dest, 60.0, on_audio=stream.feed)

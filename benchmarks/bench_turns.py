@@ -1,0 +1,250 @@
+"""Turn-taking through real audio devices: how soon the interviewer answers, and cuts.
+
+    python benchmarks/bench_turns.py [--json OUT] [--threads 2] [--silence S] [--variants] [FILE ...]
+
+`mensetsu practice` runs against a private PulseAudio daemon (benchmarks/pulse_rig.py):
+each answer file is played into the virtual microphone in real time once its question has
+been asked (the "録音開始" line), faint room noise stays on the microphone throughout, and
+one stereo recording holds the microphone (left) and the speaker (right) on one clock.
+
+Per file: the turn gap, from the answer's last sound to the first sound of the
+interviewer's next question at the speaker, and whether the answer was cut (its saved
+recording ends before its last sound). Last line, exactly:
+`median turn gap X.XX s, cut N/M`.
+
+Default files: the dev answers (tests/data/eval/dev) and copies of each with a pause
+inserted: 3.5 s after a filler, 3.5 s after a comma, and 1.5 s between two sentences in
+the middle of the answer (positions found from the answer's own transcript).
+`--variants` makes the same copies of the FILEs given. `--silence S` runs the fixed
+silence rule instead of the end-of-turn rule, for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pulse_rig import Pulse  # noqa: E402
+
+from simulator import bank  # noqa: E402
+from simulator.audio import SAMPLE_RATE, load_audio, speech_regions  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV = ROOT / "tests" / "data" / "eval" / "dev"
+ROOM_DBFS = -58.0          # faint room noise on the microphone between and after answers
+SOUND_DBFS = -45.0         # a 10 ms frame louder than this at the speaker is the interviewer speaking
+FRAME = SAMPLE_RATE // 100
+
+
+def _envelope(x: np.ndarray) -> np.ndarray:
+    n = len(x) // FRAME
+    return np.sqrt(np.mean(x[:n * FRAME].reshape(n, FRAME) ** 2, axis=1) + 1e-12)
+
+
+def locate(needle: np.ndarray, hay: np.ndarray) -> float:
+    """Where `needle` starts in `hay` (seconds), by cross-correlating log envelopes (10 ms)."""
+    a, b = np.log10(_envelope(needle) + 1e-5), np.log10(_envelope(hay) + 1e-5)
+    a = a - a.mean()   # zero mean: a window's own level drops out of the dot product
+    if len(b) < len(a):
+        return 0.0
+    return int(np.argmax(np.correlate(b, a, mode="valid"))) / 100
+
+
+def last_sound_s(samples: np.ndarray) -> float:
+    regions = speech_regions(samples)
+    return regions[-1].end if regions else 0.0
+
+
+# --- pause variants -------------------------------------------------------------------------
+
+def _insert(samples: np.ndarray, at_s: float, pause_s: float) -> np.ndarray:
+    i = int(at_s * SAMPLE_RATE)
+    return np.concatenate([samples[:i], np.zeros(int(pause_s * SAMPLE_RATE), np.float32), samples[i:]])
+
+
+def make_variants(files: list[Path], out: Path, threads: int) -> list[Path]:
+    """Copies with a thinking pause after a filler and after a comma, and a breath between
+    two sentences, each placed in the silence that follows the word in the transcript."""
+    from simulator.analyze import Analyzer
+    from simulator.asr import Transcriber
+    from simulator.models import load_model
+
+    model, _ = load_model(cpu_threads=threads)
+    analyzer = Analyzer(Transcriber(model))
+    made = []
+    for f in files:
+        samples = load_audio(f)
+        a = analyzer.analyze_samples(samples)
+        words, regions = a.transcript.words, speech_regions(samples)
+        end = regions[-1].end if regions else 0.0
+
+        def gap_after(t: float) -> float | None:
+            """The middle of the silence right after time t, if there is one within 0.6 s."""
+            for r, nxt in zip(regions, regions[1:]):
+                if r.end >= t - 0.3 and nxt.start - r.end >= 0.15 and r.end <= t + 0.6:
+                    return (r.end + nxt.start) / 2
+            return None
+
+        picks: dict[str, float] = {}
+        fillers = [fl.end_s for fl in a.delivery.fillers if 0.15 * end < fl.end_s < 0.85 * end]
+        if fillers:   # in the silence after the filler, or right at its end when it runs on
+            picks["filler"] = gap_after(fillers[0]) or fillers[0]
+        for kind, mark in (("comma", "、"), ("sentence", "。")):
+            options = [w.end for w in words if w.text.endswith(mark) and 0.25 * end < w.end < 0.75 * end
+                       and not any(abs(fl.end_s - w.end) < 0.3 for fl in a.delivery.fillers)]
+            options.sort(key=lambda t: abs(t - end / 2))   # nearest the middle of the answer
+            if options:
+                picks[kind] = gap_after(options[0]) or options[0]
+        for kind, at in picks.items():
+            pause = 1.5 if kind == "sentence" else 3.5
+            dest = out / f"{f.stem}+{kind}{pause:.1f}s.wav"
+            sf.write(dest, _insert(samples, at, pause), SAMPLE_RATE, subtype="PCM_16")
+            made.append(dest)
+    del analyzer, model
+    return made
+
+
+# --- the run --------------------------------------------------------------------------------
+
+def _room_noise(path: Path, seconds: float = 30.0) -> None:
+    rng = np.random.default_rng(7)
+    white = rng.standard_normal(int(seconds * SAMPLE_RATE)).astype(np.float32)
+    brown = np.cumsum(white)
+    brown -= np.convolve(brown, np.ones(400) / 400, mode="same")   # no drift: a soft hum-free rumble
+    noise = 0.5 * white + brown / (np.std(brown) + 1e-9)
+    noise *= 10 ** (ROOM_DBFS / 20) / np.sqrt(np.mean(noise ** 2))
+    sf.write(path, noise, SAMPLE_RATE, subtype="PCM_16")
+
+
+def run(files: list[Path], work: Path, threads: int, silence: float | None) -> list[dict]:
+    pulse = Pulse(work / "runtime")
+    noise = work / "room.wav"
+    _room_noise(noise)
+    stop_noise = threading.Event()
+
+    def room() -> None:
+        while not stop_noise.is_set():
+            pulse.play_into_mic(noise)
+
+    probe = work / "probe.wav"
+    recorder = pulse.record_both(probe)
+    threading.Thread(target=room, daemon=True).start()
+    time.sleep(1.0)
+    mains = [q.id for q in bank.questions().values() if q.type not in ("followup",)]
+    ids = ["jikoshokai"] + [i for i in mains if i not in ("jikoshokai", "gyaku_shitsumon")][:len(files)]
+    args = [sys.executable, "-m", "simulator", "practice", "--data-dir", str(work / "data"), "--threads", str(threads),
+            "--tts", "openjtalk", "--followups", "1", "--ids", ",".join(ids), "--max-seconds", "300"]
+    if silence is not None:
+        args += ["--silence", str(silence)]
+    proc = subprocess.Popen(args, env={**pulse.env, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    queue = list(files)
+    playing: list[subprocess.Popen] = []
+    stops = 0
+
+    def play_next() -> None:
+        if playing:
+            playing[-1].wait()
+        playing.append(pulse.play_into_mic_async(queue.pop(0)))
+
+    log = (work / "practice.log").open("w", encoding="utf-8")
+    t0 = time.monotonic()
+    for line in proc.stdout:
+        log.write(f"{time.monotonic() - t0:8.2f} {line}")
+        if line.startswith("録音開始"):
+            if queue:
+                threading.Thread(target=play_next, daemon=True).start()
+        elif line.startswith("録音終了"):
+            stops += 1
+        elif stops >= len(files) and line.lstrip().startswith(("質問", "深掘り")):
+            break   # the question after the last answer has begun
+    if playing:
+        playing[-1].wait()
+    time.sleep(3.0)   # the start of that question reaches the speaker recording
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.write(proc.stderr.read())
+    log.close()
+    stop_noise.set()
+    recorder.send_signal(signal.SIGINT)
+    recorder.wait(10)
+    pulse.close()
+    return measure(files, probe, work / "data")
+
+
+def measure(files: list[Path], probe: Path, data: Path) -> list[dict]:
+    both, rate = sf.read(probe, dtype="float32", always_2d=True)
+    assert rate == SAMPLE_RATE
+    mic, speaker = both[:, 0], both[:, 1]
+    loud = _envelope(speaker) > 10 ** (SOUND_DBFS / 20)
+    folders = sorted((data / "sessions").iterdir())
+    session = json.loads((folders[-1] / "session.json").read_text(encoding="utf-8"))
+    answers = [a for a in session["answers"] if a.get("ended_by") not in ("no_voice",)]
+    rows, cursor = [], 0.0
+    for i, f in enumerate(files):
+        samples = load_audio(f)
+        last = last_sound_s(samples)
+        start = locate(samples, mic[int(cursor * SAMPLE_RATE):int((cursor + 180) * SAMPLE_RATE)]) + cursor
+        end_abs = start + last
+        cursor = start + len(samples) / SAMPLE_RATE
+        after = np.flatnonzero(loud[int(start * 100):])
+        onset = start + after[0] / 100 if after.size else None
+        row = {"file": f.name, "gap_s": None if onset is None else round(onset - end_abs, 2), "cut": None,
+               "turn": None, "ended_by": None}
+        if i < len(answers):
+            a = answers[i]
+            saved = load_audio(folders[-1] / a["file"])
+            offset = locate(samples[:5 * SAMPLE_RATE], saved)
+            row["cut"] = bool(offset + last > len(saved) / SAMPLE_RATE - 0.05)
+            row["turn"], row["ended_by"] = a.get("turn"), a.get("ended_by")
+        rows.append(row)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("files", nargs="*", type=Path)
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--silence", type=float, help="the fixed silence rule instead of the end-of-turn rule")
+    ap.add_argument("--variants", action="store_true", help="also the pause copies of the FILEs given")
+    ap.add_argument("--keep", type=Path, help="keep the variants and recordings in this folder")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        files = args.files or sorted(DEV.glob("*.flac"))
+        if not args.files or args.variants:
+            (work / "variants").mkdir(exist_ok=True)
+            files = files + make_variants(files, work / "variants", args.threads)
+        rows = run(files, work, args.threads, args.silence)
+    for r in rows:
+        t = r["turn"] or {}
+        why = f"{t.get('state')}, p={t.get('probability')}, wait {t.get('wait_s')} s" if t else r["ended_by"]
+        gap = "  n/a" if r["gap_s"] is None else f"{r['gap_s']:5.2f}"
+        print(f"{r['file']:<42} gap {gap} s  {'CUT' if r['cut'] else 'ok '}  ({why})")
+    gaps = [r["gap_s"] for r in rows if r["gap_s"] is not None]
+    cut = sum(bool(r["cut"]) for r in rows)
+    if args.json:
+        args.json.write_text(json.dumps({"rows": rows, "median_gap_s": statistics.median(gaps) if gaps else None,
+                                         "cut": cut, "answers": len(rows)}, ensure_ascii=False, indent=2))
+    print(f"median turn gap {statistics.median(gaps) if gaps else float('nan'):.2f} s, cut {cut}/{len(rows)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""End of turn: the rule on words, the audio model on real answers, and the microphone
+path replayed in real time with the real Whisper and Smart Turn models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator import turn
+from simulator.audio import SAMPLE_RATE, load_audio, speech_regions
+from simulator.bank import PromptsError
+from simulator.capture import MicrophoneSource
+from simulator.models import ModelError, smart_turn_files
+from simulator.replay import ReplayDevice
+from simulator.streaming import StreamingTranscriber
+
+
+@pytest.mark.parametrize("text, state", [
+    ("本日はよろしくお願いいたします。", "final"),
+    ("以上です", "final"),
+    ("残業はどのくらいありますでしょうか。", "final"),
+    ("御社で貢献したいと考えています。", "closing"),
+    ("ここで働きたいと思う。", "closing"),          # base writes the plain form
+    ("大切さを学びました。", "closing"),
+    ("半年で成約件数が十二件になりました。", "sentence"),
+    ("えーと", "open"),
+    ("その結果、", "open"),
+    ("上司が悪くて。", "open"),                      # a stray full stop after 〜て: still open
+    ("転職を考えた理由なんですけど", "open"),
+    ("一番大きな失敗は", "open"),
+])
+def test_text_state_reads_how_the_words_end(text, state):
+    assert turn.text_state(text, answered_s=30.0, target_s=60.0) == state
+
+
+def test_a_closing_sentence_early_in_an_answer_is_only_its_first_point():
+    # conclusion first (PREP): the first sentence has the closing form of the last one
+    first = "私の強みは粘り強さだと考えています。"
+    assert turn.text_state(first, answered_s=5.0, target_s=60.0) == "sentence"
+    assert turn.text_state(first, answered_s=30.0, target_s=60.0) == "closing"
+
+
+def test_waits_are_ordered_from_a_sign_off_to_an_open_clause():
+    r = turn.rules()
+    for complete in (True, False):
+        waits = [r.wait_s(s, complete) for s in ("final", "closing", "sentence", "open")]
+        assert waits == sorted(waits)
+    assert r.wait_s("sentence", True) > 1.9       # a 1.5 s breath between sentences is waited through
+    assert r.wait_s("open", False) > 4.5          # as is a 3-4 s thinking pause after a filler
+
+
+def test_a_bad_pattern_is_reported_with_its_line(tmp_path, monkeypatch):
+    from simulator import bank
+    from simulator.paths import project_dir
+
+    text = (project_dir("prompts") / "turn.toml").read_text(encoding="utf-8")
+    (tmp_path / "turn.toml").write_text(text.replace('"たい(です)?$"', '"たい(です$"'), encoding="utf-8")
+    monkeypatch.setattr(bank, "project_dir", lambda name: tmp_path)
+    bank.load.cache_clear()
+    turn.rules.cache_clear()
+    try:
+        with pytest.raises(PromptsError, match=r"turn\.toml:\d+: 正規表現"):
+            turn.rules()
+    finally:
+        bank.load.cache_clear()
+        turn.rules.cache_clear()
+
+
+def test_smart_turn_comes_from_the_wheel_and_a_damaged_copy_heals(tmp_path):
+    onnx, features = smart_turn_files(tmp_path)
+    assert onnx.stat().st_size == 8_679_182 and features.name == "_whisper_features.py"
+    onnx.write_bytes(b"broken")
+    (onnx.parent / ".verified.json").unlink()
+    healed, _ = smart_turn_files(tmp_path)
+    assert healed.stat().st_size == 8_679_182
+
+
+@pytest.fixture(scope="module")
+def smart_turn():
+    model = turn.SmartTurn()
+    assert model.probability(np.zeros(SAMPLE_RATE, np.float32)) is not None, "the model did not load"
+    return model
+
+
+def test_smart_turn_hears_a_filler_pause_from_a_finished_answer(smart_turn, dev_dir):
+    samples = load_audio(dev_dir / "dev01_jikoshokai.flac")
+    ends = [r.end for r in speech_regions(samples)]
+    p = [smart_turn.probability(samples[:int((t + 0.15) * SAMPLE_RATE)]) for t in ends]
+    assert p[-1] > 0.9                     # the real end
+    assert min(p) < 0.1                    # a pause right after a filler mid-answer
+
+
+def _with_pause(samples: np.ndarray, at_s: float, pause_s: float) -> np.ndarray:
+    i = int(at_s * SAMPLE_RATE)
+    return np.concatenate([samples[:i], np.zeros(int(pause_s * SAMPLE_RATE), np.float32), samples[i:]])
+
+
+def _answer(analyzer, samples, question, tmp_path):
+    """Speak `samples` into the microphone path in real time, with the end-of-turn rule on."""
+    device = ReplayDevice()
+    device.load(np.concatenate([samples, np.zeros(10 * SAMPLE_RATE, np.float32)]))
+    mic = MicrophoneSource(None, backend=device, stop=lambda: False)
+    stream = StreamingTranscriber(lambda: analyzer.transcriber, question)
+    recording = mic.record(tmp_path / "a.wav", 30.0, on_audio=stream.feed, words=stream)
+    stream.cancel()
+    return recording
+
+
+def test_a_sign_off_ends_the_answer_soon_and_a_thinking_pause_does_not(analyzer, dev_dir, tmp_path):
+    samples = load_audio(dev_dir / "dev06_gyaku_none.flac")   # えーと、特にありません。本日はありがとうございました。
+    regions = speech_regions(samples)
+    last = regions[-1].end
+
+    done = _answer(analyzer, samples, "最後に、何か質問はありますか。", tmp_path)
+    assert done.ended_by == "silence" and done.turn.state == "final"
+    assert done.speech_end_s - last < 0.3
+    assert done.turn.silence_s < 1.6                  # answered within about a second, not 2.5 s
+
+    # 4 s of thinking right after 「えーと」: the voice is unfinished, the words are open
+    [filler] = analyzer.analyze_samples(samples).delivery.fillers
+    thinking = _with_pause(samples, filler.end_s + 0.05, 4.0)
+    waited = _answer(analyzer, thinking, "最後に、何か質問はありますか。", tmp_path)
+    assert waited.ended_by == "silence" and waited.turn.state == "final", waited.turn
+    assert waited.speech_end_s > last + 4.0 - 0.3     # the whole answer was heard
