@@ -53,13 +53,27 @@ def _envelope(x: np.ndarray) -> np.ndarray:
     return np.sqrt(np.mean(x[:n * FRAME].reshape(n, FRAME) ** 2, axis=1) + 1e-12)
 
 
-def locate(needle: np.ndarray, hay: np.ndarray) -> float:
-    """Where `needle` starts in `hay` (seconds), by cross-correlating log envelopes (10 ms)."""
+def locate(needle: np.ndarray, hay: np.ndarray, min_score: float = 0.8) -> tuple[float, float]:
+    """Where `needle` first occurs in `hay` (seconds) and how well it matches there (Pearson
+    correlation of 10 ms log envelopes). The first place that matches well is taken, not the
+    best one: the pause copies of an answer are nearly identical and follow each other."""
     a, b = np.log10(_envelope(needle) + 1e-5), np.log10(_envelope(hay) + 1e-5)
-    a = a - a.mean()   # zero mean: a window's own level drops out of the dot product
-    if len(b) < len(a):
-        return 0.0
-    return int(np.argmax(np.correlate(b, a, mode="valid"))) / 100
+    n = len(a)
+    if len(b) < n:
+        return 0.0, 0.0
+    a = (a - a.mean()) / (a.std() * n + 1e-12)
+    sums = np.concatenate([[0.0], np.cumsum(b)])
+    squares = np.concatenate([[0.0], np.cumsum(b * b)])
+    mean = (sums[n:] - sums[:-n]) / n
+    std = np.sqrt(np.maximum((squares[n:] - squares[:-n]) / n - mean ** 2, 1e-12))
+    score = np.correlate(b, a, mode="valid") / std
+    good = np.flatnonzero(score >= min_score)
+    if good.size == 0:
+        k = int(np.argmax(score))
+    else:   # the best point of the first run of good matches
+        k0 = int(good[0])
+        k = k0 + int(np.argmax(score[k0:k0 + 100]))
+    return k / 100, float(score[k])
 
 
 def last_sound_s(samples: np.ndarray) -> float:
@@ -195,23 +209,29 @@ def measure(files: list[Path], probe: Path, data: Path) -> list[dict]:
     folders = sorted((data / "sessions").iterdir())
     session = json.loads((folders[-1] / "session.json").read_text(encoding="utf-8"))
     answers = [a for a in session["answers"] if a.get("ended_by") not in ("no_voice",)]
-    rows, cursor = [], 0.0
-    for i, f in enumerate(files):
+    saved = [load_audio(folders[-1] / a["file"]) for a in answers]
+    rows, cursor, j = [], 0.0, 0
+    for f in files:
         samples = load_audio(f)
+        head = samples[:5 * SAMPLE_RATE]
         last = last_sound_s(samples)
-        start = locate(samples, mic[int(cursor * SAMPLE_RATE):int((cursor + 180) * SAMPLE_RATE)]) + cursor
+        offset, _ = locate(head, mic[int(cursor * SAMPLE_RATE):])
+        start = cursor + offset
         end_abs = start + last
         cursor = start + len(samples) / SAMPLE_RATE
         after = np.flatnonzero(loud[int(start * 100):])
         onset = start + after[0] / 100 if after.size else None
         row = {"file": f.name, "gap_s": None if onset is None else round(onset - end_abs, 2), "cut": None,
                "turn": None, "ended_by": None}
-        if i < len(answers):
-            a = answers[i]
-            saved = load_audio(folders[-1] / a["file"])
-            offset = locate(samples[:5 * SAMPLE_RATE], saved)
-            row["cut"] = bool(offset + last > len(saved) / SAMPLE_RATE - 0.05)
-            row["turn"], row["ended_by"] = a.get("turn"), a.get("ended_by")
+        # the answer whose recording holds this file's beginning (a cut one spills into the next)
+        while j < len(answers):
+            at, score = locate(head, saved[j])
+            if score >= 0.8:
+                row["cut"] = bool(at + last > len(saved[j]) / SAMPLE_RATE - 0.05)
+                row["turn"], row["ended_by"] = answers[j].get("turn"), answers[j].get("ended_by")
+                j += 1
+                break
+            j += 1
         rows.append(row)
     return rows
 

@@ -90,13 +90,18 @@ def _norm(s: str) -> str:
     return re.sub(r"[\s、。,.!?！？]", "", s)
 
 
+def _silence_phrase(t: str) -> bool:
+    """`t` (normalised) is little more than a phrase Whisper invents over silence."""
+    return any(p and p in t and len(t) <= len(p) + 4
+               for p in (_norm(h) for h in _decoding_data()["hallucinations"]))
+
+
 def _guard(segments: list[tuple[str, list[Word]]], speech: list[Region]) -> tuple[list[Word], list[str]]:
     """Drop known silence phrases, segments outside speech, and re-decoded repeats.
 
     A repeat is dropped only when it follows the previous segment closely: a user who
     starts an answer again after a pause really did say it twice.
     """
-    phrases = [_norm(p) for p in _decoding_data()["hallucinations"]]
     lone = {_norm(heard): filler for filler, spellings in _decoding_data()["lone_fillers"].items()
             for heard in spellings}
     kept: list[Word] = []
@@ -110,7 +115,7 @@ def _guard(segments: list[tuple[str, list[Word]]], speech: list[Region]) -> tupl
         overlap = sum(max(0.0, min(e, r.end) - max(s, r.start)) for r in speech)
         heard = overlap >= 0.25 * max(e - s, 0.1)
         repeat = bool(previous) and previous.endswith(t) and s < previous_end + 1.0
-        if not heard or repeat or any(p and p in t and len(t) <= len(p) + 4 for p in phrases):
+        if not heard or repeat or _silence_phrase(t):
             dropped.append(text.strip())
             continue
         if t in lone:  # a filler alone in its chunk, heard as a sound-alike
@@ -118,6 +123,20 @@ def _guard(segments: list[tuple[str, list[Word]]], speech: list[Region]) -> tupl
         kept.extend(_collapse_loops(words))
         previous, previous_end = t, e
     return kept, dropped
+
+
+_MAX_MORA_PER_S = 12.0   # faster than any speaker: more text than this was not heard
+
+
+def plausible(text: str, speech_s: float) -> bool:
+    """Whether `text` could have been said in `speech_s` seconds of speech and is not a
+    known silence phrase: the check for a decode that has no word times to guard."""
+    from .japanese import count_mora
+
+    t = _norm(text)
+    if not t or _silence_phrase(t):
+        return False
+    return count_mora(t) <= _MAX_MORA_PER_S * speech_s + 2
 
 
 def _collapse_loops(words: list[Word], max_repeats: int = 2) -> list[Word]:

@@ -21,14 +21,14 @@ from typing import Callable
 
 import numpy as np
 
-from .asr import SPLIT_PAUSE_S, Transcriber, Transcript, chunk_regions, finish
+from .asr import SPLIT_PAUSE_S, Transcriber, Transcript, chunk_regions, finish, plausible
 from .audio import SAMPLE_RATE, Region, speech_regions
 
 MIN_CHUNK_S = 5.0      # shorter chunks waste encoder passes; longer ones leave more to decode at the end
 _STEP_S = 0.1          # new audio that makes the worker look again (one microphone block)
 _CLOSED_S = 0.3        # silence after a region that shows it has ended (the VAD's own minimum)
 _PAUSE_PAD_S = 0.1     # the live VAD's speech end lags the voice by up to a window or two
-_GLANCE_MAX_S = 6.0    # the quick look at a pause reads at most the last seconds of speech
+_GLANCE_MAX_S = 4.0    # the quick look reads only the last seconds: the ending is what it is for
 _KEEP_AHEAD_S = 1.5    # speech decoded ahead at a pause stays a chunk of its own if at least this long
 
 
@@ -47,6 +47,7 @@ class StreamingTranscriber:
         self.on_text = on_text   # called on the worker thread with the text so far, whenever it grows
         self._partial: tuple[str, float] | None = None
         self._pause_at: float | None = None   # where the live VAD heard the speaker stop
+        self._glancing = False
         self._buffer = np.zeros(30 * SAMPLE_RATE, np.float32)   # grows by doubling: appends stay O(1)
         self._n = 0
         self._cond = threading.Condition()
@@ -61,6 +62,9 @@ class StreamingTranscriber:
         self.decodes = 0   # chunk decodes, counting those done ahead and thrown away
         self._thread = threading.Thread(target=self._run, name="stream-asr", daemon=True)
         self._thread.start()
+        # the quick look at a pause runs beside the worker, not after its current decode
+        self._glancer = threading.Thread(target=self._glance_loop, name="stream-glance", daemon=True)
+        self._glancer.start()
 
     def feed(self, samples: np.ndarray) -> None:
         with self._cond:
@@ -71,14 +75,15 @@ class StreamingTranscriber:
                 self._buffer = grown
             self._buffer[self._n:end] = samples
             self._n = end
-            self._cond.notify()
+            self._cond.notify_all()
 
     def finish(self) -> tuple[Transcript, list[Region]]:
         """Wait for the last chunk; the transcript and the speech regions of the whole answer."""
         with self._cond:
             self._ended = True
-            self._cond.notify()
+            self._cond.notify_all()
         self._thread.join()
+        self._glancer.join()   # a quick look still running returns within a second
         if self._error is not None:
             raise self._error
         assert self._result is not None
@@ -95,13 +100,16 @@ class StreamingTranscriber:
         whole pause, so that the end-of-turn rule reads the last words sooner."""
         with self._cond:
             self._pause_at = speech_end_s
-            self._cond.notify()
+            self._cond.notify_all()
 
     def _publish(self) -> None:
         segments = self._raw + (self._ahead[1] if self._ahead else [])
         end = self._ahead[0][-1].end if self._ahead else self._t0
-        text = "".join(text for text, _ in segments)
-        self._partial = (text, end)   # one assignment: readers see the old or the new pair
+        # the guard the final transcript gets: text Whisper invented over a noise blip
+        # (「ありがとうございました」) must not end the answer either
+        text = finish(segments, self._speech + (self._ahead[0] if self._ahead else [])).text
+        if self._partial is None or end >= self._partial[1]:   # never behind a quick look
+            self._partial = (text, end)   # one assignment: readers see the old or the new pair
         if self.on_text:
             self.on_text(text)
 
@@ -111,9 +119,10 @@ class StreamingTranscriber:
         process ("terminate called without an active exception")."""
         with self._cond:
             self._ended = self._cancelled = True
-            self._cond.notify()
-        if self._thread is not threading.current_thread():
-            self._thread.join(wait_s)
+            self._cond.notify_all()
+        for thread in (self._thread, self._glancer):
+            if thread is not threading.current_thread():
+                thread.join(wait_s)
 
     def _audio(self) -> tuple[np.ndarray, bool]:
         with self._cond:
@@ -123,7 +132,7 @@ class StreamingTranscriber:
     def _run(self) -> None:
         try:
             transcriber = self._get_transcriber()
-            seen, paused, glanced = 0, None, None
+            seen, paused = 0, None
             while True:
                 with self._cond:
                     self._cond.wait_for(lambda: self._ended or self._n - seen >= _STEP_S * SAMPLE_RATE
@@ -136,12 +145,27 @@ class StreamingTranscriber:
                 if ended:
                     self._result = self._final(transcriber, samples)
                     return
-                if paused is not None and paused != glanced:
-                    glanced = paused
-                    self._glance(transcriber, samples, paused)
                 self._step(transcriber, samples)
         except BaseException as e:  # handed to finish(), which runs in the caller's thread
             self._error = e
+
+    def _glance_loop(self) -> None:
+        try:
+            transcriber = self._get_transcriber()
+            done = None
+            while True:
+                with self._cond:
+                    self._cond.wait_for(lambda: self._ended or self._pause_at != done)
+                    if self._ended:
+                        return
+                    done = self._pause_at
+                    self._glancing = True
+                try:
+                    self._glance(transcriber, self._audio()[0], done)
+                finally:
+                    self._glancing = False
+        except Exception:  # a hint only: the worker's own decoding is what the analysis uses
+            return
 
     def _glance(self, transcriber: Transcriber, samples: np.ndarray, pause: float) -> None:
         """Publish the last phrase before a pause the live VAD heard, decoded quickly: the
@@ -150,9 +174,11 @@ class StreamingTranscriber:
         if not regions:
             return
         end = pause + _PAUSE_PAD_S
-        text = transcriber.glance(samples, Region(max(regions[-1].start, end - _GLANCE_MAX_S), end), self.question)
-        if text:
-            self._partial = ("".join(t for t, _ in self._raw) + text, end)
+        window = Region(max(regions[-1].start, end - _GLANCE_MAX_S), end)
+        text = transcriber.glance(samples, window, self.question)
+        spoken = sum(max(0.0, min(r.end, window.end) - max(r.start, window.start)) for r in regions)
+        if text and plausible(text, spoken):
+            self._partial = (finish(self._raw, self._speech).text + text, end)
 
     def _tail_regions(self, samples: np.ndarray) -> list[Region]:
         """Speech after `_t0`; the VAD restarts in the silence where the last chunk ended."""
@@ -182,7 +208,8 @@ class StreamingTranscriber:
                 or (not speaking and now - first.end >= SPLIT_PAUSE_S))
         if done:
             self._commit(transcriber, samples, inside)
-        elif not speaking and (self._ahead is None or self._ahead[0] != inside):
+        elif not speaking and not self._glancing and (self._ahead is None or self._ahead[0] != inside):
+            # (while a quick look runs, the full decode waits: the end-of-turn rule needs the look first)
             self._ahead = (inside, self._decode(transcriber, samples, inside))
             self._publish()
 

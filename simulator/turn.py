@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 STATES = ("final", "closing", "sentence", "open", "pending")
 MODEL_WINDOW_S = 8.0          # Smart Turn reads the last 8 s
+_TAIL_CHARS = 40             # how an answer ends is in its last words; read 10 times a second
 _FRESH_S = 0.4                # transcript ending this close to the VAD's speech end covers the pause
 _PUNCT = "。、，,.!?！？…・「」 \u3000"
 
@@ -45,6 +46,7 @@ class Words(Protocol):
 class TurnRules:
     probe_after_s: float
     complete_probability: float
+    glance_probability: float
     closing_min_share: float
     final: tuple[re.Pattern, ...]
     closing: tuple[re.Pattern, ...]
@@ -79,7 +81,8 @@ def rules() -> TurnRules:
             raise PromptsError(f"{prompt_line('turn', '[wait]')}: [wait] に {state} = "
                                "{{ complete = 秒, incomplete = 秒 }} がありません")
         wait[state] = (float(entry["complete"]), float(entry["incomplete"]))
-    return TurnRules(float(data["audio"]["probe_after_s"]), float(data["audio"]["complete_probability"]),
+    audio = data["audio"]
+    return TurnRules(float(audio["probe_after_s"]), float(audio["complete_probability"]), float(audio["glance_probability"]),
                      float(data["text"]["closing_min_share"]), patterns("final"), patterns("closing"),
                      tuple(data["text"]["open"]), wait, tuple(data.get("acknowledge", {}).get("phrases", ())))
 
@@ -87,7 +90,7 @@ def rules() -> TurnRules:
 def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRules | None = None) -> str:
     """What the words so far say about the end of the answer: final, closing, sentence or open."""
     r = r or rules()
-    raw = normalise(text).rstrip(" \u3000")
+    raw = normalise(text[-_TAIL_CHARS:]).rstrip(" \u3000")
     core = raw.rstrip(_PUNCT)
     if not core or raw[-1:] in "、,，":
         return "open"
@@ -188,7 +191,7 @@ class AnswerTurn:
         if self._probed_for != speech_end_s:   # a new pause: ask the voice once
             self._probed_for = speech_end_s
             self._probability = self.model.probability(tail) if self.model else None
-            if self.words and (self._probability or 0.0) >= self.rules.complete_probability:
+            if self.words and (self._probability is None or self._probability >= self.rules.glance_probability):
                 self.words.pause(speech_end_s)
         p = self._probability
         complete = True if p is None else p >= self.rules.complete_probability

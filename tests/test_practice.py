@@ -95,7 +95,7 @@ def test_spoken_interview_through_real_devices(pulse, dev_dir, dev_truth, tmp_pa
     session = latest_session(tmp_path / "data")
     for wav, entry in zip(answers, session["answers"]):
         samples, saved = load_audio(wav), load_audio(session["_folder"] / entry["audio"])
-        last = locate(samples[:5 * 16000], saved) + last_sound_s(samples)
+        last = locate(samples[:5 * 16000], saved)[0] + last_sound_s(samples)
         assert last <= len(saved) / 16000 <= last + 3.5, f"{wav.name}: {len(saved) / 16000 - last:.2f} s after its last sound"
     # the saved session holds the audio captured through sounddevice, its transcript and metrics
     assert [a["question_id"] for a in session["answers"]] == ["tenshoku_riyuu", "fu_change_what", "gyaku_shitsumon"]

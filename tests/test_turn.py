@@ -122,3 +122,11 @@ def test_a_sign_off_ends_the_answer_soon_and_a_thinking_pause_does_not(analyzer,
     waited = _answer(analyzer, thinking, "最後に、何か質問はありますか。", tmp_path)
     assert waited.ended_by == "silence" and waited.turn.state == "final", waited.turn
     assert waited.speech_end_s > last + 4.0 - 0.3     # the whole answer was heard
+
+
+def test_words_that_could_not_have_been_said_are_not_read():
+    from simulator.asr import plausible
+
+    assert plausible("以上です。", 1.0)
+    assert not plausible("本日はありがとうございました。", 0.3)   # invented over a noise blip
+    assert not plausible("ご視聴ありがとうございました", 5.0)      # a known silence phrase
