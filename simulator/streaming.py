@@ -9,6 +9,12 @@ is decoded at once: if the answer is over, nothing is left to decode when the
 recording stops; if it goes on, that pause ends a chunk. When the worker falls
 behind, a chunk closes at the first pause once it holds `min_chunk_s` of speech.
 
+When the end-of-turn rule (turn.py) hears a clearly finished voice it calls `pause()`:
+a second thread then takes a quick greedy look at the last phrase (`Transcriber.glance`,
+on the model's second worker) so that the rule can read how the answer ends within
+about a second; `partial()` gives the words so far to the rule, guarded like the final
+transcript.
+
 Decoding and guarding are `asr.Transcriber`'s, so a chunk reads the same however it
 was reached; only the cut points differ from a whole-file transcription, and
 benchmarks/bench_latency.py measures what that changes.

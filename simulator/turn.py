@@ -5,7 +5,9 @@ hanging. At each pause the required silence is looked up in prompts/turn.toml fr
 readings: Smart Turn v3.2 (an audio end-of-turn model) on the last 8 s of audio, and the
 state of the streamed transcript at that pause (a sign-off, a closing sentence, a plain
 sentence, or an open clause). The model is asked once per pause, on the recording
-loop's thread (about 30 ms on one core), never on PortAudio's callback thread.
+loop's thread (about 50 ms on one core), never on PortAudio's callback thread. When the
+voice sounds clearly finished, the streamed transcriber is asked for a quick look at the
+last phrase, so that the words are read within about a second of the pause.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ log = logging.getLogger(__name__)
 
 STATES = ("final", "closing", "sentence", "open", "pending")
 MODEL_WINDOW_S = 8.0          # Smart Turn reads the last 8 s
-_TAIL_CHARS = 40             # how an answer ends is in its last words; read 10 times a second
+_TAIL_CHARS = 40              # how an answer ends is in its last words; read 10 times a second
 _FRESH_S = 0.4                # transcript ending this close to the VAD's speech end covers the pause
 _PUNCT = "。、，,.!?！？…・「」 \u3000"
+
 
 class Words(Protocol):
     """The streamed transcript, as the end-of-turn rule reads it (streaming.StreamingTranscriber)."""
