@@ -3,9 +3,10 @@
     python benchmarks/bench_turns.py [--json OUT] [--threads 2] [--silence S] [--variants] [FILE ...]
 
 `mensetsu practice` runs against a private PulseAudio daemon (benchmarks/pulse_rig.py):
-each answer file is played into the virtual microphone in real time once its question has
-been asked (the "録音開始" line), faint room noise stays on the microphone throughout, and
-one stereo recording holds the microphone (left) and the speaker (right) on one clock.
+each answer file (up to 1 s after its last sound) is played into the virtual microphone in
+real time once its question has been asked (the "録音開始" line), faint room noise stays on
+the microphone throughout, and one stereo recording holds the microphone (left) and the
+speaker (right) on one clock.
 
 Per file: the turn gap, from the answer's last sound to the first sound of the
 interviewer's next question at the speaker, and whether the answer was cut (its saved
@@ -236,6 +237,20 @@ def measure(files: list[Path], probe: Path, data: Path) -> list[dict]:
     return rows
 
 
+def trimmed(files: list[Path], out: Path) -> list[Path]:
+    """Each answer up to 1 s after its last sound: what follows is the room noise, which stays
+    on. A file's own long tail would otherwise still be playing when the next question wants
+    its answer, and the program would rightly say that no voice came."""
+    out.mkdir(parents=True, exist_ok=True)
+    made = []
+    for f in files:
+        samples = load_audio(f)
+        dest = out / f"{f.stem}.wav"
+        sf.write(dest, samples[:int((last_sound_s(samples) + 1.0) * SAMPLE_RATE)], SAMPLE_RATE, subtype="PCM_16")
+        made.append(dest)
+    return made
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="*", type=Path)
@@ -252,7 +267,7 @@ def main() -> None:
         if not args.files or args.variants:
             (work / "variants").mkdir(exist_ok=True)
             files = files + make_variants(files, work / "variants", args.threads)
-        rows = run(files, work, args.threads, args.silence)
+        rows = run(trimmed(files, work / "answers"), work, args.threads, args.silence)
     for r in rows:
         t = r["turn"] or {}
         why = f"{t.get('state')}, p={t.get('probability')}, wait {t.get('wait_s')} s" if t else r["ended_by"]
