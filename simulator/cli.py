@@ -347,6 +347,8 @@ def cmd_practice(args) -> int:
 
     ui = TerminalUI()
     # Everything that can fail is checked before the first question is asked.
+    if args.silence is not None and not 0.3 <= args.silence <= 30:
+        raise UserError(f"--silence は 0.3〜30 秒で指定してください（指定: {args.silence}）")
     check_model(args.model, args.device)
     try:
         store = Store(args.data_dir)

@@ -192,3 +192,7 @@ def test_nan_and_inf_samples_are_treated_as_silence(dev_dir, tmp_path, analyzer)
     only_nan = tmp_path / "only_nan.wav"
     sf.write(str(only_nan), np.full(16000, np.nan, np.float32), SAMPLE_RATE, subtype="FLOAT")
     assert_clean_failure(mensetsu("analyze", str(only_nan)), "無音")
+
+
+def test_a_silence_that_cannot_end_an_answer_is_refused(tmp_path):
+    assert_clean_failure(mensetsu("practice", "--silence", "-1", "--data-dir", str(tmp_path)), "--silence は 0.3〜30 秒")
