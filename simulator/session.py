@@ -230,7 +230,7 @@ class Practice:
         if self.max_followups < 1:
             return None
 
-        def on_text(text: str) -> None:
+        def foresee(text: str) -> None:
             try:
                 fu = review(text, q, frozenset(self.asked), track).followup
             except Exception:  # a hint only: the real choice is made on the whole answer
@@ -238,6 +238,13 @@ class Practice:
                 return
             if fu is not None:
                 self.voice.prepare(fu.question.text)
+
+        def on_text(text: str) -> None:
+            # Off the transcriber's thread (it is called from there): the model's loader is idle by now.
+            try:
+                self._loader.submit(foresee, text)
+            except RuntimeError:  # the session is closing
+                pass
 
         return on_text
 
