@@ -8,7 +8,9 @@ endings, pace) on the same audio, the main numbers, and the verdicts on the orig
 on copies that must fire nothing (white noise 20 dB below the speech, a 0.4 s room
 reverberation) and on copies altered by construction (tests/voice_variants.py: pitch
 flattened to a tenth, the last 0.5 s of voice in every speech region 12 dB down, 15 s
-from 10 s sped up 1.3×).
+from 10 s sped up 1.3×, 3.5 s more of room tone before the first word).
+Then, per engine (Kokoro or OpenJTalk's HTS voice, from truth.json), how often each altered copy fired
+exactly its verdict and how often a copy that must fire nothing stayed silent.
 The last line is the ratio of total voice time to total bare time.
 """
 
@@ -23,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from voice_variants import add_noise, fade_endings, flatten_pitch, reverberate, speed_up  # noqa: E402
+from voice_variants import add_noise, delay_start, fade_endings, flatten_pitch, reverberate, speed_up  # noqa: E402
 
 from simulator import bank  # noqa: E402
 from simulator.analyze import Analyzer  # noqa: E402
@@ -46,6 +48,9 @@ def main() -> None:
     analyzer = Analyzer(Transcriber(model), info)
     truth = json.loads((Path(a.data) / "truth.json").read_text(encoding="utf-8"))
     total_voice = total_bare = 0.0
+    expected = {"original": (), "noise": (), "reverb": (), "flat": ("monotone",), "fade": ("fading",),
+                "fast": ("rushing",), "late": ("slow_start",)}
+    tally: dict[tuple[str, str], list[int]] = {}
     for r in truth:
         path = Path(a.data) / r["file"]
         samples = load_audio(path)
@@ -62,16 +67,27 @@ def main() -> None:
         total_bare += bare
         fired = {"original": list(v.verdicts)}
         variants = {"noise": add_noise(samples), "reverb": reverberate(samples),
-                    "flat": flatten_pitch(samples), "fade": fade_endings(samples, speech_regions(samples))}
+                    "flat": flatten_pitch(samples), "late": delay_start(samples)}
+        if len(v.endings) >= bank.load("voice")["ending"]["min_endings"]:   # fading is judged over sentences
+            variants["fade"] = fade_endings(samples, speech_regions(samples))
         if len(samples) / 16000 > 30:
             variants["fast"] = speed_up(samples, 10.0)
         altered = {name: analyzer.analyze_samples(x, r["question"]).voice for name, x in variants.items()}
         fired.update({name: list(av.verdicts) for name, av in altered.items()})
+        # the dev answers are Kokoro voices too ("jf_alpha"); rendered ones say "kokoro:jf_nezumi"
+        engine = "openjtalk" if r.get("voice") == "openjtalk" else "kokoro"
+        for name, got in fired.items():
+            hit = tally.setdefault((engine, name), [0, 0])
+            hit[0] += tuple(got) == expected[name]
+            hit[1] += 1
         print(f"{r['file']}: bare {bare:5.2f} s, voice {voice:4.2f} s ({voice / bare:.1%}) | spread "
               f"{v.pitch_spread_st:.2f} st (flat {altered['flat'].pitch_spread_st:.2f}), fade share "
-              f"{v.fade_share:.2f} (faded {altered['fade'].fade_share:.2f}), pace spread {_r(v.pace_spread)} "
+              f"{v.fade_share:.2f} (faded {altered['fade'].fade_share if 'fade' in altered else 0:.2f}), pace spread {_r(v.pace_spread)} "
               f"(noise {_r(altered['noise'].pace_spread)}, reverb {_r(altered['reverb'].pace_spread)}, sped "
               f"{_r(altered['fast'].pace_spread) if 'fast' in altered else '—'}) | verdicts {fired}", flush=True)
+    for (engine, name), (ok, n) in sorted(tally.items()):
+        want = ", ".join(expected[name]) or "nothing"
+        print(f"{engine:10s} {name:8s} fired exactly {want}: {ok}/{n}")
     print(f"voice analysis / bare faster-whisper time ratio: {total_voice / total_bare:.3f}")
 
 

@@ -54,7 +54,7 @@ class PaceWindow:
 @dataclass(frozen=True)
 class VoiceMetrics:
     median_f0_hz: float | None
-    pitch_spread_st: float | None   # standard deviation of voiced pitch, semitones
+    pitch_spread_st: float | None   # robust standard deviation of voiced pitch (IQR / 1.349), semitones
     loudness_db: float              # median loudness of speech frames, dBFS
     loudness_spread_db: float       # standard deviation of speech-frame loudness
     endings: tuple[Ending, ...]
@@ -101,6 +101,18 @@ def loudness_track(samples: np.ndarray) -> np.ndarray:
     return 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-10)
 
 
+def _robust_spread(st: np.ndarray) -> float:
+    """Standard deviation of pitch read off its interquartile range (IQR / 1.349).
+
+    A band-limited line (telephone, 300–3400 Hz) makes the tracker jump by fifths and
+    octaves on a few percent of frames; the plain standard deviation of a flattened
+    copy then read 2.05 semitones, above the natural voices' 2.2, while its quartiles
+    stayed within 0.6. For a normal spread of pitch both measures agree.
+    """
+    q1, q3 = np.nanpercentile(st, [25, 75])
+    return float((q3 - q1) / 1.349)
+
+
 def _mask(regions: list[Region], n: int) -> np.ndarray:
     m = np.zeros(n, bool)
     for r in regions:
@@ -128,7 +140,8 @@ def _endings(spans: list[Region], regions: list[Region], db: np.ndarray, st: np.
     The loudest frame of the ending is compared with the sentence's loud frames: every
     final mora decays, and a room's reverberation draws that decay out, so an average
     over the ending called clear endings faint; only an ending whose strongest moment is
-    already quiet was said faintly.
+    already quiet was said faintly. The tail spans the last two or three mora, so that
+    the final mora's own decay never decides it.
 
     Whisper's word times drift, so a sentence ends at the nearest speech-region end; a
     faded ending is quiet enough for the VAD to cut it off, so the end is then moved on
@@ -204,7 +217,7 @@ def analyze_voice(samples: np.ndarray, speech: list[Region], words: tuple[Word, 
     if median_f0:
         st[voiced] = 12 * np.log2(f0[voiced] / median_f0)
         st[np.abs(st) > 12] = np.nan          # octave jumps of the tracker, not intonation
-    spread = float(np.nanstd(st)) if median_f0 else None
+    spread = _robust_spread(st) if median_f0 else None
     speech_db = db[in_speech] if in_speech.any() else db
     r = rules
     endings = _endings(sentence_spans(words), speech, db, st, r["ending"])

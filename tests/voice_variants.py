@@ -58,6 +58,17 @@ def speed_up(samples: np.ndarray, start_s: float, length_s: float = 15.0, factor
     return np.concatenate([samples[:a], faster.astype(np.float32), samples[b:]])
 
 
+def delay_start(samples: np.ndarray, seconds: float = 3.5, seed: int = 0) -> np.ndarray:
+    """`seconds` more of room tone before the first word: a candidate slow to begin.
+
+    The room tone is noise at the level of the answer's quietest tenth of 25 ms frames.
+    """
+    frames = samples[:len(samples) // 400 * 400].reshape(-1, 400).astype(np.float64)
+    rms = float(np.sqrt(np.percentile(np.mean(frames ** 2, axis=1), 10)))
+    tone = np.random.default_rng(seed).standard_normal(int(seconds * SAMPLE_RATE)) * rms
+    return np.concatenate([tone.astype(np.float32), samples])
+
+
 def add_noise(samples: np.ndarray, snr_db: float = 20.0, seed: int = 0) -> np.ndarray:
     """White noise `snr_db` below the answer's RMS: a fan or a laptop in a quiet room."""
     rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
