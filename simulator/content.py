@@ -103,7 +103,11 @@ def _sounds_like_any(words: list[str], text: str, min_chars: int = 3) -> bool:
     if any(w in text for w in words):
         return True
     heard = reading(text)
-    return any(len(r) >= min_chars and r in heard for r in (reading(w) for w in words))
+    if any(len(r) >= min_chars and r in heard for r in (reading(w) for w in words)):
+        return True
+    # base drops or adds long vowels (リモート → リモット): compare the readings without them
+    short = heard.replace("ー", "")
+    return any(len(r) >= min_chars and r in short for r in (reading(w).replace("ー", "") for w in words))
 
 
 def _bare(sentence: str) -> str:
@@ -301,8 +305,13 @@ def analyze_content(text: str, question: Question | None, rules: dict, track: st
         asked = [s for s in sentences if _any(rq["question"], s) and not _any(rq["none"], s)]
         if not asked:
             flag("no_reverse_question", next((s for s in sentences if _any(rq["none"], s)), first))
-        elif all(_sounds_like_any(rq["conditions"], s) for s in asked):
-            flag("conditions_only", asked[0])
+        else:
+            # Only conditions were asked when some question is about them and none is about the
+            # work itself; a question base misheard beyond recognition is about neither, and
+            # must not turn a conditions-only answer into a praised one.
+            conditions = [s for s in asked if _sounds_like_any(rq["conditions"], s)]
+            if conditions and not any(_any(rq["work"], s) for s in asked):
+                flag("conditions_only", conditions[0])
     m = re.search(rules["kisha"]["pattern"], clean)
     if m:
         flag("kisha", next(s for s in sentences if m.group(0) in s))

@@ -132,11 +132,18 @@ def test_malformed_scope_entry_is_caught():
     "優級給かは取りやすいですか。",              # 有給休暇, as base writes it
     "福利構成について教えてください。",           # 福利厚生
     "えっと、残業は月にどのくらいありますか。それと、リモートマラクマ週に何日までできますか。",
+    "えっと、残業は月にどのくらいありますか。それと、リモットマラクンは週に何日までできますか。",  # streamed
+    "残業は月にどのくらいありますか。それと、ほにゃららは何日までできますか。",  # one question unrecognisable
 ])
 def test_conditions_only_survives_mishearing(heard):
     result = analyze_text(heard, "gyaku_shitsumon")
     assert "conditions_only" in result.content.issue_ids
     assert result.review.advice != (ADVICE["good"]["gyaku"],)   # never praised
+
+
+def test_a_question_about_the_work_is_not_conditions_only():
+    result = analyze_text("残業はありますか。それと、配属後はどのような仕事から始めますか。", "gyaku_shitsumon")
+    assert "conditions_only" not in result.content.issue_ids
 
 
 @pytest.mark.parametrize("text", [
