@@ -209,7 +209,7 @@ def measure(files: list[Path], probe: Path, data: Path) -> list[dict]:
     loud = _envelope(speaker) > 10 ** (SOUND_DBFS / 20)
     folders = sorted((data / "sessions").iterdir())
     session = json.loads((folders[-1] / "session.json").read_text(encoding="utf-8"))
-    answers = [a for a in session["answers"] if a.get("ended_by") not in ("no_voice",)]
+    answers = [a for a in session["answers"] if a["recording"]["ended_by"] != "no_voice"]
     saved = [load_audio(folders[-1] / a["file"]) for a in answers]
     rows, cursor, j = [], 0.0, 0
     for f in files:
@@ -229,7 +229,8 @@ def measure(files: list[Path], probe: Path, data: Path) -> list[dict]:
             at, score = locate(head, saved[j])
             if score >= 0.8:
                 row["cut"] = bool(at + last > len(saved[j]) / SAMPLE_RATE - 0.05)
-                row["turn"], row["ended_by"] = answers[j].get("turn"), answers[j].get("ended_by")
+                rec = answers[j]["recording"]
+                row["turn"], row["ended_by"] = rec["turn"], rec["ended_by"]
                 j += 1
                 break
             j += 1

@@ -35,6 +35,12 @@ class Review:
     followup: FollowUp | None
     facts: tuple[Fact, ...] = ()
 
+    def to_dict(self) -> dict:
+        """The review's keys of the analysis JSON: content (with advice), follow-up, facts."""
+        return {"content": {**self.content.to_dict(), "advice": list(self.advice)},
+                "followup": self.followup.to_dict() if self.followup else None,
+                "facts": [f.to_dict() for f in self.facts]}
+
 
 @dataclass(frozen=True)
 class AnswerAnalysis:
@@ -58,9 +64,7 @@ class AnswerAnalysis:
              "transcript": self.transcript.text}
         if self.delivery:
             d.update(self.delivery.to_dict())
-        d["content"] = {**self.review.content.to_dict(), "advice": list(self.review.advice)}
-        d["followup"] = self.review.followup.to_dict() if self.review.followup else None
-        d["facts"] = [f.to_dict() for f in self.review.facts]
+        d.update(self.review.to_dict())
         if self.delivery:
             d["words"] = [w.to_dict() for w in self.transcript.words]
             d["dropped_segments"] = list(self.transcript.dropped)

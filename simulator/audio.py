@@ -12,10 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import MensetsuError
+
 SAMPLE_RATE = 16000
 
 
-class AudioError(Exception):
+class AudioError(MensetsuError):
     """The input cannot be used as an answer recording; the message is for the user."""
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from .errors import MensetsuError
 from .japanese import normalise
 from .paths import project_dir
 
@@ -19,7 +20,7 @@ from .paths import project_dir
 TRACKS = ("shinsotsu", "tenshoku", "manager", "specialist", "career-change")
 
 
-class PromptsError(Exception):
+class PromptsError(MensetsuError):
     """A data file in prompts/ is malformed; the message names the file and line."""
 
 

@@ -22,6 +22,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from .audio import SAMPLE_RATE, load_audio
+from .errors import MensetsuError
 from .paths import open_private
 from .turn import MODEL_WINDOW_S, AnswerTurn, SmartTurn, TurnDecision, Words
 
@@ -29,7 +30,7 @@ _VAD_WINDOW = 512           # Silero's window at 16 kHz (32 ms)
 _MIN_SPEECH_S = 0.3         # speech needed before silence can end the answer
 
 
-class CaptureError(Exception):
+class CaptureError(MensetsuError):
     """No usable microphone or audio system; the message says what to do."""
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import __version__
 from .bank import TRACKS
+from .errors import MensetsuError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPT = 0, 1, 2, 130
 
@@ -47,7 +48,7 @@ def _japanese_argparse() -> None:
                                                              one if n == 1 else many)
 
 
-class UserError(Exception):
+class UserError(MensetsuError):
     """A problem the user can fix; printed as one line, never as a traceback."""
 
 
@@ -192,23 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("中断しました。", file=sys.stderr)
         return EXIT_INTERRUPT
-    except UserError as e:
+    except MensetsuError as e:   # every library error meant for the user
         print(f"エラー: {e}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as e:  # the last line of defence: one line, never a traceback
-        from .audio import AudioError
-        from .bank import PromptsError
-        from .capture import CaptureError
-        from .models import ModelError
-        from .report import ReportError
-        from .session import PlanError
-        from .storage import StorageError
-        from .tts import TTSError
-
-        if isinstance(e, (AudioError, ModelError, PromptsError, CaptureError, PlanError, TTSError, ReportError,
-                          StorageError)):
-            print(f"エラー: {e}", file=sys.stderr)
-            return EXIT_USAGE
         if isinstance(e, OSError) and e.errno == errno.ENOSPC:
             print("エラー: ディスクの空きがありません。録音済みの音声はセッションのフォルダに残っています。"
                   "空きを作ってから mensetsu practice --resume で続けられます", file=sys.stderr)

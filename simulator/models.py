@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import MensetsuError
 from .paths import cache_dir, project_dir
 
 # Notices for the user go through logging; the CLI shows them, a library caller decides.
@@ -30,7 +31,7 @@ _MARKER = ".verified.json"
 _HF_FILES = ["config.json", "preprocessor_config.json", "model.bin", "tokenizer.json", "vocabulary.*"]
 
 
-class ModelError(Exception):
+class ModelError(MensetsuError):
     """A model cannot be found, assembled or loaded; the message is for the user."""
 
 

@@ -15,9 +15,10 @@ import time
 import numpy as np
 
 from .audio import SAMPLE_RATE
+from .errors import MensetsuError
 
 
-class ReplayError(Exception):
+class ReplayError(MensetsuError):
     pass
 
 

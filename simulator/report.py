@@ -20,13 +20,15 @@ import jinja2
 
 from . import bank
 from .consistency import Conflict, Fact, Stated, conflicts
+from .errors import MensetsuError
 from .paths import open_private
-from .storage import Store, content_score, load_session_meta
+from .record import SCHEMA_VERSION
+from .storage import Store, content_score, load_session_meta, session_answers
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
 
-class ReportError(Exception):
+class ReportError(MensetsuError):
     """The session cannot be found or reported; the message is for the user."""
 
 
@@ -191,7 +193,7 @@ def progress_svgs(rows: list[dict]) -> list[str]:
 
 
 def _words(answer: dict, min_probability: float) -> list[dict]:
-    """Words with filler, pause and possible-mishearing marks, ready for the template."""
+    """An analysis's words with filler, pause and possible-mishearing marks, ready for the template."""
     fillers = [(f["start_s"], f["end_s"]) for f in answer.get("fillers", [])]
     pauses = list(answer.get("pauses", []))
     out = []
@@ -205,10 +207,10 @@ def _words(answer: dict, min_probability: float) -> list[dict]:
     return out
 
 
-def _audio_src(folder: Path, answer: dict, out_dir: Path) -> str:
-    path = folder / answer["audio"]
+def _audio_src(folder: Path, audio: str, out_dir: Path) -> str:
+    path = folder / audio
     if out_dir.resolve() == folder.resolve():
-        return answer["audio"]
+        return audio
     return "data:audio/wav;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
@@ -256,14 +258,15 @@ def render(store: Store, folder: Path, out: Path | None = None) -> Path:
     weights = bank.load("content")["score"]
     confidence = bank.load("confidence")
     answers = []
-    for a in meta["answers"]:
-        q = qs.get(a["question_id"])
-        item = {"a": a, "question": a.get("question") or (q.text if q else a["question_id"]),
-                "intent": q.intent if q else "", "words": _words(a, confidence["min_probability"]),
-                "score": content_score(a["content"], weights) if a.get("content") else None,
-                "audio": _audio_src(folder, a, out_dir) if (folder / a["audio"]).is_file() else None,
-                "timeline": timeline_svg(a) if "speech" in a else None,
-                "voice": voice_svg(a)}
+    for a in session_answers(meta):
+        m = a.analysis or {}
+        q = qs.get(a.question_id)
+        item = {"a": a, "m": m, "question": a.question or (q.text if q else a.question_id),
+                "intent": q.intent if q else "", "words": _words(m, confidence["min_probability"]),
+                "score": content_score(a.content, weights) if a.content else None,
+                "audio": _audio_src(folder, a.audio, out_dir) if (folder / a.audio).is_file() else None,
+                "timeline": timeline_svg(m) if "speech" in m else None,
+                "voice": voice_svg(m)}
         answers.append(item)
     progress, by_type = _progress_rows(store, meta["id"])
     found, unsure_facts = _consistency(store, meta)
@@ -287,7 +290,9 @@ def export(folder: Path, fmt: str) -> str:
     if meta is None:
         raise ReportError(f"{folder} の session.json を読めません")
     if fmt == "json":
-        return json.dumps(meta, ensure_ascii=False, indent=1)
+        # every session in today's layout, whatever schema it was saved with
+        return json.dumps({**meta, "schema": SCHEMA_VERSION, "answers": [a.to_dict() for a in session_answers(meta)]},
+                          ensure_ascii=False, indent=1)
     import csv
 
     labels = bank.load("labels")
@@ -297,13 +302,14 @@ def export(folder: Path, fmt: str) -> str:
     buf.write("\ufeff")  # a byte-order mark: Excel reads the file as UTF-8, not as Shift_JIS
     writer = csv.writer(buf)
     writer.writerow(labels["csv"].values())
-    for a in meta["answers"]:
-        c = a.get("content") or {}
-        parent = qs.get(a.get("parent_id") or "")
-        row = {**{k: a.get(k) for k in labels["csv"]},
-               "parent_id": parent.text if parent else (a.get("parent_id") or ""),
-               "trigger": labels["triggers"].get(a.get("trigger") or "", a.get("trigger") or ""),
-               "length_verdict": labels["length_verdict"].get(a.get("length_verdict") or "", ""),
+    for a in session_answers(meta):
+        c = a.content
+        parent = qs.get(a.parent_id or "")
+        fields = {"idx": a.idx, "question": a.question, "audio": a.audio}
+        row = {**{k: fields[k] if k in fields else a.metric(k) for k in labels["csv"]},
+               "parent_id": parent.text if parent else (a.parent_id or ""),
+               "trigger": labels["triggers"].get(a.trigger or "", a.trigger or ""),
+               "length_verdict": labels["length_verdict"].get(a.metric("length_verdict") or "", ""),
                "conclusion_first": yes_no(c.get("conclusion_first")), "has_numbers": yes_no(c.get("has_numbers")),
                "issues": "、".join(labels["issues"].get(i, i) for i in c.get("issues", []))}
         writer.writerow("" if row[k] is None else row[k] for k in labels["csv"])

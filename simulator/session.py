@@ -10,7 +10,7 @@ import logging
 import time
 from datetime import datetime
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Protocol
 
 from . import bank, turn
@@ -18,6 +18,8 @@ from .analyze import AnswerAnalysis, Analyzer, review
 from .audio import AudioError
 from .bank import TRACKS, Question
 from .capture import AnswerSource, Recording
+from .errors import MensetsuError
+from .record import RecordingInfo, SavedAnswer
 from .storage import SessionFolder, Store
 from .streaming import StreamingTranscriber
 from .tts import Voice
@@ -26,7 +28,7 @@ FIRST, LAST = "jikoshokai", "gyaku_shitsumon"
 log = logging.getLogger(__name__)
 
 
-class PlanError(Exception):
+class PlanError(MensetsuError):
     """The requested questions cannot make an interview; the message is for the user."""
 
 
@@ -73,7 +75,7 @@ UNHEARD = object()  # _ask's result when no voice reached the microphone: no ana
 @dataclass
 class SessionResult:
     session: SessionFolder
-    answers: list[dict] = field(default_factory=list)
+    answers: list[SavedAnswer] = field(default_factory=list)
     interrupted: bool = False
     ended_early: bool = False   # the answer files ran out
 
@@ -101,14 +103,13 @@ class Practice:
         else:
             session = resume
             session.meta.setdefault("resumed_at", []).append(datetime.now().astimezone().isoformat(timespec="seconds"))
-        result = SessionResult(session, list(session.meta["answers"]))
-        self.asked |= {a["question_id"] for a in result.answers}
+        result = SessionResult(session, session.answers)
+        self.asked |= {a.question_id for a in result.answers}
         start = time.monotonic()
         try:
             if resume is not None:
                 self._recover(result)
-                done = {a["question_id"] for a in result.answers
-                        if a.get("parent_id") is None and a.get("ended_by") not in ("interrupted", "no_voice")}
+                done = {a.question_id for a in result.answers if a.parent_id is None and a.complete}
                 plan = [q for q in plan if q.id not in done]
             for n, main in enumerate(plan):
                 self._main = (n + 1, len(plan))  # "question 2 of 3", follow-ups under it
@@ -156,9 +157,8 @@ class Practice:
             except AudioError:  # killed before any sound was written: nothing to recover
                 self.ui.recovered(path.name, None)
                 continue
-            self._save(result, {"idx": idx, "question_id": qid, "question": q.text if q else qid,
-                                "parent_id": None, "trigger": None, "reason": None, "audio": path.name,
-                                **analysis.to_dict(), "file": path.name, "ended_by": "recovered"})
+            self._save(result, SavedAnswer(idx, qid, q.text if q else qid, path.name,
+                                           recording=RecordingInfo("recovered"), analysis=analysis.to_dict()))
             self.ui.recovered(path.name, analysis)
 
     def _ask(self, result: SessionResult, q: Question, parent: str | None, trigger: str | None = None,
@@ -169,8 +169,7 @@ class Practice:
         self.ui.asking(q, self._main, reason)
         self.voice.speak(q.text)
         dest = result.session.answer_audio(idx, q.id)
-        entry = {"idx": idx, "question_id": q.id, "question": q.text, "parent_id": parent, "trigger": trigger,
-                 "reason": reason, "audio": dest.name}
+        entry = SavedAnswer(idx, q.id, q.text, dest.name, parent, trigger, reason)
         # Transcribe while the user speaks, so feedback follows the answer at once, the
         # end-of-turn rule can read the words, and the likely follow-up is voiced in advance.
         stream = (StreamingTranscriber(lambda: self._analyzer.result().transcriber, q.text,
@@ -185,7 +184,7 @@ class Practice:
                 stream.cancel()
             if dest.exists():  # keep what was said before Ctrl-C or a lost device
                 try:
-                    self._save(result, {**entry, "ended_by": "interrupted"})
+                    self._save(result, replace(entry, recording=RecordingInfo("interrupted")))
                 except OSError:  # a full disk: the audio is there, `--resume` will pick it up
                     pass
             raise
@@ -198,8 +197,7 @@ class Practice:
             if stream:
                 stream.cancel()
             # kept on disk and in session.json, but never analysed, scored or averaged
-            self._save(result, {**entry, "file": dest.name, "ended_by": "no_voice", "unheard": True,
-                                "stopped_s": recording.stopped_s})
+            self._save(result, replace(entry, recording=RecordingInfo("no_voice", stopped_s=recording.stopped_s)))
             if self.ui.no_voice(recording) == "retry":
                 self.asked.discard(q.id)
                 return self._ask(result, q, parent, trigger, reason)
@@ -209,9 +207,9 @@ class Practice:
         analysis = self._analyzer.result().analyze_samples(recording.samples, q.id, file=str(dest),
                                                              asked=frozenset(self.asked), streamed=stream,
                                                              track=result.session.meta.get("track"))
-        self._save(result, {**entry, **analysis.to_dict(), "file": dest.name, "ended_by": recording.ended_by,
-                            "speech_end_s": recording.speech_end_s, "stopped_s": recording.stopped_s,
-                            "turn": recording.turn.to_dict() if recording.turn else None})
+        self._save(result, replace(entry, analysis=analysis.to_dict(), recording=RecordingInfo(
+            recording.ended_by, recording.speech_end_s, recording.stopped_s,
+            recording.turn.to_dict() if recording.turn else None)))
         self.ui.reaction(analysis)
         if ack is not None:
             ack.result()   # the next question follows the acknowledgement, never over it
@@ -248,6 +246,6 @@ class Practice:
 
         return on_text
 
-    def _save(self, result: SessionResult, entry: dict) -> None:
+    def _save(self, result: SessionResult, entry: SavedAnswer) -> None:
         result.answers.append(entry)
         self.store.add_answer(result.session, entry)

@@ -20,7 +20,9 @@ from pathlib import Path
 
 import platformdirs
 
+from .errors import MensetsuError
 from .paths import open_private
+from .record import SCHEMA_VERSION, SavedAnswer
 
 DB_NAME = "mensetsu.db"
 
@@ -82,7 +84,7 @@ MIGRATIONS = [
 ]
 
 
-class StorageError(Exception):
+class StorageError(MensetsuError):
     """A saved session cannot be used; the message is for the user."""
 
 
@@ -130,17 +132,21 @@ class SessionFolder:
     path: Path
     meta: dict
 
+    @property
+    def answers(self) -> list[SavedAnswer]:
+        return session_answers(self.meta)
+
     def answer_audio(self, idx: int, question_id: str) -> Path:
         return self.path / f"{idx:02d}_{question_id}.wav"
 
     def next_idx(self) -> int:
-        taken = [a["idx"] for a in self.meta["answers"]] + [idx for idx, _, _ in self.unsaved_recordings()]
+        taken = [a.idx for a in self.answers] + [idx for idx, _, _ in self.unsaved_recordings()]
         return max(taken, default=0) + 1
 
     def unsaved_recordings(self) -> list[tuple[int, str, Path]]:
         """Answers on disk that the session never recorded as analysed (the program was killed
         while recording or transcribing): (idx, question id, path)."""
-        saved = {a.get("audio") for a in self.meta["answers"]}
+        saved = {a.audio for a in self.answers}
         found = []
         for p in sorted(self.path.glob("[0-9][0-9]_*.wav")):
             if p.name not in saved:
@@ -181,7 +187,8 @@ class Store:
             except FileExistsError:
                 continue
         folder = _private_dir(self.sessions_dir / sid)
-        session = SessionFolder(sid, folder, {"id": sid, "started_at": now.isoformat(timespec="seconds"),
+        session = SessionFolder(sid, folder, {"schema": SCHEMA_VERSION, "id": sid,
+                                              "started_at": now.isoformat(timespec="seconds"),
                                               "ended_at": None, "answers": [], **meta})
         session.save()
         self._index(session.meta, folder)
@@ -192,14 +199,40 @@ class Store:
         meta = load_session_meta(folder)
         if meta is None:
             raise StorageError(f"{folder / 'session.json'} が壊れていて読めません。別のセッションを指定してください")
-        meta.setdefault("answers", [])
+        # answers added now must share one layout with those already there
+        meta["answers"] = [a.to_dict() for a in session_answers(meta)]
+        meta["schema"] = SCHEMA_VERSION
         return SessionFolder(meta["id"], folder, meta)
 
-    def add_answer(self, session: SessionFolder, answer: dict) -> None:
-        """Record one answer (its analysis dict, with idx, audio and follow-up info)."""
-        session.meta["answers"].append(answer)
+    def add_answer(self, session: SessionFolder, answer: SavedAnswer) -> None:
+        """Record one answer: written to session.json first (the truth), then indexed."""
+        session.meta["answers"].append(answer.to_dict())
         session.save()
         self._index(session.meta, session.path)
+
+    def replace_answer(self, session: SessionFolder, answer: SavedAnswer) -> None:
+        """Store a changed answer (a corrected transcript) in place of the one with its idx."""
+        answers = session.meta["answers"]
+        at = next((n for n, a in enumerate(session.answers) if a.idx == answer.idx), None)
+        if at is None:
+            raise StorageError(f"回答 {answer.idx} がこのセッションにありません")
+        answers[at] = answer.to_dict()
+        session.save()
+        self._index(session.meta, session.path)
+
+    def attempts(self, question_id: str) -> list[tuple[str, str, SavedAnswer]]:
+        """Every analysed answer to `question_id`, oldest first: (session id, started_at, answer)."""
+        with closing(self.connect()) as con:
+            rows = con.execute("""SELECT a.session_id, a.idx, s.started_at, s.folder FROM answers a
+                                  JOIN sessions s ON s.id = a.session_id WHERE a.question_id = ?
+                                  ORDER BY s.started_at, a.session_id, a.idx""", (question_id,)).fetchall()
+        out, metas = [], {}
+        for r in rows:
+            meta = metas.setdefault(r["session_id"], load_session_meta(Path(r["folder"])))
+            answer = next((a for a in session_answers(meta or {}) if a.idx == r["idx"]), None)
+            if answer is not None and answer.analysis is not None:
+                out.append((r["session_id"], r["started_at"], answer))
+        return out
 
     def finish(self, session: SessionFolder) -> None:
         session.meta["ended_at"] = datetime.now().astimezone().isoformat(timespec="seconds")
@@ -210,29 +243,29 @@ class Store:
         from . import bank
 
         weights = bank.load("content")["score"]
+        answers = session_answers(meta)
         with closing(self.connect()) as con, con:
             con.execute("DELETE FROM answers WHERE session_id = ?", (meta["id"],))
             con.execute("DELETE FROM facts WHERE session_id = ?", (meta["id"],))
             con.execute("INSERT OR REPLACE INTO sessions VALUES (?,?,?,?,?,?,?)",
                         (meta["id"], meta["started_at"], meta.get("ended_at"), meta.get("track"),
                          (meta.get("model") or {}).get("name"),
-                         sum(not a.get("unheard") for a in meta["answers"]), str(folder)))
-            for a in meta["answers"]:
-                if a.get("unheard"):  # no voice reached the microphone: nothing to average
+                         sum(not a.unheard for a in answers), str(folder)))
+            for a in answers:
+                if a.unheard:  # no voice reached the microphone: nothing to average
                     continue
-                c = a.get("content") or {}
-                v = a.get("voice") or {}
+                c, v = a.content, a.voice
                 con.execute("INSERT INTO answers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
-                    meta["id"], a["idx"], a.get("question_id"), c.get("question_type"), a.get("parent_id"),
-                    a.get("trigger"), a.get("audio"), a.get("duration_s"), a.get("speech_s"),
-                    a.get("mora_per_min"), a.get("filler_count"), a.get("fillers_per_min"),
-                    a.get("length_verdict"), _bool(c.get("conclusion_first")), _bool(c.get("has_numbers")),
+                    meta["id"], a.idx, a.question_id, c.get("question_type"), a.parent_id,
+                    a.trigger, a.audio, a.metric("duration_s"), a.metric("speech_s"),
+                    a.metric("mora_per_min"), a.metric("filler_count"), a.metric("fillers_per_min"),
+                    a.metric("length_verdict"), _bool(c.get("conclusion_first")), _bool(c.get("has_numbers")),
                     json.dumps(c.get("issues", []), ensure_ascii=False),
                     content_score(c, weights) if c else None,
                     v.get("pitch_spread_st"), v.get("fade_share"), v.get("pace_spread")))
-                for f in a.get("facts", []):
+                for f in a.facts:
                     con.execute("INSERT INTO facts VALUES (?,?,?,?,?,?,?,?,?)", (
-                        meta["id"], a["idx"], a.get("question_id"), f["subject"], f["period"], f["unit"],
+                        meta["id"], a.idx, a.question_id, f["subject"], f["period"], f["unit"],
                         f["value"], f["quote"], int(bool(f.get("uncertain")))))
 
     def reindex(self) -> int:
@@ -291,6 +324,12 @@ def short_ids(ids: list[str]) -> dict[str, str]:
 
 def _bool(value) -> int | None:
     return None if value is None else int(bool(value))
+
+
+def session_answers(meta: dict) -> list[SavedAnswer]:
+    """The answers of a session.json, whatever its schema (a file without one is schema 1)."""
+    schema = int(meta.get("schema", 1))
+    return [SavedAnswer.from_dict(a, schema) for a in meta.get("answers", [])]
 
 
 def load_session_meta(folder: Path) -> dict | None:

@@ -17,6 +17,7 @@ from .analyze import AnswerAnalysis
 from . import bank
 from .bank import Question
 from .capture import Recording
+from .record import SavedAnswer
 from .summary import label
 from .voice import remark as voice_remark
 
@@ -118,20 +119,21 @@ class TerminalUI:
             self._live.stop()
             self._live = None
 
-    def summary(self, answers: list[dict]) -> None:
+    def summary(self, answers: list[SavedAnswer]) -> None:
         self.close_live()
         table = Table(title="今回のセッション", show_lines=False)
         for col in ("#", "質問", "長さ", "フィラー", "速さ", "結論", "指摘"):
             table.add_column(col)
         for a in answers:
-            c = a.get("content") or {}
-            if a.get("unheard"):
-                table.add_row(str(a["idx"]), escape(a.get("question", ""))[:24], "—", "—", "—", "—", "声が届かず")
+            c = a.content
+            if a.unheard:
+                table.add_row(str(a.idx), escape(a.question)[:24], "—", "—", "—", "—", "声が届かず")
                 continue
-            table.add_row(str(a["idx"]), escape(a.get("question", ""))[:24],
-                          f"{a['speech_s']:.0f} 秒" if "speech_s" in a else "—",
-                          str(a.get("filler_count", "—")),
-                          f"{a['mora_per_min']:.0f}" if "mora_per_min" in a else "—",
+            speech_s, filler_count, pace = a.metric("speech_s"), a.metric("filler_count"), a.metric("mora_per_min")
+            table.add_row(str(a.idx), escape(a.question)[:24],
+                          f"{speech_s:.0f} 秒" if speech_s is not None else "—",
+                          str(filler_count if filler_count is not None else "—"),
+                          f"{pace:.0f}" if pace is not None else "—",
                           ("○" if c.get("conclusion_first") else "×") if c else "—",
                           "、".join(label("issues", i) for i in c.get("issues", [])) or ("なし" if c else "—"))
         self.console.print(table)

@@ -24,6 +24,7 @@ from typing import Protocol
 import numpy as np
 import soundfile as sf
 
+from .errors import MensetsuError
 from .paths import cache_dir
 
 log = logging.getLogger(__name__)  # notices for the user; the CLI shows them
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)  # notices for the user; the CLI shows them
 ENGINES = ("auto", "pyttsx3", "openjtalk", "kokoro", "none")
 
 
-class TTSError(Exception):
+class TTSError(MensetsuError):
     """An engine cannot speak Japanese here; the message says what to install or choose."""
 
 

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from simulator import bank
+from simulator.record import SavedAnswer
 
 
 def mensetsu(*args: str, columns: int = 80) -> subprocess.CompletedProcess:
@@ -81,8 +82,8 @@ def _sessions(tmp_path, n: int = 3) -> list[str]:
     ids = []
     for track in ("shinsotsu", "specialist", "career-change")[:n]:
         s = store.begin({"track": track})
-        store.add_answer(s, {**analyze_text("私の強みは粘り強さです。", "jiko_pr").to_dict(), "idx": 1,
-                             "question_id": "jiko_pr", "audio": "01_jiko_pr.wav"})
+        store.add_answer(s, SavedAnswer(1, "jiko_pr", "あなたの強みを教えてください。", "01_jiko_pr.wav",
+                                        analysis=analyze_text("私の強みは粘り強さです。", "jiko_pr").to_dict()))
         ids.append(s.id)
     return ids
 
@@ -151,7 +152,7 @@ def test_the_meter_and_spinner_never_draw_under_the_summary():
     for t in range(5):
         progress(t * 0.1, 0.05, True)
     # Ctrl-C arrives here: no `recorded` call, straight to the summary
-    ui.summary([{"idx": 1, "question": q.text}])
+    ui.summary([SavedAnswer(1, q.id, q.text, "01.wav")])
     out = buf.getvalue()
     assert out.rfind("目安 60 秒") < out.rfind("今回のセッション")
     assert "質問 1/3" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from simulator import bank
+from simulator.record import SavedAnswer
 from simulator.analyze import review
 from simulator.asr import Word
 from simulator.confidence import Confidence
@@ -48,10 +49,9 @@ def _session(store: Store, text: str, figure_probability: float) -> str:
     session = store.begin({"track": "tenshoku"})
     c = Confidence.of(words(("100", figure_probability)), RULES)
     r = review(text, Q["jisseki"], confidence=c)
-    entry = {"idx": 1, "question_id": "jisseki", "question": Q["jisseki"].text, "audio": "01_jisseki.wav",
-             "transcript": text, "content": {**r.content.to_dict(), "advice": list(r.advice)},
-             "facts": [f.to_dict() for f in r.facts]}
-    store.add_answer(session, entry)
+    analysis = {"transcript": text, "content": {**r.content.to_dict(), "advice": list(r.advice)},
+                "facts": [f.to_dict() for f in r.facts]}
+    store.add_answer(session, SavedAnswer(1, "jisseki", Q["jisseki"].text, "01_jisseki.wav", analysis=analysis))
     return session
 
 

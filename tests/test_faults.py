@@ -78,7 +78,7 @@ def test_kill_during_transcription_then_resume_report_and_reindex(dev_dir, tmp_p
     assert "前回の録音 01_tenshoku_riyuu.wav を分析しました" in out
     _, meta = the_session(data)
     first_answer = meta["answers"][0]
-    assert first_answer["ended_by"] == "recovered" and first_answer["question_id"] == "tenshoku_riyuu"
+    assert first_answer["recording"]["ended_by"] == "recovered" and first_answer["question_id"] == "tenshoku_riyuu"
     assert "blame" in first_answer["content"]["issues"] and first_answer["filler_count"] >= 5
     assert [a["question_id"] for a in meta["answers"][1:2]] == ["gyaku_shitsumon"]
     assert meta["resumed_at"] and meta["ended_at"]
@@ -124,7 +124,8 @@ from simulator import storage
 store = storage.Store(sys.argv[1])
 session = store.reopen(next((store.sessions_dir).iterdir()))
 storage.content_score = lambda *a: os.kill(os.getpid(), signal.SIGKILL)  # inside the index transaction
-store.add_answer(session, dict(session.meta["answers"][0], idx=2))
+from dataclasses import replace
+store.add_answer(session, replace(session.answers[0], idx=2))
 """
 
 
@@ -180,7 +181,7 @@ def test_disk_full_while_recording_keeps_the_audio_and_resume_recovers(analyzer,
     resumed.run([questions()["tenshoku_riyuu"]], {}, resume=Store(data).reopen(folder))
     assert ui.recovered_files == ["01_tenshoku_riyuu.wav"]
     _, meta = the_session(data)
-    assert meta["answers"][0]["ended_by"] == "recovered" and "転職" in meta["answers"][0]["transcript"]
+    assert meta["answers"][0]["recording"]["ended_by"] == "recovered" and "転職" in meta["answers"][0]["transcript"]
     assert db_rows(data) == (1, 1)
 
 
@@ -207,7 +208,7 @@ def test_microphone_unplugged_mid_answer(analyzer, dev_dir, tmp_path):
         run.run([questions()["tenshoku_riyuu"], questions()["gyaku_shitsumon"]], {"track": "tenshoku"})
     folder, meta = the_session(data)
     [answer] = meta["answers"]
-    assert answer["ended_by"] == "interrupted" and meta["interrupted"] is False and meta["ended_at"]
+    assert answer["recording"]["ended_by"] == "interrupted" and meta["interrupted"] is False and meta["ended_at"]
     assert 4.5 < len(load_audio(folder / answer["audio"])) / 16000 < 5.5
     assert db_rows(data) == (1, 1)
 

@@ -40,9 +40,9 @@ def test_an_answer_without_voice_is_kept_unheard_and_not_averaged(analyzer, tmp_
     practice = Practice(store, Voice(SilentEngine(), None), mic, lambda: analyzer, ui, max_followups=2)
     result = practice.run([bank.questions()["jiko_pr"]], {"track": "shinsotsu"})
     assert ui.told == 2                                     # told, retried, told again, skipped
-    assert [a["question_id"] for a in result.answers] == ["jiko_pr", "jiko_pr"]   # no follow-up
-    assert all(a["ended_by"] == "no_voice" and a["unheard"] and "content" not in a for a in result.answers)
-    assert all((result.session.path / a["audio"]).is_file() for a in result.answers)
+    assert [a.question_id for a in result.answers] == ["jiko_pr", "jiko_pr"]   # no follow-up
+    assert all(a.ended_by == "no_voice" and a.unheard and a.analysis is None for a in result.answers)
+    assert all((result.session.path / a.audio).is_file() for a in result.answers)
     assert store.history() == []
     with store.connect() as con:
         assert con.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 0

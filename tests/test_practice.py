@@ -100,7 +100,7 @@ def test_spoken_interview_through_real_devices(pulse, dev_dir, dev_truth, tmp_pa
     # the saved session holds the audio captured through sounddevice, its transcript and metrics
     assert [a["question_id"] for a in session["answers"]] == ["tenshoku_riyuu", "fu_change_what", "gyaku_shitsumon"]
     first = session["answers"][0]
-    assert first["ended_by"] == "silence" and first["trigger"] is None
+    assert first["recording"]["ended_by"] == "silence" and first["trigger"] is None
     assert abs(first["speech_s"] - truth["dev04_tenshoku_blame.flac"]["speech_s"]) < 0.5
     assert "転職" in first["transcript"] and first["filler_count"] >= 5
     assert "blame" in first["content"]["issues"]
@@ -139,7 +139,7 @@ def test_sigkill_mid_answer_keeps_the_audio(pulse, dev_dir, tmp_path):
     assert resumed.returncode == 0, err
     assert "前回の録音 01_jikoshokai.wav を分析しました" in out
     recovered = latest_session(data)["answers"][0]
-    assert recovered["ended_by"] == "recovered" and recovered["transcript"]
+    assert recovered["recording"]["ended_by"] == "recovered" and recovered["transcript"]
 
 
 def test_ctrl_c_ends_the_session_cleanly(pulse, dev_dir, tmp_path):
@@ -157,7 +157,7 @@ def test_ctrl_c_ends_the_session_cleanly(pulse, dev_dir, tmp_path):
     assert f"mensetsu practice --resume {session['id']}" in Path(report.stdout.strip()).read_text(encoding="utf-8")
     assert session["interrupted"] and session["ended_at"]
     answer = session["answers"][0]
-    assert answer["ended_by"] == "interrupted"
+    assert answer["recording"]["ended_by"] == "interrupted"
     assert speech_regions(load_audio(session["_folder"] / answer["audio"]))
 
 
@@ -202,8 +202,8 @@ def test_a_silent_microphone_ends_quickly_and_changes_no_history(pulse, tmp_path
     assert out.count("マイクから音がまったく届いていません") == 3, out
     assert "深掘り（" not in out and "上限時間" not in out
     session = latest_session(data)
-    assert [a["ended_by"] for a in session["answers"]] == ["no_voice"] * 3
-    assert all(a["unheard"] and (session["_folder"] / a["audio"]).is_file() for a in session["answers"])
+    assert [a["recording"]["ended_by"] for a in session["answers"]] == ["no_voice"] * 3
+    assert all(not a["analysed"] and (session["_folder"] / a["audio"]).is_file() for a in session["answers"])
     store = Store(data)
     assert store.history() == []              # history and progress unchanged
     report = subprocess.run([sys.executable, "-m", "simulator", "report", "latest", "--data-dir", str(data)],

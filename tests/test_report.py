@@ -19,6 +19,7 @@ import soundfile as sf
 
 from conftest import QuietUI, as_wav
 from simulator import bank
+from simulator.record import SavedAnswer
 from simulator.analyze import analyze_text
 from simulator.audio import load_audio, speech_regions
 from simulator.capture import FileSource
@@ -48,8 +49,8 @@ def store(analyzer, dev_dir, tmp_path_factory) -> Store:
         idx = len(result.answers) + 1
         audio = result.session.answer_audio(idx, "jisseki")
         as_wav(dev_dir / "dev06_gyaku_none.flac", audio)
-        store.add_answer(result.session, {**draft.to_dict(), "idx": idx, "question_id": "jisseki",
-                                          "audio": audio.name})
+        store.add_answer(result.session, SavedAnswer(idx, "jisseki", draft.question_text or "", audio.name,
+                                                     analysis=draft.to_dict()))
     # the latest session also holds an answer with weak spots by construction: sped up, endings faded
     fast = speed_up(load_audio(dev_dir / "dev01_jikoshokai.flac"), 10.0)
     weak = fade_endings(fast, speech_regions(fast))
@@ -57,8 +58,8 @@ def store(analyzer, dev_dir, tmp_path_factory) -> Store:
     sf.write(audio, weak, 16000)
     analysis = analyzer.analyze_samples(weak, bank.questions()["jikoshokai"].text)
     assert set(analysis.voice.verdicts) == {"fading", "rushing"}
-    store.add_answer(result.session, {**analysis.to_dict(), "idx": idx + 1, "question_id": "jikoshokai",
-                                      "audio": audio.name})
+    store.add_answer(result.session, SavedAnswer(idx + 1, "jikoshokai", analysis.question_text or "", audio.name,
+                                                 analysis=analysis.to_dict()))
     return store
 
 
@@ -223,8 +224,8 @@ def test_delete_removes_audio_and_rows(tmp_path, dev_dir):
     session = store.begin({"track": "shinsotsu"})
     audio = session.answer_audio(1, "jiko_pr")
     as_wav(dev_dir / "dev06_gyaku_none.flac", audio)
-    store.add_answer(session, {**analyze_text("私の強みは粘り強さです。", "jiko_pr").to_dict(), "idx": 1,
-                               "question_id": "jiko_pr", "audio": audio.name})
+    store.add_answer(session, SavedAnswer(1, "jiko_pr", "あなたの強みを教えてください。", audio.name,
+                                          analysis=analyze_text("私の強みは粘り強さです。", "jiko_pr").to_dict()))
     p = subprocess.run([sys.executable, "-m", "simulator", "delete", session.id, "--data-dir", str(tmp_path)],
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
