@@ -117,6 +117,19 @@ def build_parser() -> argparse.ArgumentParser:
     _data_option(pr)
     _model_options(pr)
 
+    we = sub.add_parser("web", help="ブラウザで練習・振り返りをする（このパソコンの中だけで動きます）",
+                        description="このパソコンの中だけで動くページを開き、ブラウザで模擬面接・結果の確認・"
+                                    "文字起こしの修正・同じ質問へのやり直しと比較ができます。声と録音は外へ送られません。"
+                                    "開いたページのアドレス（合言葉つき）を表示します。Ctrl-C で終了します。")
+    we.add_argument("--port", type=int, default=0, metavar="P", help="使うポート番号（既定: 空いている番号）")
+    we.add_argument("--no-browser", action="store_true", help="ブラウザを自動で開かない（表示したアドレスを自分で開く）")
+    we.add_argument("--tts", default="auto", choices=["auto", "pyttsx3", "openjtalk", "kokoro", "none"],
+                    help="面接官の声（既定: auto）")
+    we.add_argument("--followups", type=int, default=2, choices=[0, 1, 2],
+                    help="主質問ごとの深掘りの最大数（既定: 2）")
+    _data_option(we)
+    _model_options(we)
+
     rp = sub.add_parser("report", help="セッションのレポート（HTML）を作る",
                         description="保存したセッションから、日本語の HTML レポートを作り、そのパスを表示します。")
     rp.add_argument("session", nargs="?", default="latest", metavar="SESSION|latest",
@@ -380,6 +393,30 @@ def cmd_practice(args) -> int:
     return EXIT_OK
 
 
+def cmd_web(args) -> int:
+    from .models import check_model
+    from .storage import Store
+    from .tts import make_engine
+    from .web.app import serve
+
+    if not 0 <= args.port <= 65535:
+        raise UserError(f"--port は 0〜65535 で指定してください（指定: {args.port}）")
+    check_model(args.model, args.device)
+    store = Store(args.data_dir)
+    engine = make_engine(args.tts)
+
+    def ready(url: str) -> None:
+        print("mensetsu web を起動しました。次のアドレスをブラウザで開いてください（Ctrl-C で終了）:", flush=True)
+        print(url, flush=True)
+
+    try:
+        serve(store, args.port, lambda: _load_analyzer(args), engine, not args.no_browser, ready, args.followups)
+    except KeyboardInterrupt:
+        pass
+    print("終了しました。", flush=True)
+    return EXIT_OK
+
+
 def cmd_questions(args) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -522,4 +559,5 @@ def cmd_delete(args) -> int:
 
 
 COMMANDS = {"delete": cmd_delete, "analyze": cmd_analyze, "practice": cmd_practice, "check": cmd_check, "report": cmd_report,
-            "history": cmd_history, "reindex": cmd_reindex, "export": cmd_export, "questions": cmd_questions}
+            "history": cmd_history, "reindex": cmd_reindex, "export": cmd_export, "questions": cmd_questions,
+            "web": cmd_web}

@@ -246,8 +246,12 @@ def _consistency(store: Store, meta: dict) -> tuple[list[Conflict], list[Fact]]:
     return found, [s.fact for s in statements if s.session_id == meta["id"] and s.fact.uncertain]
 
 
-def render(store: Store, folder: Path, out: Path | None = None) -> Path:
-    """Write the report of the session in `folder`; returns the HTML file's path."""
+def render(store: Store, folder: Path, out: Path | None = None, web: bool = False) -> Path:
+    """Write the report of the session in `folder`; returns the HTML file's path.
+
+    `web`: served by `mensetsu web`, with controls to correct a transcript and to answer
+    a question again (they need the server; a report opened as a file has none).
+    """
     meta = load_session_meta(folder)
     if meta is None:
         raise ReportError(f"{folder} の session.json を読めません（mensetsu reindex で確認できます）")
@@ -262,7 +266,9 @@ def render(store: Store, folder: Path, out: Path | None = None) -> Path:
         m = a.analysis or {}
         q = qs.get(a.question_id)
         item = {"a": a, "m": m, "question": a.question or (q.text if q else a.question_id),
-                "intent": q.intent if q else "", "words": _words(m, confidence["min_probability"]),
+                "intent": q.intent if q else "",
+                # a corrected transcript is shown as typed: its words are no longer the timed ones
+                "words": [] if a.corrected else _words(m, confidence["min_probability"]),
                 "score": content_score(a.content, weights) if a.content else None,
                 "audio": _audio_src(folder, a.audio, out_dir) if (folder / a.audio).is_file() else None,
                 "timeline": timeline_svg(m) if "speech" in m else None,
@@ -275,7 +281,8 @@ def render(store: Store, folder: Path, out: Path | None = None) -> Path:
         meta=meta, answers=answers, labels=labels, progress=progress, by_type=by_type,
         progress_svgs=progress_svgs(progress) if progress else [],
         question_types=labels["question_types"],
-        conflicts=found, unsure_facts=unsure_facts, pace=bank.load("delivery")["pace"], voice_rules=bank.load("voice"))
+        conflicts=found, unsure_facts=unsure_facts, pace=bank.load("delivery")["pace"], voice_rules=bank.load("voice"),
+        web=web)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     with open_private(tmp, "w", encoding="utf-8") as f:
         f.write(html)

@@ -1,0 +1,368 @@
+"""The browser front end: routes, the practice WebSocket, and the guard in front of them.
+
+A thin layer: practice is `session.Practice`, review is `report.render`, correction is
+`correction.correct`, comparison is `compare.compare`; this module only turns requests
+into those calls. It listens on 127.0.0.1 only, and `Guard` refuses any request that
+does not carry the token of the URL the server printed, or that names another host or
+origin (a web page elsewhere reaching this port through DNS rebinding), before any
+route runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import secrets
+import threading
+from concurrent.futures import Future
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Callable
+from urllib.parse import parse_qs, urlencode
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from .. import bank
+from ..analyze import Analyzer
+from ..bank import TRACKS
+from ..compare import compare
+from ..correction import correct
+from ..errors import MensetsuError
+from ..record import SavedAnswer
+from ..report import render
+from ..session import Practice, plan_questions
+from ..storage import Store, load_session_meta, short_ids
+from ..tts import Voice
+from .live import BrowserMic, Channel, PageGone, PageSpeaker, PageUI
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+COOKIE = "mensetsu_token"
+MAX_BODY = 64 * 1024           # a corrected transcript, with room to spare
+SESSION_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{4}")
+AUDIO_NAME = re.compile(r"\d{2}_[a-z0-9_]+\.wav")
+
+
+def _plain(value):
+    """numpy scalars in a message (a figure straight from the analysis) as plain JSON numbers."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+class Guard:
+    """ASGI middleware: the right Host, the right Origin, and the token, or nothing at all."""
+
+    def __init__(self, app, token: str, port: int) -> None:
+        self.app, self.token = app, token
+        self.hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+        self.origins = {f"http://{h}" for h in self.hosts}
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        origin = headers.get("origin")
+        if headers.get("host") not in self.hosts:
+            return await self._refuse(scope, send, 421, "このアドレスでは開けません（mensetsu web が表示した URL を使ってください）")
+        if origin is not None and origin not in self.origins:
+            return await self._refuse(scope, send, 403, "ほかのサイトからの接続は受け付けません")
+        cookie = SimpleCookie(headers.get("cookie", "")).get(COOKIE)
+        if cookie is not None and secrets.compare_digest(cookie.value, self.token):
+            return await self.app(scope, receive, send)
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        given = (query.get("token") or [""])[0]
+        if scope["type"] == "http" and given and secrets.compare_digest(given, self.token):
+            # the token leaves the address bar and the history: it lives on in a cookie only
+            rest = {k: v for k, v in query.items() if k != "token"}
+            target = scope["path"] + ("?" + urlencode(rest, doseq=True) if rest else "")
+            response = RedirectResponse(target, status_code=303)
+            response.set_cookie(COOKIE, self.token, httponly=True, samesite="strict", path="/")
+            return await response(scope, receive, send)
+        return await self._refuse(scope, send, 403, "このページを開くには、mensetsu web が表示した URL を使ってください")
+
+    @staticmethod
+    async def _refuse(scope, send, status: int, message: str) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 4403})
+            return
+        body = message.encode("utf-8")
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class WebApp:
+    """What the routes share: the store, the model, the voice engine and the one live practice."""
+
+    def __init__(self, store: Store, analyzer: Future, engine, max_followups: int = 2) -> None:
+        self.store, self.analyzer, self.engine, self.max_followups = store, analyzer, engine, max_followups
+        self.clips: dict[str, bytes] = {}
+        self.practising = threading.Lock()   # one microphone, one interview at a time
+        self.pages = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
+
+    # -- helpers ---------------------------------------------------------------------
+    def page(self, name: str, **context) -> HTMLResponse:
+        return HTMLResponse(self.pages.get_template(name).render(tracks=bank.load("labels")["tracks"], **context))
+
+    def folder(self, sid: str) -> Path:
+        """A session folder from an id in a URL; never anything outside the sessions folder."""
+        folder = self.store.sessions_dir / sid
+        if not SESSION_ID.fullmatch(sid) or not (folder / "session.json").is_file():
+            raise LookupError(sid)
+        return folder
+
+    # -- pages -----------------------------------------------------------------------
+    async def index(self, request: Request) -> Response:
+        qid = request.query_params.get("question")
+        question = bank.questions().get(qid) if qid else None
+        if qid and (question is None or question.type == "followup"):
+            return self.page("message.html.j2", title="質問が見つかりません", text=f"質問 ID {qid} はありません。")
+        return self.page("practice.html.j2", question=question)
+
+    async def sessions(self, request: Request) -> Response:
+        rows = self.store.history()
+        shorts = short_ids([r["id"] for r in rows])
+        return self.page("sessions.html.j2", rows=[{**r, "short": shorts[r["id"]]} for r in reversed(rows)])
+
+    async def report(self, request: Request) -> Response:
+        sid = request.path_params["sid"]
+        try:
+            folder = self.folder(sid)
+        except LookupError:
+            return self.page("message.html.j2", title="セッションが見つかりません", text=f"セッション {sid} はありません。")
+        out = await asyncio.to_thread(render, self.store, folder, None, True)
+        return HTMLResponse(out.read_text(encoding="utf-8"))
+
+    async def audio(self, request: Request) -> Response:
+        sid, name = request.path_params["sid"], request.path_params["name"]
+        try:
+            folder = self.folder(sid)
+        except LookupError:
+            return PlainTextResponse("not found", 404)
+        path = folder / name
+        if not AUDIO_NAME.fullmatch(name) or not path.is_file() or path.resolve().parent != folder.resolve():
+            return PlainTextResponse("not found", 404)
+        return Response(path.read_bytes(), media_type="audio/wav")
+
+    async def compare_page(self, request: Request) -> Response:
+        qid = request.path_params["qid"]
+        question = bank.questions().get(qid)
+        if question is None:
+            return self.page("message.html.j2", title="質問が見つかりません", text=f"質問 ID {qid} はありません。")
+        attempts = self.store.attempts(qid)
+        changes = (compare(attempts[-2][2], attempts[-1][2], bank.load("delivery")["pace"])
+                   if len(attempts) >= 2 else [])
+        return self.page("compare.html.j2", question=question, attempts=attempts[-2:], all_count=len(attempts),
+                         changes=changes, labels=bank.load("labels"), voice_labels=bank.load("voice")["labels"])
+
+    async def clip(self, request: Request) -> Response:
+        data = self.clips.get(request.path_params["clip"])
+        return Response(data, media_type="audio/wav") if data else PlainTextResponse("not found", 404)
+
+    # -- correction ------------------------------------------------------------------
+    async def fix_transcript(self, request: Request) -> Response:
+        sid, idx = request.path_params["sid"], request.path_params["idx"]
+        try:
+            folder = self.folder(sid)
+            body = json.loads(await request.body())
+            text = body["text"] if isinstance(body, dict) and isinstance(body.get("text"), str) else None
+            if text is None:
+                raise ValueError
+        except LookupError:
+            return JSONResponse({"error": "セッションが見つかりません"}, 404)
+        except ValueError:
+            return JSONResponse({"error": "送られた内容を読めません"}, 400)
+        session = self.store.reopen(folder)
+        answer = next((a for a in session.answers if a.idx == idx), None)
+        if answer is None:
+            return JSONResponse({"error": f"回答 {idx} がありません"}, 404)
+        try:
+            fixed = correct(answer, text, session.meta.get("track"), frozenset(a.question_id for a in session.answers))
+        except MensetsuError as e:
+            return JSONResponse({"error": str(e)}, 400)
+        self.store.replace_answer(session, fixed)
+        return JSONResponse({"idx": idx, "transcript": fixed.analysis["transcript"],
+                             "issues": list(fixed.content.get("issues", []))})
+
+    # -- live practice ---------------------------------------------------------------
+    async def practice(self, ws: WebSocket) -> None:
+        await ws.accept()
+        if not self.practising.acquire(blocking=False):
+            await ws.send_json({"type": "error", "message": "別の画面で練習中です。そちらを終えてから始めてください"})
+            await ws.close()
+            return
+        loop = asyncio.get_running_loop()
+        outbox: asyncio.Queue = asyncio.Queue()
+        channel = Channel(lambda m: loop.call_soon_threadsafe(outbox.put_nowait, m))
+        mic: list[BrowserMic] = []
+
+        async def pump() -> None:
+            while True:
+                message = await outbox.get()
+                try:
+                    text = json.dumps(message, ensure_ascii=False, default=_plain)
+                except (TypeError, ValueError):   # a bug in one message must not silence the rest
+                    log.exception("unsendable message %s", message.get("type"))
+                    continue
+                try:
+                    await ws.send_text(text)
+                except (RuntimeError, WebSocketDisconnect):   # the page has gone: the worker stops at its next step
+                    channel.close()
+                    return
+
+        sender = asyncio.create_task(pump())
+        worker: threading.Thread | None = None
+        try:
+            while True:
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                if message.get("bytes") is not None:
+                    if mic:
+                        mic[0].push(message["bytes"])
+                    continue
+                try:
+                    msg = json.loads(message.get("text") or "")
+                except ValueError:
+                    continue
+                kind = msg.get("type") if isinstance(msg, dict) else None
+                if kind == "start" and worker is None:
+                    try:
+                        mic.append(BrowserMic(int(msg.get("rate", 0))))
+                        worker = self._start(msg, channel, mic[0])
+                    except (MensetsuError, TypeError, ValueError) as e:
+                        channel.send({"type": "error", "message": str(e) or "始められませんでした"})
+                elif kind == "played":
+                    channel.reply(f"played:{msg.get('clip')}", True)
+                elif kind == "stop":
+                    channel.stop_answer.set()
+                elif kind == "choice" and msg.get("value") in ("retry", "skip"):
+                    channel.reply("choice", msg["value"])
+                elif kind == "quit":
+                    channel.close()
+        except WebSocketDisconnect:
+            pass
+        finally:
+            channel.close()
+            if worker is not None:
+                await asyncio.to_thread(worker.join)
+            # what the worker sent last (done, error) goes out before the socket closes
+            while not outbox.empty():
+                try:
+                    await ws.send_text(json.dumps(outbox.get_nowait(), ensure_ascii=False, default=_plain))
+                except (RuntimeError, WebSocketDisconnect):
+                    break
+            sender.cancel()
+            self.practising.release()
+
+    def _start(self, msg: dict, channel: Channel, mic: BrowserMic) -> threading.Thread:
+        """Plan the interview the page asked for and run it on a worker thread."""
+        from ..capture import MicrophoneSource
+
+        track = msg.get("track") if msg.get("track") in TRACKS else "shinsotsu"
+        ids = msg.get("ids")
+        ids = [str(i) for i in ids][:10] if isinstance(ids, list) and ids else None
+        count = max(1, min(int(msg.get("questions", 5)), 10))
+        plan = plan_questions(track, count, ids, self.store.question_history())
+        followups = self.max_followups if msg.get("followups", True) else 0
+        source = MicrophoneSource(None, None, 180.0, backend=mic, stop=channel.stop_answer.is_set)
+        voice = Voice(self.engine, PageSpeaker(channel, self.clips))
+        ui = PageUI(channel, bank.load("voice"), bank.load("labels"))
+        practice = Practice(self.store, voice, source, self.analyzer.result, ui, max_followups=followups)
+        meta = {"track": track, "tts": self.engine.name, "input": "browser", "front_end": "web"}
+        channel.send({"type": "planned", "questions": [q.text for q in plan]})
+
+        def run() -> None:
+            try:
+                result = practice.run(plan, meta)
+                channel.send({"type": "done", "session": result.session.id, "interrupted": result.interrupted,
+                              "report": f"/sessions/{result.session.id}/"})
+            except PageGone:
+                pass
+            except MensetsuError as e:
+                channel.send({"type": "error", "message": str(e)})
+            except BaseException:  # the page gets one line; the details go to the server's log
+                log.exception("web practice failed")
+                channel.send({"type": "error", "message": "内部エラーで練習を続けられませんでした"})
+
+        worker = threading.Thread(target=run, name="web-practice", daemon=True)
+        worker.start()
+        return worker
+
+
+def create_app(store: Store, token: str, port: int, analyzer: Future, engine, max_followups: int = 2):
+    """The ASGI application, wrapped in its guard."""
+    web = WebApp(store, analyzer, engine, max_followups)
+
+    async def progress(request: Request) -> Response:
+        rows = store.history()
+        if not rows:
+            return web.page("message.html.j2", title="まだ記録がありません", text="練習すると、ここで上達の様子を見られます。")
+        return RedirectResponse(f"/sessions/{rows[-1]['id']}/#progress", status_code=303)
+
+    routes = [
+        Route("/", web.index),
+        Route("/sessions", web.sessions),
+        Route("/sessions/{sid}/", web.report),
+        Route("/sessions/{sid}/{name}", web.audio),
+        Route("/sessions/{sid}/answers/{idx:int}/transcript", web.fix_transcript, methods=["POST"]),
+        Route("/compare/{qid}", web.compare_page),
+        Route("/progress", progress),
+        Route("/clips/{clip}", web.clip),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
+        WebSocketRoute("/ws/practice", web.practice),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    app = Starlette(routes=routes, max_body_size=MAX_BODY)
+    return Guard(app, token, port)
+
+
+def serve(store: Store, port: int, load_analyzer: Callable[[], Analyzer], engine, open_browser: bool,
+          on_ready: Callable[[str], None], max_followups: int = 2) -> None:
+    """Serve on 127.0.0.1 until Ctrl-C; `on_ready` gets the URL to open once it listens."""
+    import socket
+    import webbrowser
+    from concurrent.futures import ThreadPoolExecutor
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as e:
+        raise MensetsuError(f"ポート {port} を使えません（{e.strerror}）。--port で別の番号を指定してください") from None
+    port = sock.getsockname()[1]
+    token = secrets.token_urlsafe(16)
+    loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
+    analyzer = loader.submit(load_analyzer)     # the model loads while the page opens
+    app = create_app(store, token, port, analyzer, engine, max_followups)
+    config = uvicorn.Config(app, log_level="warning", ws_max_size=1 << 20, lifespan="off")
+    server = uvicorn.Server(config)
+    url = f"http://127.0.0.1:{port}/?token={token}"
+
+    async def main() -> None:
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started and not task.done():
+            await asyncio.sleep(0.05)
+        if server.started:
+            on_ready(url)
+            if open_browser:
+                webbrowser.open(url)
+        await task
+
+    try:
+        asyncio.run(main())
+    finally:
+        loader.shutdown(wait=True, cancel_futures=True)

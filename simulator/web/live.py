@@ -1,0 +1,194 @@
+"""A practice session held in the browser: the page is the microphone, speaker and screen.
+
+The same `Practice` loop as in the terminal runs on a worker thread. Three adapters,
+each behind the interface the real hardware or terminal uses, connect it to the page:
+
+- `BrowserMic` stands in for the sounddevice module behind `MicrophoneSource`: PCM
+  blocks that the page's AudioWorklet sends over the WebSocket are handed to the
+  stream's callback as PortAudio would, so resampling, the WAV on disk, streaming
+  transcription and the end-of-turn rule are exactly the terminal's.
+- `PageSpeaker` is a `tts.Speaker`: the interviewer's voice is synthesised by the
+  server, fetched by the page as a WAV, and `play` returns when the page says it ended.
+- `PageUI` is the loop's `UI`: each event becomes one JSON message to the page.
+
+Messages from the page arrive on the event loop's thread; the worker thread waits on
+threading events, and sends through `loop.call_soon_threadsafe`.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import threading
+from typing import Any, Callable
+
+import numpy as np
+import soundfile as sf
+
+from ..analyze import AnswerAnalysis
+from ..bank import Question
+from ..capture import Recording
+from ..errors import MensetsuError
+from ..voice import remark
+
+
+class PageGone(MensetsuError):
+    """The page was closed or stopped the session: the loop ends as on Ctrl-C."""
+
+
+class _Status:
+    input_overflow = False
+
+
+class BrowserMic:
+    """The page's microphone behind sounddevice's three names (query_devices, InputStream, PortAudioError)."""
+
+    PortAudioError = MensetsuError
+
+    def __init__(self, rate: int) -> None:
+        if not 8000 <= rate <= 192000:
+            raise MensetsuError(f"マイクのサンプリング周波数が不正です: {rate}")
+        self.rate = rate
+        self._callback: Callable | None = None
+        self._lock = threading.Lock()
+
+    def query_devices(self, device=None, kind=None) -> dict:
+        return {"name": "browser", "default_samplerate": float(self.rate), "max_input_channels": 1}
+
+    def InputStream(self, device=None, channels=1, samplerate=None, dtype="float32", blocksize=0, callback=None):
+        return _Stream(self, callback)
+
+    def push(self, pcm: bytes) -> None:
+        """One block of little-endian float32 mono samples from the page; dropped between answers."""
+        with self._lock:
+            callback = self._callback
+        if callback is None or len(pcm) % 4:
+            return
+        block = np.frombuffer(pcm, dtype="<f4").astype(np.float32)
+        if block.size:
+            callback(np.clip(block, -1.0, 1.0).reshape(-1, 1), block.size, None, _Status())
+
+
+class _Stream:
+    def __init__(self, mic: BrowserMic, callback) -> None:
+        self.mic, self.callback = mic, callback
+
+    def __enter__(self) -> "_Stream":
+        with self.mic._lock:
+            self.mic._callback = self.callback
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self.mic._lock:
+            self.mic._callback = None
+
+
+class Channel:
+    """The worker thread's side of the WebSocket: send JSON, wait for the page's replies."""
+
+    def __init__(self, send: Callable[[dict], None]) -> None:
+        self._send = send
+        self._replies: dict[str, Any] = {}
+        self._arrived = threading.Condition()
+        self.closed = threading.Event()       # the page went away or pressed 終了
+        self.stop_answer = threading.Event()  # the page's 回答を終える button (the terminal's Enter)
+
+    def send(self, message: dict) -> None:
+        if not self.closed.is_set():
+            self._send(message)
+
+    def reply(self, key: str, value: Any) -> None:
+        """Called on the event loop's thread when the page answers `key`."""
+        with self._arrived:
+            self._replies[key] = value
+            self._arrived.notify_all()
+
+    def close(self) -> None:
+        self.closed.set()
+        with self._arrived:
+            self._arrived.notify_all()
+
+    def wait(self, key: str, timeout_s: float) -> Any:
+        """The page's reply to `key`, None after `timeout_s`; PageGone when the page has gone."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: key in self._replies or self.closed.is_set(), timeout_s)
+            if self.closed.is_set():
+                raise PageGone("ブラウザの画面が閉じられました")
+            return self._replies.pop(key, None)
+
+
+class PageSpeaker:
+    """Plays the interviewer's voice in the page; `clips` is where the server serves it from."""
+
+    def __init__(self, channel: Channel, clips: dict[str, bytes]) -> None:
+        self.channel, self.clips = channel, clips
+
+    def play(self, samples: np.ndarray, rate: int) -> None:
+        if samples.size == 0:
+            return
+        buf = io.BytesIO()
+        sf.write(buf, samples, rate, format="WAV", subtype="PCM_16")
+        clip = secrets.token_hex(8)
+        self.clips[clip] = buf.getvalue()
+        self.channel.send({"type": "speak", "clip": clip})
+        # a page whose audio cannot play (autoplay refused) still goes on after the clip's length
+        self.channel.wait(f"played:{clip}", len(samples) / rate + 5.0)
+        # the page's media player may ask for a clip again after it ended: keep the last few
+        for old in list(self.clips)[:-4]:
+            self.clips.pop(old, None)
+
+
+def reaction_of(analysis: AnswerAnalysis, voice_rules: dict, labels: dict) -> dict:
+    """What the terminal prints after an answer, as data for the page."""
+    d, c = analysis.delivery, analysis.content
+    return {"transcript": analysis.transcript.text,
+            "speech_s": round(d.speech_s, 1) if d else None,
+            "target_s": d.target_s if d else None,
+            "mora_per_min": round(d.mora_per_min) if d else None,
+            "pace": labels["pace_verdict"].get(d.pace_verdict, "") if d else "",
+            "fillers": [f.canonical for f in d.fillers] if d else [],
+            "conclusion_first": c.conclusion_first, "has_numbers": c.has_numbers,
+            "issues": [labels["issues"].get(i, i) for i in c.issue_ids],
+            "advice": list(analysis.review.advice),
+            "voice": remark(analysis.voice, voice_rules) if analysis.voice else "",
+            "followup": analysis.review.followup.question.text if analysis.review.followup else None}
+
+
+class PageUI:
+    """The practice loop's UI as messages to the page."""
+
+    def __init__(self, channel: Channel, voice_rules: dict, labels: dict) -> None:
+        self.channel, self.voice_rules, self.labels = channel, voice_rules, labels
+
+    def asking(self, question: Question, main: tuple[int, int], followup_reason: str | None) -> None:
+        self.channel.send({"type": "asking", "text": question.text, "n": main[0], "total": main[1],
+                           "followup": followup_reason is not None, "reason": followup_reason})
+
+    def recording(self, target_s: float) -> Callable[[float, float, bool], None]:
+        self.channel.stop_answer.clear()
+        self.channel.send({"type": "recording", "target_s": target_s})
+        last = [-1.0]
+
+        def progress(position_s: float, rms: float, speaking: bool) -> None:
+            if self.channel.closed.is_set():
+                raise KeyboardInterrupt   # the loop saves what was said, as on Ctrl-C
+            if position_s - last[0] >= 0.1:
+                last[0] = position_s
+                self.channel.send({"type": "level", "t": round(position_s, 1), "rms": round(rms, 4),
+                                   "speaking": speaking})
+
+        return progress
+
+    def recorded(self, recording: Recording) -> None:
+        self.channel.send({"type": "recorded", "ended_by": recording.ended_by,
+                           "duration_s": round(recording.duration_s, 1)})
+
+    def reaction(self, analysis: AnswerAnalysis) -> None:
+        self.channel.send({"type": "reaction", **reaction_of(analysis, self.voice_rules, self.labels)})
+
+    def recovered(self, audio: str, analysis: AnswerAnalysis | None) -> None:
+        self.channel.send({"type": "recovered", "audio": audio})
+
+    def no_voice(self, recording: Recording) -> str:
+        self.channel.send({"type": "no_voice", "no_input": recording.no_input})
+        return self.channel.wait("choice", 120.0) or "skip"

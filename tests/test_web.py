@@ -1,0 +1,241 @@
+"""`mensetsu web`: the guard in front of every route, and whole sessions in a real browser.
+
+The browser is Debian's Chromium driven by Playwright, with a fake microphone fed from
+an answer WAV (Chromium's --use-file-for-fake-audio-capture): the page captures it with
+getUserMedia and an AudioWorklet and streams it to the server, so the same streaming
+transcriber and end-of-turn rule as in the terminal decide when the answer ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import socket
+import threading
+import time
+from concurrent.futures import Future
+from pathlib import Path
+
+import pytest
+
+from conftest import RENDERED, as_wav
+from simulator.storage import Store, session_answers
+from simulator.tts import make_engine
+from simulator.web.app import COOKIE, create_app
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ANSWER = RENDERED / "r05_gyaku_conditions.flac"   # a 9 s reverse question, in the HTS voice
+TOKEN = "test-token-0123456789"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _app(store: Store, port: int, analyzer=None):
+    ready: Future = Future()
+    ready.set_result(analyzer)
+    return create_app(store, TOKEN, port, ready, make_engine("openjtalk"), max_followups=0)
+
+
+# -- the guard, through Starlette's test client ---------------------------------------------
+
+@pytest.fixture()
+def client(tmp_path):
+    from starlette.testclient import TestClient
+
+    port = 8123
+    return TestClient(_app(Store(tmp_path), port), base_url=f"http://127.0.0.1:{port}", follow_redirects=False)
+
+
+def test_requests_without_the_token_are_refused(client):
+    assert client.get("/").status_code == 403
+    assert client.get("/?token=wrong").status_code == 403
+    assert client.get("/static/practice.js").status_code == 403       # assets too
+    client.cookies.set(COOKIE, "wrong")
+    assert client.get("/sessions").status_code == 403
+
+
+def test_the_token_becomes_a_cookie_and_leaves_the_address(client):
+    r = client.get(f"/sessions?token={TOKEN}")
+    assert r.status_code == 303 and r.headers["location"] == "/sessions"
+    cookie = r.headers["set-cookie"]
+    assert f"{COOKIE}={TOKEN}" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    page = client.get("/sessions")
+    assert page.status_code == 200 and "練習の記録" in page.text
+
+
+def test_other_hosts_and_origins_are_refused(client):
+    client.cookies.set(COOKIE, TOKEN)
+    assert client.get("/", headers={"host": "evil.example:8123"}).status_code == 421   # DNS rebinding
+    assert client.get("/", headers={"origin": "http://evil.example"}).status_code == 403
+    assert client.get("/", headers={"origin": "http://127.0.0.1:8123"}).status_code == 200
+    from starlette.websockets import WebSocketDisconnect
+
+    with pytest.raises(WebSocketDisconnect):
+        with client.websocket_connect("/ws/practice", headers={"origin": "http://evil.example"}) as ws:
+            ws.receive_json()
+
+
+def test_paths_cannot_leave_the_data_folder(client, tmp_path):
+    client.cookies.set(COOKIE, TOKEN)
+    store = Store(tmp_path)
+    session = store.begin({"track": "shinsotsu"})
+    (store.root / "secret.wav").write_bytes(b"RIFF")
+    for path in [f"/sessions/{session.id}/..%2F..%2Fsecret.wav", f"/sessions/{session.id}/session.json",
+                 f"/sessions/{session.id}/..%2F..%2Fmensetsu.db", "/sessions/..%2F..%2F/",
+                 f"/sessions/{session.id}/01_x.wav"]:
+        r = client.get(path, follow_redirects=True)
+        assert r.status_code == 404 or "見つかりません" in r.text or "模擬面接を始める" in r.text, path
+        assert b"RIFF" not in r.content and b"SQLite" not in r.content and "audio" not in r.headers["content-type"]
+
+
+def test_bodies_are_size_limited_and_checked(client, tmp_path):
+    client.cookies.set(COOKIE, TOKEN)
+    sid = Store(tmp_path).begin({"track": "shinsotsu"}).id
+    url = f"/sessions/{sid}/answers/1/transcript"
+    assert client.post(url, content=b"x" * (70 * 1024)).status_code == 413
+    assert client.post(url, content=b"not json").status_code == 400
+    assert client.post(url, json={"text": "回答"}).status_code == 404          # no such answer
+
+
+# -- whole sessions in Chromium ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def server(analyzer, tmp_path_factory):
+    """A real server on a free loopback port, with the suite's one loaded model."""
+    import uvicorn
+
+    store = Store(tmp_path_factory.mktemp("web-data"))
+    port = _free_port()
+    config = uvicorn.Config(_app(store, port, analyzer), host="127.0.0.1", port=port, log_level="warning",
+                            ws_max_size=1 << 20, lifespan="off")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: asyncio.run(srv.serve()), daemon=True)
+    thread.start()
+    while not srv.started:
+        time.sleep(0.05)
+    yield store, f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if CHROMIUM is None:
+        pytest.fail("chromium is not installed (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    wav = as_wav(ANSWER, tmp_path_factory.mktemp("mic") / "answer.wav")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            # each getUserMedia (one per answer) plays the file from its start, once
+            f"--use-file-for-fake-audio-capture={wav}%noloop"])
+        yield b
+        b.close()
+
+
+def _page(browser, width: int):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("request", lambda r: errors.append("outside: " + r.url)
+            if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else None)
+    return page, errors
+
+
+def _practise_once(page, base: str) -> dict:
+    page.goto(f"{base}/?question=gyaku_shitsumon&token={TOKEN}")
+    page.click("#start")
+    page.wait_for_selector("#meter:not([hidden])", timeout=60000)       # the question was played first
+    page.wait_for_selector("#done:not([hidden])", timeout=120000)
+    return {"reaction": page.inner_text("#reactions"), "report": page.get_attribute("#report-link", "href")}
+
+
+def _fits(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+@pytest.fixture(scope="module")
+def first_session(server, browser, tmp_path_factory):
+    store, base = server
+    page, errors = _page(browser, 1280)
+    done = _practise_once(page, base)
+    shots = tmp_path_factory.mktemp("shots")
+    page.screenshot(path=str(shots / "practice-1280.png"), full_page=True)
+    page.close()
+    return store, base, done, errors, shots
+
+
+def test_a_practice_session_in_the_page_matches_analyze(first_session, analyzer):
+    store, base, done, errors, _ = first_session
+    assert errors == []
+    [row] = store.history()
+    folder = store.sessions_dir / row["id"]
+    [answer] = session_answers(json.loads((folder / "session.json").read_text(encoding="utf-8")))
+    assert answer.ended_by == "silence" and answer.question_id == "gyaku_shitsumon"
+    assert "残業" in answer.analysis["transcript"] and "残業" in done["reaction"]
+    # the saved recording holds the whole answer, and ended soon after it (the turn rule, not a cap)
+    assert answer.metric("speech_s") > 6.5
+    assert answer.recording.stopped_s - answer.recording.speech_end_s < 3.0
+    # `analyze` of the recording the browser made finds the same fillers, span and verdicts
+    again = analyzer.analyze_file(folder / answer.audio, "gyaku_shitsumon")
+    assert [f["canonical"] for f in answer.analysis["fillers"]] == [f.canonical for f in again.delivery.fillers]
+    assert abs(answer.metric("speech_s") - again.delivery.speech_s) < 0.3
+    assert answer.content["issues"] == list(again.content.issue_ids)
+    assert answer.voice["verdicts"] == list(again.voice.verdicts)
+
+
+def test_the_review_page_corrects_a_transcript(first_session, browser):
+    store, base, done, _, shots = first_session
+    page, errors = _page(browser, 1280)
+    page.goto(f"{base}{done['report']}?token={TOKEN}")
+    page.click("details.fix summary")
+    corrected = "残業は月にどのくらいありますか。それと、リモートワークは週に何日までできますか。<b>太字</b>"
+    page.fill("details.fix textarea", corrected)
+    page.click("button.save-fix")
+    page.wait_for_selector("text=文字起こしは手で直しました", timeout=30000)
+    assert "<b>太字</b>" in page.inner_text(".transcript")        # shown as typed, never as markup
+    assert page.locator(".transcript b").count() == 0
+    page.screenshot(path=str(shots / "review-1280.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert _fits(page)
+    page.screenshot(path=str(shots / "review-390.png"), full_page=True)
+    [row] = store.history()
+    [answer] = session_answers(json.loads((store.sessions_dir / row["id"] / "session.json").read_text("utf-8")))
+    assert answer.corrected and answer.analysis["transcript"] == corrected
+    assert answer.analysis["transcript_original"] not in ("", corrected)   # what base heard is kept
+    assert "conditions_only" in answer.content["issues"]           # judged again on what was said
+    assert errors == []
+
+
+def test_rework_a_question_and_compare_the_attempts(first_session, browser):
+    store, base, done, _, shots = first_session
+    page, errors = _page(browser, 390)
+    page.goto(f"{base}{done['report']}?token={TOKEN}")
+    page.click("text=この質問にもう一度答える")
+    page.wait_for_selector("#setup:not([hidden])")
+    assert "最後に、何か質問はありますか。" in page.inner_text("#setup")
+    page.click("#start")
+    page.wait_for_selector("#done:not([hidden])", timeout=120000)
+    assert _fits(page)
+    page.screenshot(path=str(shots / "practice-390.png"), full_page=True)
+    page.goto(f"{base}/compare/gyaku_shitsumon")
+    assert page.locator("article.attempt").count() == 2
+    assert page.locator("article.attempt audio").count() == 2
+    table = page.inner_text("table.changes")
+    assert "内容の指摘" in table and "速さ" in table
+    assert any(word in table for word in ("良くなった", "悪くなった", "変わらない"))
+    assert _fits(page)
+    page.screenshot(path=str(shots / "compare-390.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=str(shots / "compare-1280.png"), full_page=True)
+    assert len(store.history()) == 2
+    assert errors == []
