@@ -115,9 +115,13 @@ def _vad_level(samples: np.ndarray) -> np.ndarray:
     """
     if not samples.size:
         return samples
-    peak = float(np.percentile(np.abs(samples), 99.99))
+    return vad_gain(float(np.percentile(np.abs(samples), 99.99))) * samples
+
+
+def vad_gain(peak: float) -> np.float32:
+    """The gain that brings a signal peaking at `peak` to the VAD's level (never down, capped)."""
     gain_db = min(_VAD_PEAK_DBFS - _db(peak), _VAD_MAX_GAIN_DB)
-    return samples * np.float32(10 ** (gain_db / 20)) if gain_db > 0 else samples
+    return np.float32(10 ** (gain_db / 20)) if gain_db > 0 else np.float32(1.0)
 
 
 def level(samples: np.ndarray, regions: list[Region]) -> Level:

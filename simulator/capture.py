@@ -21,13 +21,16 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, load_audio
+from .audio import SAMPLE_RATE, load_audio, vad_gain
 from .errors import MensetsuError
 from .paths import open_private
 from .turn import MODEL_WINDOW_S, AnswerTurn, SmartTurn, TurnDecision, Words
 
 _VAD_WINDOW = 512           # Silero's window at 16 kHz (32 ms)
 _MIN_SPEECH_S = 0.3         # speech needed before silence can end the answer
+_MIN_RUN = 5                # speech windows (0.16 s, about a mora) among the last _RECENT that make a burst
+_RECENT = 10                # 0.32 s
+_JOIN_S = 0.5               # a gap this short is inside speech (a closure, a breath), not a pause
 
 
 class CaptureError(MensetsuError):
@@ -141,15 +144,22 @@ class SpeechDetector:
         self._model = get_vad_model()
         self._threshold = threshold
         self._buffer = np.zeros(0, dtype=np.float32)
+        self._peak = 0.0
 
     def feed(self, samples: np.ndarray) -> list[bool]:
-        """Speech or not for each complete 32 ms window in the audio fed so far."""
+        """Speech or not for each complete 32 ms window in the audio fed so far.
+
+        Brought to the level the whole-file VAD uses (audio.vad_gain, from the loudest
+        moment so far): with a microphone's gain far too low (peak −30 dBFS) Silero heard
+        one window in ten of a clear sentence, and the answer ended in mid-question.
+        """
         self._buffer = np.concatenate([self._buffer, samples])
         n = len(self._buffer) // _VAD_WINDOW * _VAD_WINDOW
         if n == 0:
             return []
         chunk, self._buffer = self._buffer[:n], self._buffer[n:]
-        probs = np.asarray(self._model(chunk)).reshape(-1)
+        self._peak = max(self._peak, float(np.max(np.abs(chunk))))
+        probs = np.asarray(self._model(chunk * vad_gain(self._peak))).reshape(-1)
         return [bool(p > self._threshold) for p in probs]
 
 
@@ -171,19 +181,29 @@ class Endpointer:
         self.speech_end_s: float | None = None
         self.position_s = 0.0
         self.speaking = False
+        self._recent: list[bool] = []          # the last VAD windows
         self._tail = np.zeros(0, np.float32)   # the last seconds, for the end-of-turn model
 
     def feed(self, samples: np.ndarray) -> str | None:
         if self.turn is not None:
             self._tail = np.concatenate([self._tail, samples])[-int(MODEL_WINDOW_S * SAMPLE_RATE):]
+        window_s = _VAD_WINDOW / SAMPLE_RATE
         for is_speech in self.detector.feed(samples):
-            self.position_s += _VAD_WINDOW / SAMPLE_RATE
-            self.speaking = is_speech
-            if is_speech:
-                self.heard_s += _VAD_WINDOW / SAMPLE_RATE
-                self.speech_end_s = self.position_s
+            self.position_s += window_s
+            # After a pause, a blip shorter than a syllable (a fan, a click, a chair) is not
+            # speech going on: counted, it would hold every pause open and the answer would
+            # never end. A new burst needs _MIN_RUN speech windows among the last _RECENT
+            # (Silero flickers on some voices, so they need not be consecutive); within
+            # speech (a gap under _JOIN_S) every window counts at once.
+            self._recent = (self._recent + [is_speech])[-_RECENT:]
+            joined = self.speech_end_s is not None and self.position_s - self.speech_end_s <= _JOIN_S
+            self.speaking = is_speech and (joined or sum(self._recent) >= _MIN_RUN)
+            if self.speaking:
+                counted = window_s if joined else sum(self._recent) * window_s   # a new burst from its start
+                self.heard_s += counted
                 if self.speech_start_s is None:
-                    self.speech_start_s = self.position_s
+                    self.speech_start_s = self.position_s - _RECENT * window_s
+                self.speech_end_s = self.position_s
         if self.position_s >= self.cap_s:
             return "cap"
         if self.no_voice_s is not None and self.heard_s < _MIN_SPEECH_S and self.position_s >= self.no_voice_s:

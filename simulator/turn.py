@@ -56,6 +56,10 @@ class TurnRules:
     open: tuple[str, ...]
     wait: dict[str, tuple[float, float]]    # state → (complete, incomplete) seconds
     acknowledge: tuple[str, ...] = ()       # said as soon as an answer ends
+    preface: tuple[re.Pattern, ...] = ()    # question forms that announce what follows: never final
+    announce: re.Pattern | None = None      # "二点伺います": how many points will come
+    point: re.Pattern | None = None         # "二点目は": one of them begun
+    first_point: re.Pattern | None = None   # "一点目は": a second will come
 
     def wait_s(self, state: str, complete: bool) -> float:
         return self.wait[state][0 if complete else 1]
@@ -77,6 +81,12 @@ def rules() -> TurnRules:
                 raise PromptsError(f"{prompt_line('turn', p)}: 正規表現が正しくありません（{e}）") from None
         return tuple(out)
 
+    def pattern(key: str) -> re.Pattern:
+        try:
+            return re.compile(data["text"][key])
+        except re.error as e:
+            raise PromptsError(f"{prompt_line('turn', data['text'][key])}: 正規表現が正しくありません（{e}）") from None
+
     wait = {}
     for state in STATES:
         entry = data["wait"].get(state)
@@ -87,7 +97,8 @@ def rules() -> TurnRules:
     audio = data["audio"]
     return TurnRules(float(audio["probe_after_s"]), float(audio["complete_probability"]), float(audio["glance_probability"]),
                      float(data["text"]["closing_min_share"]), patterns("final"), patterns("closing"),
-                     tuple(data["text"]["open"]), wait, tuple(data.get("acknowledge", {}).get("phrases", ())))
+                     tuple(data["text"]["open"]), wait, tuple(data.get("acknowledge", {}).get("phrases", ())),
+                     patterns("preface"), pattern("announce"), pattern("point"), pattern("first_point"))
 
 
 def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRules | None = None) -> str:
@@ -100,13 +111,28 @@ def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRule
     fillers = find_fillers(core)
     if fillers and fillers[-1].end >= len(core):
         return "open"
-    if any(p.search(core) for p in r.final):
+    if any(p.search(core) for p in r.final) and not any(p.search(core) for p in r.preface) \
+            and not _points_left(normalise(text), r):
         return "final"
     if core.endswith(r.open):
         return "open"
     if any(p.search(core) for p in r.closing) and answered_s >= r.closing_min_share * (target_s or 0.0):
         return "closing"
     return "sentence"
+
+
+_COUNTS = {"二": 2, "2": 2, "２": 2, "三": 3, "3": 3, "３": 3, "四": 4, "4": 4, "４": 4, "いくつか": 2, "何点か": 2}
+
+
+def _points_left(text: str, r: TurnRules) -> bool:
+    """Whether the answer announced more points than it has begun (二点伺います … 一点目は …)."""
+    if r.announce is None or r.point is None:
+        return False
+    m = r.announce.search(text)
+    if m is not None:
+        return len(r.point.findall(text[m.end():])) < _COUNTS.get(m.group(1), 2)
+    first = r.first_point.search(text) if r.first_point is not None else None
+    return first is not None and len(r.point.findall(text[first.start():])) < 2
 
 
 class SmartTurn:

@@ -40,6 +40,20 @@ def test_a_closing_sentence_early_in_an_answer_is_only_its_first_point():
     assert turn.text_state(first, answered_s=30.0, target_s=60.0) == "closing"
 
 
+def test_a_reverse_question_that_announces_its_points_is_heard_to_the_last():
+    said, states = "", []
+    for part in ("はい、二点伺ってもよろしいでしょうか。",              # asking leave to ask: a preface
+                 "一点目は、活躍されている方に共通する特徴があれば教えていただけますか。",   # one of two
+                 "二点目は、配属後にどのような成果を期待されているか教えていただけますか。"):
+        said += part
+        states.append(turn.text_state(said, answered_s=10.0, target_s=45.0))
+    assert states == ["sentence", "sentence", "final"]
+    assert turn.text_state("二つの点で成長しました。以上です。", 30.0, 60.0) == "final"   # no questions announced
+    # as base streamed it: 伺って misheard, stray full stops after は
+    heard = "はい、2点浮かがってもよろしいでしょうか。1点目は。共通する。特徴があれば教えていただけますか。"
+    assert turn.text_state(heard, 12.0, 45.0) == "sentence"
+
+
 def test_waits_are_ordered_from_a_sign_off_to_an_open_clause():
     r = turn.rules()
     for complete in (True, False):
