@@ -13,7 +13,8 @@
 
   async function openMic() {
     stream = await navigator.mediaDevices.getUserMedia({
-      audio: { channelCount: 1, echoCancellation: true, noiseSuppression: false, autoGainControl: false } });
+      // the raw signal, as the terminal records it: the mic is open only while the interviewer is silent
+      audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
     source = ctx.createMediaStreamSource(stream);
     node = new AudioWorkletNode(ctx, "pcm-capture");
     node.port.onmessage = (e) => { if (ws && ws.readyState === WebSocket.OPEN) ws.send(e.data); };
@@ -68,8 +69,8 @@
     recording: async (m) => {
       text("target", Math.round(m.target_s));
       text("elapsed", 0);
-      show("meter", true);
-      try { await openMic(); } catch (e) { fail("マイクを使えません（" + e.message + "）。ブラウザの設定でマイクを許可してください"); }
+      try { await openMic(); } catch (e) { fail("マイクを使えません（" + e.message + "）。ブラウザの設定でマイクを許可してください"); return; }
+      show("meter", true);   // the cue to speak comes once the microphone really records
     },
     level: (m) => {
       text("elapsed", Math.floor(m.t));
