@@ -10,7 +10,7 @@ from simulator import turn
 from simulator.audio import SAMPLE_RATE, load_audio, speech_regions
 from simulator.bank import PromptsError
 from simulator.capture import MicrophoneSource
-from simulator.models import ModelError, smart_turn_files
+from simulator.models import smart_turn_files
 from simulator.replay import ReplayDevice
 from simulator.streaming import StreamingTranscriber
 

@@ -15,7 +15,6 @@ import socket
 import threading
 import time
 from concurrent.futures import Future
-from pathlib import Path
 
 import pytest
 

@@ -36,10 +36,9 @@ from ..bank import TRACKS
 from ..compare import compare
 from ..correction import correct
 from ..errors import MensetsuError
-from ..record import SavedAnswer
 from ..report import render
 from ..session import Practice, plan_questions
-from ..storage import Store, load_session_meta, short_ids
+from ..storage import Store, short_ids
 from ..tts import Voice
 from .live import BrowserMic, Channel, PageGone, PageSpeaker, PageUI
 
