@@ -36,6 +36,7 @@ from ..bank import TRACKS
 from ..compare import compare
 from ..correction import correct
 from ..errors import MensetsuError
+from ..record import SavedAnswer
 from ..report import render
 from ..session import Practice, plan_questions
 from ..storage import Store, short_ids
@@ -182,17 +183,23 @@ class WebApp:
             return JSONResponse({"error": "セッションが見つかりません"}, 404)
         except ValueError:
             return JSONResponse({"error": "送られた内容を読めません"}, 400)
+        try:   # judging and indexing take a moment: off the event loop, which carries live audio
+            fixed = await asyncio.to_thread(self._correct, folder, idx, text)
+        except LookupError:
+            return JSONResponse({"error": f"回答 {idx} がありません"}, 404)
+        except MensetsuError as e:
+            return JSONResponse({"error": str(e)}, 400)
+        return JSONResponse({"idx": idx, "transcript": fixed.analysis["transcript"],
+                             "issues": list(fixed.content.get("issues", []))})
+
+    def _correct(self, folder: Path, idx: int, text: str) -> SavedAnswer:
         session = self.store.reopen(folder)
         answer = next((a for a in session.answers if a.idx == idx), None)
         if answer is None:
-            return JSONResponse({"error": f"回答 {idx} がありません"}, 404)
-        try:
-            fixed = correct(answer, text, session.meta.get("track"), frozenset(a.question_id for a in session.answers))
-        except MensetsuError as e:
-            return JSONResponse({"error": str(e)}, 400)
+            raise LookupError(idx)
+        fixed = correct(answer, text, session.meta.get("track"), frozenset(a.question_id for a in session.answers))
         self.store.replace_answer(session, fixed)
-        return JSONResponse({"idx": idx, "transcript": fixed.analysis["transcript"],
-                             "issues": list(fixed.content.get("issues", []))})
+        return fixed
 
     # -- live practice ---------------------------------------------------------------
     async def practice(self, ws: WebSocket) -> None:
