@@ -82,8 +82,8 @@ def _result(store: Store, source: Path) -> tuple[float, dict]:
     at, score = locate(ending, recorded)
     wait = len(recorded) / SAMPLE_RATE - (at + 3.0)
     return wait, {"cut": score < 0.8, "turn": answer.recording.turn,
-                  "fillers": [f["canonical"] for f in answer.analysis["fillers"]],
-                  "issues": answer.content.get("issues", []), "transcript": answer.analysis["transcript"]}
+                  "fillers": [f.canonical for f in answer.analysis.delivery.fillers],
+                  "issues": answer.analysis.content.issue_ids, "transcript": answer.analysis.transcript.text}
 
 
 def terminal(analyzer: Analyzer, path: Path, qid: str, data: Path) -> tuple[float, dict]:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from typing import Any, Mapping
 
 import numpy as np
 
 from . import audio, bank
 from .advice import advise
-from .asr import Transcriber, Transcript
+from .asr import Transcriber, Transcript, Word
 from .bank import Question
 from .confidence import Confidence
 from .consistency import Fact, extract_facts
@@ -41,6 +42,14 @@ class Review:
                 "followup": self.followup.to_dict() if self.followup else None,
                 "facts": [f.to_dict() for f in self.facts]}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Review:
+        """Read back the review keys of an analysis's JSON."""
+        content = d.get("content") or {}
+        followup = FollowUp.from_dict(d["followup"], bank.questions()) if d.get("followup") else None
+        return cls(ContentAnalysis.from_dict(content), tuple(content.get("advice", [])), followup,
+                   tuple(Fact.from_dict(f) for f in d.get("facts", [])))
+
 
 @dataclass(frozen=True)
 class AnswerAnalysis:
@@ -54,10 +63,15 @@ class AnswerAnalysis:
     review: Review
     model: ModelInfo | None = None
     voice: VoiceMetrics | None = None
+    original_transcript: str | None = None   # what Whisper heard, once the user corrected `transcript`
 
     @property
     def content(self) -> ContentAnalysis:
         return self.review.content
+
+    @property
+    def corrected(self) -> bool:
+        return self.original_transcript is not None
 
     def to_dict(self) -> dict:
         d = {"file": self.file, "question_id": self.question_id, "question": self.question_text,
@@ -70,7 +84,21 @@ class AnswerAnalysis:
             d["dropped_segments"] = list(self.transcript.dropped)
             d["model"] = self.model.to_dict() if self.model else None
             d["voice"] = self.voice.to_dict() if self.voice else None
+        if self.corrected:
+            d.update(corrected=True, transcript_original=self.original_transcript)
         return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> AnswerAnalysis:
+        """The inverse of `to_dict()` (figures keep the rounding they were stored with)."""
+        transcript = Transcript(d.get("transcript", ""), tuple(Word.from_dict(w) for w in d.get("words", [])),
+                                tuple(d.get("dropped_segments", [])))
+        spoken = "duration_s" in d
+        return cls(d.get("file"), d.get("question_id"), d.get("question"), transcript,
+                   DeliveryMetrics.from_dict(d) if spoken else None, Review.from_dict(d),
+                   ModelInfo.from_dict(d["model"]) if d.get("model") else None,
+                   VoiceMetrics.from_dict(d["voice"]) if d.get("voice") else None,
+                   d.get("transcript_original") if d.get("corrected") else None)
 
 
 def resolve_question(id_or_text: str | None) -> tuple[Question | None, str | None]:

@@ -15,6 +15,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -37,6 +38,10 @@ class Word:
     def to_dict(self) -> dict:
         return {"text": self.text, "start_s": round(self.start, 2), "end_s": round(self.end, 2),
                 "probability": round(self.probability, 3)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Word:
+        return cls(d["text"], d["start_s"], d["end_s"], d.get("probability", 1.0))
 
 
 @dataclass(frozen=True)

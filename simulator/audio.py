@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -33,6 +34,10 @@ class Region:
     def to_dict(self) -> dict:
         return {"start_s": round(self.start, 2), "end_s": round(self.end, 2)}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Region:
+        return cls(d["start_s"], d["end_s"])
+
 
 @dataclass(frozen=True)
 class Level:
@@ -49,6 +54,11 @@ class Level:
         return {"peak_dbfs": round(self.peak_dbfs, 1), "speech_rms_dbfs": round(self.speech_rms_dbfs, 1),
                 "clipped_ratio": round(self.clipped_ratio, 5), "clipping": self.clipping,
                 "too_quiet": self.too_quiet, "silent": self.silent}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Level:
+        return cls(**{f: d[f] for f in ("peak_dbfs", "speech_rms_dbfs", "clipped_ratio", "clipping",
+                                         "too_quiet", "silent")})
 
 
 def check_path(path: str | os.PathLike) -> Path:

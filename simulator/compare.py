@@ -30,16 +30,17 @@ def _distance_to(low: float, high: float) -> Callable[[float], float]:
 
 def _figures(a: SavedAnswer, pace: dict) -> dict[str, tuple[Any, Callable[[Any], float] | None]]:
     """Each figure's value and its badness (lower is better); None where no direction holds."""
-    target = a.metric("target_s") or 60.0
-    c = a.content
+    m = a.analysis
+    d, c = (m.delivery, m.content) if m else (None, None)
+    target = d.target_s if d else 60.0
     return {
-        "speech_s": (a.metric("speech_s"), _distance_to(0.75 * target, 1.25 * target)),
-        "mora_per_min": (a.metric("mora_per_min"), _distance_to(pace["easy_low"], pace["easy_high"])),
-        "fillers_per_min": (a.metric("fillers_per_min"), lambda v: v),
-        "conclusion_first": (c.get("conclusion_first"), lambda v: 0.0 if v else 1.0),
-        "has_numbers": (c.get("has_numbers"), lambda v: 0.0 if v else 1.0),
-        "issues": (list(c.get("issues", [])), len),
-        "voice_verdicts": (list(a.voice.get("verdicts", [])), len),
+        "speech_s": (d and d.speech_s, _distance_to(0.75 * target, 1.25 * target)),
+        "mora_per_min": (d and d.mora_per_min, _distance_to(pace["easy_low"], pace["easy_high"])),
+        "fillers_per_min": (d and d.fillers_per_min, lambda v: v),
+        "conclusion_first": (c and c.conclusion_first, lambda v: 0.0 if v else 1.0),
+        "has_numbers": (c and c.has_numbers, lambda v: 0.0 if v else 1.0),
+        "issues": (c.issue_ids if c else [], len),
+        "voice_verdicts": (list(m.voice.verdicts) if m and m.voice else [], len),
     }
 
 

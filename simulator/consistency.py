@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 from .japanese import normalise
 
@@ -32,6 +33,10 @@ class Fact:
     def to_dict(self) -> dict:
         return {"subject": self.subject, "period": self.period, "unit": self.unit, "value": self.value,
                 "quote": self.quote, "uncertain": self.uncertain}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Fact:
+        return cls(d["subject"], d["period"], d["unit"], d["value"], d["quote"], bool(d.get("uncertain")))
 
 
 @dataclass(frozen=True)

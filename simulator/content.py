@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 from .bank import Question
 from .japanese import Token, find_fillers, normalise, reading, split_sentences, tokenize
@@ -33,6 +34,10 @@ class Element:
     def to_dict(self) -> dict:
         return {"name": self.name, "sentence": self.sentence, "words": self.words}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Element:
+        return cls(d["name"], d["sentence"], d["words"])
+
 
 @dataclass(frozen=True)
 class Issue:
@@ -43,6 +48,10 @@ class Issue:
 
     def to_dict(self) -> dict:
         return {"id": self.id, "quote": self.quote}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Issue:
+        return cls(d["id"], d.get("quote", ""))
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,20 @@ class ContentAnalysis:
             "process_words": list(self.process_words), "abstract_phrases": list(self.abstract_phrases),
             "chars": self.chars, "issues": self.issue_ids, "issue_details": [i.to_dict() for i in self.issues],
             "findings": [f.to_dict() for f in self.findings], "questions_asked": list(self.questions_asked),
+            "sentences": list(self.sentences),
         }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ContentAnalysis:
+        # sessions saved before "sentences" was stored keep only their first sentence
+        sentences = d.get("sentences") or ([d["first_sentence"]] if d.get("first_sentence") else [])
+        return cls(d.get("question_id"), d.get("question_type"), tuple(sentences), bool(d.get("conclusion_first")),
+                   tuple(Element.from_dict(e) for e in d.get("elements", [])), bool(d.get("elements_in_order")),
+                   bool(d.get("has_numbers")), tuple(d.get("numbers", [])), tuple(d.get("process_words", [])),
+                   tuple(d.get("abstract_phrases", [])), d.get("chars", 0),
+                   tuple(Issue.from_dict(i) for i in d.get("issue_details", [])),
+                   tuple(Issue.from_dict(i) for i in d.get("findings", [])), tuple(d.get("questions_asked", [])),
+                   d.get("track"))
 
 
 def _any(patterns: list[str], text: str) -> re.Match | None:

@@ -36,7 +36,8 @@ def correct(answer: SavedAnswer, text: str, track: str | None = None,
     question = bank.questions().get(answer.question_id)
     # typed by the user: nothing in it is unsure any more
     judged = review(text, question, asked - {answer.question_id}, track)
-    analysis = dict(answer.analysis)
-    analysis.setdefault("transcript_original", analysis.get("transcript", ""))
-    analysis.update(judged.to_dict(), transcript=text, corrected=True)
+    a = answer.analysis
+    # the words keep their audio timing: they are what was heard, for click-to-hear and fillers
+    analysis = replace(a, transcript=replace(a.transcript, text=text), review=judged,
+                       original_transcript=a.original_transcript if a.corrected else a.transcript.text)
     return replace(answer, analysis=analysis)

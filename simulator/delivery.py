@@ -7,7 +7,8 @@ metrics can be computed and tested from a list of timed words without audio.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
 
 from .asr import Transcript, Word
 from .audio import Level, Region
@@ -26,6 +27,10 @@ class Filler:
     def to_dict(self) -> dict:
         return {"text": self.text, "canonical": self.canonical,
                 "start_s": round(self.start_s, 2), "end_s": round(self.end_s, 2)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Filler:
+        return cls(d["text"], d["canonical"], d["start_s"], d["end_s"])
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,15 @@ class DeliveryMetrics:
             "length_verdict": self.length_verdict, "pace_verdict": self.pace_verdict,
             "level": self.level.to_dict() if self.level else None,
         }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DeliveryMetrics:
+        """Read back the delivery keys of an analysis's JSON (`to_dict()` at its top level)."""
+        plain = {f.name: d[f.name] for f in fields(cls) if f.name not in ("fillers", "speech", "pauses", "level")}
+        return cls(**plain, fillers=tuple(Filler.from_dict(f) for f in d.get("fillers", [])),
+                   speech=tuple(Region.from_dict(r) for r in d.get("speech", [])),
+                   pauses=tuple(Region.from_dict(r) for r in d.get("pauses", [])),
+                   level=Level.from_dict(d["level"]) if d.get("level") else None)
 
 
 def length_verdict(speech_s: float, target_s: float, rules: dict) -> str:

@@ -8,6 +8,7 @@ question's own follow-ups in order. The reason is kept for the report.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 from .advice import shorten
 from .bank import Question
@@ -23,6 +24,12 @@ class FollowUp:
 
     def to_dict(self) -> dict:
         return {"id": self.question.id, "text": self.question.text, "trigger": self.trigger, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], questions: Mapping[str, Question]) -> FollowUp:
+        """The bank's question when it still exists; otherwise the text that was stored."""
+        q = questions.get(d["id"]) or Question(d["id"], d["text"], "followup", ())
+        return cls(q, d.get("trigger", ""), d.get("reason", ""))
 
 
 def choose_followup(question: Question, content: ContentAnalysis, asked: set[str] | frozenset[str],

@@ -15,6 +15,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping
 
 from .errors import MensetsuError
 from .paths import cache_dir, project_dir
@@ -47,6 +48,10 @@ class ModelInfo:
     def to_dict(self) -> dict:
         return {"name": self.name, "path": self.path, "device": self.device,
                 "compute_type": self.compute_type}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ModelInfo:
+        return cls(d["name"], d["path"], d["device"], d["compute_type"])
 
 
 def manifest() -> dict:

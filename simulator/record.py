@@ -1,7 +1,7 @@
 """One saved answer as a typed, frozen record: what session.json holds for each answer.
 
-The analysis itself keeps the one JSON schema of `AnswerAnalysis.to_dict()` (what
-`analyze --json` prints); this record adds what only a practice session knows (which
+The analysis is the same typed `AnswerAnalysis` that `analyze --json` prints, stored
+with its one JSON schema; this record adds what only a practice session knows (which
 question it followed, why, how the recording ended) and keeps the two apart. In schema 1
 the recorder's `speech_end_s` was merged over the analysis's own, so a saved answer's
 speech span changed meaning; schema 2 stores the recorder's times under `recording`.
@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from .analyze import AnswerAnalysis
+
 SCHEMA_VERSION = 2
 
-_SESSION_KEYS = ("idx", "question_id", "question", "parent_id", "trigger", "reason", "audio", "file",
-                 "recording", "analysed")
+# keys only the session writes; file, question_id and question are shared and hold the session's values
+_SESSION_KEYS = ("idx", "parent_id", "trigger", "reason", "audio", "recording", "analysed")
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class SavedAnswer:
     trigger: str | None = None            # what prompted the follow-up (followup.FollowUp.trigger)
     reason: str | None = None
     recording: RecordingInfo = field(default_factory=RecordingInfo)
-    analysis: Mapping[str, Any] | None = None   # AnswerAnalysis.to_dict(); None when it was not analysed
+    analysis: AnswerAnalysis | None = None   # None when it was not analysed
 
     @property
     def ended_by(self) -> str | None:
@@ -62,24 +64,8 @@ class SavedAnswer:
 
     @property
     def corrected(self) -> bool:
-        """The user typed what was said; the first transcript is `transcript_original`."""
-        return bool((self.analysis or {}).get("corrected"))
-
-    @property
-    def content(self) -> Mapping[str, Any]:
-        return (self.analysis or {}).get("content") or {}
-
-    @property
-    def voice(self) -> Mapping[str, Any]:
-        return (self.analysis or {}).get("voice") or {}
-
-    @property
-    def facts(self) -> list[Mapping[str, Any]]:
-        return list((self.analysis or {}).get("facts") or [])
-
-    def metric(self, name: str) -> Any:
-        """A delivery figure of the analysis (speech_s, mora_per_min …), None when not measured."""
-        return (self.analysis or {}).get(name)
+        """The user typed what was said; Whisper's transcript is `analysis.original_transcript`."""
+        return self.analysis is not None and self.analysis.corrected
 
     def to_dict(self) -> dict:
         """The JSON of session.json: the analysis's own keys, then the session's, then `recording`.
@@ -87,8 +73,8 @@ class SavedAnswer:
         The keys the two share (file, question_id, question) take the session's value: the
         audio's name in the folder, and the question as it was asked.
         """
-        return {**(self.analysis or {}), "idx": self.idx, "question_id": self.question_id,
-                "question": self.question, "parent_id": self.parent_id, "trigger": self.trigger,
+        analysis = self.analysis.to_dict() if self.analysis else {}
+        return {**analysis, "idx": self.idx, "question_id": self.question_id, "question": self.question, "parent_id": self.parent_id, "trigger": self.trigger,
                 "reason": self.reason, "audio": self.audio, "file": self.audio,
                 "recording": self.recording.to_dict(), "analysed": self.analysis is not None}
 
@@ -104,7 +90,7 @@ class SavedAnswer:
             analysed = "transcript" in d and not d.get("unheard")
             recorder_keys = ("ended_by", "stopped_s", "turn", "unheard")
         skip = {*_SESSION_KEYS, *recorder_keys}
-        analysis = {k: v for k, v in d.items() if k not in skip} if analysed else None
+        analysis = AnswerAnalysis.from_dict({k: v for k, v in d.items() if k not in skip}) if analysed else None
         return cls(int(d["idx"]), str(d["question_id"]), str(d.get("question") or d["question_id"]),
                    str(d.get("audio") or d.get("file") or ""), d.get("parent_id"), d.get("trigger"),
                    d.get("reason"), RecordingInfo(rec.get("ended_by"), rec.get("speech_end_s"),

@@ -19,11 +19,14 @@ from pathlib import Path
 import jinja2
 
 from . import bank
+from .analyze import AnswerAnalysis
 from .consistency import Conflict, Fact, Stated, conflicts
+from .delivery import DeliveryMetrics
 from .errors import MensetsuError
 from .paths import open_private
 from .record import SCHEMA_VERSION
 from .storage import Store, content_score, load_session_meta, session_answers
+from .voice import VoiceMetrics
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -79,21 +82,19 @@ def _pyplot():
     return plt
 
 
-def timeline_svg(answer: dict) -> str:
+def timeline_svg(d: DeliveryMetrics) -> str:
     """Speech, long pauses and fillers of one answer against its target length."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 1.1))
-    speech = [(r["start_s"], r["end_s"] - r["start_s"]) for r in answer.get("speech", [])]
-    ax.broken_barh(speech, (0.35, 0.3), color="#4a7bb7", label="発話")
-    for p in answer.get("pauses", []):
-        ax.axvspan(p["start_s"], p["end_s"], color="#e8a33d", alpha=0.35, label="長い間")
-    fillers = [f["start_s"] for f in answer.get("fillers", [])]
-    if fillers:
-        ax.plot(fillers, [0.82] * len(fillers), "v", color="#c0392b", markersize=6, label="フィラー")
-    start = answer.get("speech_start_s", 0.0)
-    target = answer.get("target_s", 60.0)
+    ax.broken_barh([(r.start, r.length) for r in d.speech], (0.35, 0.3), color="#4a7bb7", label="発話")
+    for p in d.pauses:
+        ax.axvspan(p.start, p.end, color="#e8a33d", alpha=0.35, label="長い間")
+    if d.fillers:
+        ax.plot([f.start_s for f in d.fillers], [0.82] * len(d.fillers), "v", color="#c0392b", markersize=6,
+                label="フィラー")
+    start, target = d.speech_start_s, d.target_s
     ax.axvline(start + target, color="#555", linestyle="--", linewidth=1, label=f"目安 {target:.0f} 秒")
-    ax.set_xlim(0, max(answer.get("duration_s", 0.0), start + target) + 1)
+    ax.set_xlim(0, max(d.duration_s, start + target) + 1)
     ax.set_ylim(0, 1)
     ax.set_yticks([])
     ax.set_xlabel("秒")
@@ -106,14 +107,13 @@ def timeline_svg(answer: dict) -> str:
     return _svg(fig)
 
 
-def voice_svg(answer: dict) -> str | None:
+def voice_svg(voice: VoiceMetrics | None) -> str | None:
     """Pitch (semitones from the speaker's median) and loudness over the answer, with the
     faded sentence endings and rushed stretches marked."""
-    voice = answer.get("voice")
-    if not voice or not voice["curve"]["t"]:
+    if not voice or not voice.curve["t"]:
         return None
     nan = float("nan")
-    curve = voice["curve"]
+    curve = voice.curve
     plt = _pyplot()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 2.6), sharex=True)
     top.plot(curve["t"], [nan if v is None else v for v in curve["st"]], ".", markersize=1.5, color="#4a7bb7")
@@ -122,11 +122,11 @@ def voice_svg(answer: dict) -> str | None:
     bottom.plot(curve["t"], [nan if v is None else v for v in curve["db"]], color="#27ae60", linewidth=0.8)
     bottom.set_ylabel("大きさ（dB）")
     bottom.set_xlabel("秒")
-    for w in voice["pace"]:
-        if w["rushed"]:
+    for w in voice.pace:
+        if w.rushed:
             for ax in (top, bottom):
-                ax.axvspan(w["start_s"], w["end_s"], color="#e8a33d", alpha=0.25, label="早口")
-    faded = [e["end_s"] for e in voice["endings"] if e["faded"]]
+                ax.axvspan(w.start_s, w.end_s, color="#e8a33d", alpha=0.25, label="早口")
+    faded = [e.end_s for e in voice.endings if e.faded]
     if faded:
         low = min(v for v in curve["db"] if v is not None)
         bottom.plot(faded, [low] * len(faded), "v", color="#c0392b", markersize=6, label="語尾が消える")
@@ -192,18 +192,18 @@ def progress_svgs(rows: list[dict]) -> list[str]:
     return out
 
 
-def _words(answer: dict, min_probability: float) -> list[dict]:
+def _words(answer: AnswerAnalysis, min_probability: float) -> list[dict]:
     """An analysis's words with filler, pause and possible-mishearing marks, ready for the template."""
-    fillers = [(f["start_s"], f["end_s"]) for f in answer.get("fillers", [])]
-    pauses = list(answer.get("pauses", []))
+    d = answer.delivery
+    fillers = [(f.start_s, f.end_s) for f in d.fillers] if d else []
+    pauses = list(d.pauses) if d else []
     out = []
-    for w in answer.get("words", []):
-        while pauses and pauses[0]["end_s"] <= w["start_s"] + 0.01:
-            p = pauses.pop(0)
-            out.append({"pause": round(p["end_s"] - p["start_s"], 1)})
-        filler = any(a < w["end_s"] and w["start_s"] < b for a, b in fillers)
-        unsure = w.get("probability", 1.0) < min_probability and not filler
-        out.append({"text": w["text"], "t": w["start_s"], "filler": filler, "unsure": unsure})
+    for w in answer.transcript.words:
+        while pauses and pauses[0].end <= w.start + 0.01:
+            out.append({"pause": round(pauses.pop(0).length, 1)})
+        filler = any(a < w.end and w.start < b for a, b in fillers)
+        unsure = w.probability < min_probability and not filler
+        out.append({"text": w.text, "t": round(w.start, 2), "filler": filler, "unsure": unsure})
     return out
 
 
@@ -263,16 +263,16 @@ def render(store: Store, folder: Path, out: Path | None = None, web: bool = Fals
     confidence = bank.load("confidence")
     answers = []
     for a in session_answers(meta):
-        m = a.analysis or {}
+        m = a.analysis
         q = qs.get(a.question_id)
         item = {"a": a, "m": m, "question": a.question or (q.text if q else a.question_id),
                 "intent": q.intent if q else "",
                 # a corrected transcript is shown as typed: its words are no longer the timed ones
-                "words": [] if a.corrected else _words(m, confidence["min_probability"]),
-                "score": content_score(a.content, weights) if a.content else None,
+                "words": [] if not m or m.corrected else _words(m, confidence["min_probability"]),
+                "score": content_score(m.content, weights) if m else None,
                 "audio": _audio_src(folder, a.audio, out_dir) if (folder / a.audio).is_file() else None,
-                "timeline": timeline_svg(m) if "speech" in m else None,
-                "voice": voice_svg(m)}
+                "timeline": timeline_svg(m.delivery) if m and m.delivery else None,
+                "voice": voice_svg(m.voice) if m else None}
         answers.append(item)
     progress, by_type = _progress_rows(store, meta["id"])
     found, unsure_facts = _consistency(store, meta)
@@ -310,14 +310,15 @@ def export(folder: Path, fmt: str) -> str:
     writer = csv.writer(buf)
     writer.writerow(labels["csv"].values())
     for a in session_answers(meta):
-        c = a.content
+        d, c = (a.analysis.delivery, a.analysis.content) if a.analysis else (None, None)
         parent = qs.get(a.parent_id or "")
-        fields = {"idx": a.idx, "question": a.question, "audio": a.audio}
-        row = {**{k: fields[k] if k in fields else a.metric(k) for k in labels["csv"]},
+        fields = {"idx": a.idx, "question": a.question, "audio": a.audio,
+                  "transcript": a.analysis.transcript.text if a.analysis else None}
+        row = {**{k: fields[k] if k in fields else getattr(d, k, None) for k in labels["csv"]},
                "parent_id": parent.text if parent else (a.parent_id or ""),
                "trigger": labels["triggers"].get(a.trigger or "", a.trigger or ""),
-               "length_verdict": labels["length_verdict"].get(a.metric("length_verdict") or "", ""),
-               "conclusion_first": yes_no(c.get("conclusion_first")), "has_numbers": yes_no(c.get("has_numbers")),
-               "issues": "、".join(labels["issues"].get(i, i) for i in c.get("issues", []))}
+               "length_verdict": labels["length_verdict"].get(d.length_verdict, "") if d else "",
+               "conclusion_first": yes_no(c and c.conclusion_first), "has_numbers": yes_no(c and c.has_numbers),
+               "issues": "、".join(labels["issues"].get(i, i) for i in c.issue_ids) if c else ""}
         writer.writerow("" if row[k] is None else row[k] for k in labels["csv"])
     return buf.getvalue()

@@ -158,7 +158,7 @@ class Practice:
                 self.ui.recovered(path.name, None)
                 continue
             self._save(result, SavedAnswer(idx, qid, q.text if q else qid, path.name,
-                                           recording=RecordingInfo("recovered"), analysis=analysis.to_dict()))
+                                           recording=RecordingInfo("recovered"), analysis=analysis))
             self.ui.recovered(path.name, analysis)
 
     def _ask(self, result: SessionResult, q: Question, parent: str | None, trigger: str | None = None,
@@ -207,7 +207,7 @@ class Practice:
         analysis = self._analyzer.result().analyze_samples(recording.samples, q.id, file=str(dest),
                                                              asked=frozenset(self.asked), streamed=stream,
                                                              track=result.session.meta.get("track"))
-        self._save(result, replace(entry, analysis=analysis.to_dict(), recording=RecordingInfo(
+        self._save(result, replace(entry, analysis=analysis, recording=RecordingInfo(
             recording.ended_by, recording.speech_end_s, recording.stopped_s,
             recording.turn.to_dict() if recording.turn else None)))
         self.ui.reaction(analysis)

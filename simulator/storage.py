@@ -20,6 +20,7 @@ from pathlib import Path
 
 import platformdirs
 
+from .content import ContentAnalysis
 from .errors import MensetsuError
 from .paths import open_private
 from .record import SCHEMA_VERSION, SavedAnswer
@@ -113,14 +114,14 @@ def write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def content_score(content: dict, weights: dict) -> int:
+def content_score(content: ContentAnalysis, weights: dict) -> int:
     """0–100 for the content of one answer (weights in prompts/content.toml [score])."""
     score = 100
-    if not content.get("conclusion_first"):
+    if not content.conclusion_first:
         score -= weights["no_conclusion_first"]
-    if not content.get("has_numbers"):
+    if not content.has_numbers:
         score -= weights["no_numbers"]
-    score -= weights["per_issue"] * len(content.get("issues", []))
+    score -= weights["per_issue"] * len(content.issues)
     return max(0, min(100, score))
 
 
@@ -254,19 +255,20 @@ class Store:
             for a in answers:
                 if a.unheard:  # no voice reached the microphone: nothing to average
                     continue
-                c, v = a.content, a.voice
+                m = a.analysis
+                d, c, v = (m.delivery, m.content, m.voice) if m else (None, None, None)
                 con.execute("INSERT INTO answers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
-                    meta["id"], a.idx, a.question_id, c.get("question_type"), a.parent_id,
-                    a.trigger, a.audio, a.metric("duration_s"), a.metric("speech_s"),
-                    a.metric("mora_per_min"), a.metric("filler_count"), a.metric("fillers_per_min"),
-                    a.metric("length_verdict"), _bool(c.get("conclusion_first")), _bool(c.get("has_numbers")),
-                    json.dumps(c.get("issues", []), ensure_ascii=False),
+                    meta["id"], a.idx, a.question_id, c and c.question_type, a.parent_id, a.trigger, a.audio,
+                    d and d.duration_s, d and d.speech_s, d and d.mora_per_min, d and d.filler_count,
+                    d and d.fillers_per_min, d and d.length_verdict,
+                    _bool(c and c.conclusion_first), _bool(c and c.has_numbers),
+                    json.dumps(c.issue_ids if c else [], ensure_ascii=False),
                     content_score(c, weights) if c else None,
-                    v.get("pitch_spread_st"), v.get("fade_share"), v.get("pace_spread")))
-                for f in a.facts:
+                    v and v.pitch_spread_st, v and v.fade_share, v and v.pace_spread))
+                for f in m.review.facts if m else ():
                     con.execute("INSERT INTO facts VALUES (?,?,?,?,?,?,?,?,?)", (
-                        meta["id"], a.idx, a.question_id, f["subject"], f["period"], f["unit"],
-                        f["value"], f["quote"], int(bool(f.get("uncertain")))))
+                        meta["id"], a.idx, a.question_id, f.subject, f.period, f.unit, f.value, f.quote,
+                        int(f.uncertain)))
 
     def reindex(self) -> int:
         """Rebuild the database from the session folders; returns the number of sessions."""

@@ -125,15 +125,13 @@ class TerminalUI:
         for col in ("#", "質問", "長さ", "フィラー", "速さ", "結論", "指摘"):
             table.add_column(col)
         for a in answers:
-            c = a.content
             if a.unheard:
                 table.add_row(str(a.idx), escape(a.question)[:24], "—", "—", "—", "—", "声が届かず")
                 continue
-            speech_s, filler_count, pace = a.metric("speech_s"), a.metric("filler_count"), a.metric("mora_per_min")
+            d, c = (a.analysis.delivery, a.analysis.content) if a.analysis else (None, None)
             table.add_row(str(a.idx), escape(a.question)[:24],
-                          f"{speech_s:.0f} 秒" if speech_s is not None else "—",
-                          str(filler_count if filler_count is not None else "—"),
-                          f"{pace:.0f}" if pace is not None else "—",
-                          ("○" if c.get("conclusion_first") else "×") if c else "—",
-                          "、".join(label("issues", i) for i in c.get("issues", [])) or ("なし" if c else "—"))
+                          f"{d.speech_s:.0f} 秒" if d else "—", str(d.filler_count) if d else "—",
+                          f"{d.mora_per_min:.0f}" if d else "—",
+                          ("○" if c.conclusion_first else "×") if c else "—",
+                          "、".join(label("issues", i) for i in c.issue_ids) or "なし" if c else "—")
         self.console.print(table)

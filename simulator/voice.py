@@ -10,7 +10,8 @@ loudness in dB of 25 ms frames. Every threshold is in prompts/voice.toml.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -36,6 +37,10 @@ class Ending:
         return {"end_s": round(self.end_s, 2), "drop_db": round(self.drop_db, 1),
                 "drop_st": round(self.drop_st, 1), "faded": self.faded}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Ending:
+        return cls(d["end_s"], d["drop_db"], d["drop_st"], d["faded"])
+
 
 @dataclass(frozen=True)
 class PaceWindow:
@@ -49,6 +54,10 @@ class PaceWindow:
         return {"start_s": round(self.start_s, 1), "end_s": round(self.end_s, 1),
                 "mora_per_min": round(self.mora_per_min),
                 "vs_rest": None if self.vs_rest is None else round(self.vs_rest, 2), "rushed": self.rushed}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> PaceWindow:
+        return cls(d["start_s"], d["end_s"], d["mora_per_min"], d.get("vs_rest"), d["rushed"])
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,13 @@ class VoiceMetrics:
                 "response_latency_s": r(self.response_latency_s, 2),
                 "longest_silence_s": r(self.longest_silence_s, 2), "verdicts": list(self.verdicts),
                 "curve": self.curve}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> VoiceMetrics:
+        plain = {f.name: d[f.name] for f in fields(cls) if f.name not in ("endings", "pace", "verdicts")}
+        return cls(**plain, endings=tuple(Ending.from_dict(e) for e in d.get("endings", [])),
+                   pace=tuple(PaceWindow.from_dict(w) for w in d.get("pace", [])),
+                   verdicts=tuple(d.get("verdicts", [])))
 
 
 def pitch_track(samples: np.ndarray) -> np.ndarray:

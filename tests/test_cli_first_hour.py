@@ -83,7 +83,7 @@ def _sessions(tmp_path, n: int = 3) -> list[str]:
     for track in ("shinsotsu", "specialist", "career-change")[:n]:
         s = store.begin({"track": track})
         store.add_answer(s, SavedAnswer(1, "jiko_pr", "あなたの強みを教えてください。", "01_jiko_pr.wav",
-                                        analysis=analyze_text("私の強みは粘り強さです。", "jiko_pr").to_dict()))
+                                        analysis=analyze_text("私の強みは粘り強さです。", "jiko_pr")))
         ids.append(s.id)
     return ids
 

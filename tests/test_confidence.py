@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from answers import spoken
 from simulator import bank
+from simulator.analyze import analyze_text, review
+from simulator.asr import Transcript, Word
 from simulator.record import SavedAnswer
-from simulator.analyze import review
-from simulator.asr import Word
 from simulator.confidence import Confidence
 from simulator.report import render
 from simulator.storage import Store
@@ -49,8 +52,7 @@ def _session(store: Store, text: str, figure_probability: float) -> str:
     session = store.begin({"track": "tenshoku"})
     c = Confidence.of(words(("100", figure_probability)), RULES)
     r = review(text, Q["jisseki"], confidence=c)
-    analysis = {"transcript": text, "content": {**r.content.to_dict(), "advice": list(r.advice)},
-                "facts": [f.to_dict() for f in r.facts]}
+    analysis = replace(analyze_text(text, "jisseki"), review=r)
     store.add_answer(session, SavedAnswer(1, "jisseki", Q["jisseki"].text, "01_jisseki.wav", analysis=analysis))
     return session
 
@@ -77,6 +79,6 @@ def test_no_contradiction_is_not_claimed_on_unsure_figures(tmp_path):
 def test_report_marks_unsure_words_with_a_click_to_hear_title(tmp_path):
     from simulator.report import _words
 
-    answer = {"words": [w.to_dict() for w in words(("前職", 0.9), ("原色", 0.2))], "fillers": [], "pauses": []}
-    marked = _words(answer, RULES["min_probability"])
+    heard = Transcript("前職原色", words(("前職", 0.9), ("原色", 0.2)))
+    marked = _words(replace(spoken("前職原色", "jiko_pr"), transcript=heard), RULES["min_probability"])
     assert [w["unsure"] for w in marked] == [False, True]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import pytest
 
+from answers import saved
 from simulator import bank
-from simulator.analyze import analyze_text
 from simulator.compare import compare
 from simulator.correction import CorrectionError, correct
 from simulator.record import RecordingInfo, SavedAnswer
@@ -13,31 +16,27 @@ from simulator.record import RecordingInfo, SavedAnswer
 PACE = bank.load("delivery")["pace"]
 
 
-def _answer(text: str, qid: str, **delivery) -> SavedAnswer:
-    """An answer as a session saves it: the analysis of what base heard, plus its timing."""
-    analysis = {**analyze_text(text, qid).to_dict(), "speech_s": 40.0, "mora_per_min": 340.0,
-                "fillers_per_min": 2.0, "target_s": 60, "voice": {"verdicts": []}, **delivery}
-    return SavedAnswer(1, qid, bank.questions()[qid].text, "01.wav", recording=RecordingInfo("silence"),
-                       analysis=analysis)
-
-
 def test_a_misheard_figure_corrected_changes_the_verdicts_and_keeps_the_timing():
-    heard = _answer("温者の物流改善に取り組みたいです。", "jiko_pr")        # base: 御社 → 温者, no figure
+    heard = saved("温者の物流改善に取り組みたいです。", "jiko_pr")        # base: 御社 → 温者, no figure
     fixed = correct(heard, "私の強みは巻き込む力です。前職では月間の売上は200万円でした。")
-    assert fixed.corrected and fixed.analysis["transcript_original"] == "温者の物流改善に取り組みたいです。"
-    assert fixed.content["has_numbers"] and not heard.content["has_numbers"]
-    assert fixed.content["advice"] != heard.content["advice"]
-    assert [f["value"] for f in fixed.facts] == [2000000]             # the figure is a fact now
-    assert fixed.metric("speech_s") == 40.0 and fixed.recording == heard.recording   # the audio's timing stays
+    assert fixed.corrected and fixed.analysis.original_transcript == "温者の物流改善に取り組みたいです。"
+    assert fixed.analysis.content.has_numbers and not heard.analysis.content.has_numbers
+    assert fixed.analysis.review.advice != heard.analysis.review.advice
+    assert [f.value for f in fixed.analysis.review.facts] == [2000000]        # the figure is a fact now
+    # the audio's timing stays
+    assert fixed.analysis.delivery == heard.analysis.delivery and fixed.recording == heard.recording
+    # and the corrected answer reads back from session.json as it was stored
+    assert SavedAnswer.from_dict(json.loads(json.dumps(fixed.to_dict()))) == replace(
+        fixed, analysis=replace(fixed.analysis, file=fixed.audio, question_text=fixed.question))
     # a second correction keeps the first transcript as the original
     again = correct(fixed, "私の強みは巻き込む力です。前職では月間の売上は300万円でした。")
-    assert again.analysis["transcript_original"] == "温者の物流改善に取り組みたいです。"
+    assert again.analysis.original_transcript == "温者の物流改善に取り組みたいです。"
 
 
 @pytest.mark.parametrize("text, why", [("", "空"), ("　 ", "空"), ("あ" * 5001, "長すぎ")])
 def test_a_correction_that_is_not_a_transcript_is_refused(text, why):
     with pytest.raises(CorrectionError, match=why):
-        correct(_answer("私の強みは粘り強さです。", "jiko_pr"), text)
+        correct(saved("私の強みは粘り強さです。", "jiko_pr"), text)
 
 
 def test_an_answer_that_was_not_analysed_cannot_be_corrected():
@@ -47,9 +46,9 @@ def test_an_answer_that_was_not_analysed_cannot_be_corrected():
 
 
 def test_compare_says_which_way_each_figure_moved():
-    before = _answer("えーと、頑張りました。", "jiko_pr", speech_s=15.0, mora_per_min=420.0, fillers_per_min=8.0,
-                     voice={"verdicts": ["rushing"]})
-    after = _answer("私の強みは粘り強さです。前職では売上を一・五倍にしました。", "jiko_pr",
+    before = saved("えーと、頑張りました。", "jiko_pr", speech_s=15.0, mora_per_min=420.0, fillers_per_min=8.0,
+                     verdicts=("rushing",))
+    after = saved("私の強みは粘り強さです。前職では売上を一・五倍にしました。", "jiko_pr",
                     speech_s=55.0, mora_per_min=345.0, fillers_per_min=1.0)
     verdicts = {c.name: c.verdict for c in compare(before, after, PACE)}
     assert verdicts["speech_s"] == verdicts["mora_per_min"] == verdicts["fillers_per_min"] == "better"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+from answers import spoken
 from simulator.analyze import analyze_text
 from simulator.errors import MensetsuError
 from simulator.record import SCHEMA_VERSION, RecordingInfo, SavedAnswer
@@ -11,9 +13,8 @@ from simulator.report import export, render
 from simulator.storage import Store, StorageError, session_answers
 
 # a written draft's analysis with the delivery figures an answer's recording adds
-ANALYSIS = {**analyze_text("私の強みは粘り強さです。", "jiko_pr").to_dict(), "speech_start_s": 0.8,
-            "speech_end_s": 12.4, "speech_s": 11.6, "target_s": 60, "length_verdict": "too_short",
-            "mora_per_min": 330.0, "pace_verdict": "easy", "filler_count": 0, "fillers_per_min": 0.0, "fillers": []}
+ANALYSIS = spoken("私の強みは粘り強さです。", "jiko_pr", speech_start_s=0.8, speech_end_s=12.4, speech_s=11.6,
+                  length_verdict="too_short", mora_per_min=330.0)
 
 
 def test_the_recorder_and_the_analysis_keep_their_own_speech_end():
@@ -22,11 +23,11 @@ def test_the_recorder_and_the_analysis_keep_their_own_speech_end():
     d = json.loads(json.dumps(a.to_dict()))
     assert d["speech_end_s"] == 12.4 and d["recording"]["speech_end_s"] == 13.1
     back = SavedAnswer.from_dict(d)
-    # the keys the analysis shares with the session (file, question_id, question) are the session's
-    assert back == SavedAnswer(**{**a.__dict__, "analysis": {k: v for k, v in ANALYSIS.items()
-                                                              if k not in ("file", "question_id", "question")}})
-    assert back.metric("speech_end_s") == 12.4 and back.recording.speech_end_s == 13.1
-    assert back.complete and not back.unheard and back.content["conclusion_first"]
+    # the analysis reads back whole and typed; the keys it shares with the session
+    # (file, question_id, question) hold the session's values
+    assert back == replace(a, analysis=replace(ANALYSIS, file=a.audio, question_text=a.question))
+    assert back.analysis.delivery.speech_end_s == 12.4 and back.recording.speech_end_s == 13.1
+    assert back.complete and not back.unheard and back.analysis.content.conclusion_first
 
 
 def test_answers_that_were_not_analysed():
@@ -36,7 +37,7 @@ def test_answers_that_were_not_analysed():
                       recording=RecordingInfo("interrupted"))
     for a in (unheard, cut):
         back = SavedAnswer.from_dict(a.to_dict())
-        assert back == a and back.analysis is None and not back.complete and back.metric("speech_s") is None
+        assert back == a and back.analysis is None and not back.complete
     assert unheard.unheard and not cut.unheard
 
 
@@ -47,7 +48,7 @@ def _schema1_session(store: Store) -> str:
     folder.mkdir()
     answers = [
         {"idx": 1, "question_id": "jiko_pr", "question": "あなたの強みを教えてください。", "parent_id": None,
-         "trigger": None, "reason": None, "audio": "01_jiko_pr.wav", **ANALYSIS, "file": "01_jiko_pr.wav",
+         "trigger": None, "reason": None, "audio": "01_jiko_pr.wav", **ANALYSIS.to_dict(), "file": "01_jiko_pr.wav",
          "ended_by": "silence", "speech_end_s": 13.1, "stopped_s": 14.0, "turn": {"state": "final"}},
         {"idx": 2, "question_id": "gyaku_shitsumon", "question": "最後に、何か質問はありますか。", "parent_id": None,
          "trigger": None, "reason": None, "audio": "02_gyaku_shitsumon.wav", "file": "02_gyaku_shitsumon.wav",
@@ -69,7 +70,7 @@ def test_a_session_saved_before_the_schema_still_loads(tmp_path):
     folder = store.sessions_dir / sid
     first, unheard = session_answers(json.loads((folder / "session.json").read_text(encoding="utf-8")))
     assert first.ended_by == "silence" and first.recording.turn == {"state": "final"} and first.complete
-    assert first.recording.speech_end_s == 13.1 and first.metric("speech_s") == 11.6
+    assert first.recording.speech_end_s == 13.1 and first.analysis.delivery.speech_s == 11.6
     assert unheard.unheard and unheard.analysis is None
     html = render(store, folder).read_text(encoding="utf-8")
     assert "粘り強さ" in html and "マイクに声が届かなかった" in html
@@ -82,7 +83,7 @@ def test_resuming_an_old_session_writes_one_layout(tmp_path):
     sid = _schema1_session(store)
     session = store.reopen(store.sessions_dir / sid)
     store.add_answer(session, SavedAnswer(3, "tansho", "あなたの短所を教えてください。", "03_tansho.wav",
-                                          analysis=analyze_text("私の短所は心配性なところです。", "tansho").to_dict()))
+                                          analysis=analyze_text("私の短所は心配性なところです。", "tansho")))
     meta = json.loads((session.path / "session.json").read_text(encoding="utf-8"))
     assert meta["schema"] == SCHEMA_VERSION
     assert [a.idx for a in session_answers(meta)] == [1, 2, 3]

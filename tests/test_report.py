@@ -50,7 +50,7 @@ def store(analyzer, dev_dir, tmp_path_factory) -> Store:
         audio = result.session.answer_audio(idx, "jisseki")
         as_wav(dev_dir / "dev06_gyaku_none.flac", audio)
         store.add_answer(result.session, SavedAnswer(idx, "jisseki", draft.question_text or "", audio.name,
-                                                     analysis=draft.to_dict()))
+                                                     analysis=draft))
     # the latest session also holds an answer with weak spots by construction: sped up, endings faded
     fast = speed_up(load_audio(dev_dir / "dev01_jikoshokai.flac"), 10.0)
     weak = fade_endings(fast, speech_regions(fast))
@@ -59,7 +59,7 @@ def store(analyzer, dev_dir, tmp_path_factory) -> Store:
     analysis = analyzer.analyze_samples(weak, bank.questions()["jikoshokai"].text)
     assert set(analysis.voice.verdicts) == {"fading", "rushing"}
     store.add_answer(result.session, SavedAnswer(idx + 1, "jikoshokai", analysis.question_text or "", audio.name,
-                                                 analysis=analysis.to_dict()))
+                                                 analysis=analysis))
     return store
 
 
@@ -225,7 +225,7 @@ def test_delete_removes_audio_and_rows(tmp_path, dev_dir):
     audio = session.answer_audio(1, "jiko_pr")
     as_wav(dev_dir / "dev06_gyaku_none.flac", audio)
     store.add_answer(session, SavedAnswer(1, "jiko_pr", "あなたの強みを教えてください。", audio.name,
-                                          analysis=analyze_text("私の強みは粘り強さです。", "jiko_pr").to_dict()))
+                                          analysis=analyze_text("私の強みは粘り強さです。", "jiko_pr")))
     p = subprocess.run([sys.executable, "-m", "simulator", "delete", session.id, "--data-dir", str(tmp_path)],
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr

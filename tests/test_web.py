@@ -180,16 +180,17 @@ def test_a_practice_session_in_the_page_matches_analyze(first_session, analyzer)
     folder = store.sessions_dir / row["id"]
     [answer] = session_answers(json.loads((folder / "session.json").read_text(encoding="utf-8")))
     assert answer.ended_by == "silence" and answer.question_id == "gyaku_shitsumon"
-    assert "残業" in answer.analysis["transcript"] and "残業" in done["reaction"]
+    assert "残業" in answer.analysis.transcript.text and "残業" in done["reaction"]
     # the saved recording holds the whole answer, and ended soon after it (the turn rule, not a cap)
-    assert answer.metric("speech_s") > 6.5
+    assert answer.analysis.delivery.speech_s > 6.5
     assert answer.recording.stopped_s - answer.recording.speech_end_s < 3.0
     # `analyze` of the recording the browser made finds the same fillers, span and verdicts
     again = analyzer.analyze_file(folder / answer.audio, "gyaku_shitsumon")
-    assert [f["canonical"] for f in answer.analysis["fillers"]] == [f.canonical for f in again.delivery.fillers]
-    assert abs(answer.metric("speech_s") - again.delivery.speech_s) < 0.3
-    assert answer.content["issues"] == list(again.content.issue_ids)
-    assert answer.voice["verdicts"] == list(again.voice.verdicts)
+    heard = answer.analysis
+    assert [f.canonical for f in heard.delivery.fillers] == [f.canonical for f in again.delivery.fillers]
+    assert abs(heard.delivery.speech_s - again.delivery.speech_s) < 0.3
+    assert heard.content.issue_ids == again.content.issue_ids
+    assert heard.voice.verdicts == again.voice.verdicts
 
 
 def test_the_review_page_corrects_a_transcript(first_session, browser):
@@ -209,9 +210,9 @@ def test_the_review_page_corrects_a_transcript(first_session, browser):
     page.screenshot(path=str(shots / "review-390.png"), full_page=True)
     [row] = store.history()
     [answer] = session_answers(json.loads((store.sessions_dir / row["id"] / "session.json").read_text("utf-8")))
-    assert answer.corrected and answer.analysis["transcript"] == corrected
-    assert answer.analysis["transcript_original"] not in ("", corrected)   # what base heard is kept
-    assert "conditions_only" in answer.content["issues"]           # judged again on what was said
+    assert answer.corrected and answer.analysis.transcript.text == corrected
+    assert answer.analysis.original_transcript not in ("", corrected)   # what base heard is kept
+    assert "conditions_only" in answer.analysis.content.issue_ids           # judged again on what was said
     assert errors == []
 
 

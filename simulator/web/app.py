@@ -189,8 +189,8 @@ class WebApp:
             return JSONResponse({"error": f"回答 {idx} がありません"}, 404)
         except MensetsuError as e:
             return JSONResponse({"error": str(e)}, 400)
-        return JSONResponse({"idx": idx, "transcript": fixed.analysis["transcript"],
-                             "issues": list(fixed.content.get("issues", []))})
+        return JSONResponse({"idx": idx, "transcript": fixed.analysis.transcript.text,
+                             "issues": fixed.analysis.content.issue_ids})
 
     def _correct(self, folder: Path, idx: int, text: str) -> SavedAnswer:
         session = self.store.reopen(folder)
