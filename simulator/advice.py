@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .confidence import Confidence
-from .content import ContentAnalysis, in_scope
+from .content import ContentAnalysis, Issue, in_scope
 
 _QUOTE_MAX = 40
 
@@ -28,18 +28,23 @@ def advise(c: ContentAnalysis, templates: dict, rules: dict, confidence: Confide
     Words heard unsurely are marked inside quotes, so a mishearing is never put in the
     user's mouth as if certain.
     """
-    def fill(template: str, quote: str) -> str:
+    def fill(template: str, quote: str, extra: tuple[tuple[str, str], ...] = ()) -> str:
         return template.format(quote=confidence.mark(shorten(quote)), chars=c.chars,
-                               lead=lead(templates, c.question_type, c.track))
+                               lead=lead(templates, c.question_type, c.track), **dict(extra))
+
+    def template(section: str, found: Issue) -> str | None:
+        """A verdict judged against a company profile has its own words, naming the profile."""
+        return templates["company"][found.id] if found.extra else templates[section].get(found.id)
 
     out: list[str] = []
     if not c.conclusion_first and in_scope("not_conclusion_first", c.question_type, c.track, rules) and c.sentences:
         out.append(fill(templates["issue"]["not_conclusion_first"], c.sentences[0]))
     for issue in c.issues:
-        out.append(fill(templates["issue"][issue.id], issue.quote))
+        out.append(fill(template("issue", issue), issue.quote, issue.extra))
     shown = {i.id for i in c.issues}
     for finding in c.findings:
-        if finding.id in templates["finding"] and not ("abstract" in shown and finding.id == "claim_without_numbers"):
-            out.append(fill(templates["finding"][finding.id], finding.quote))
+        words = template("finding", finding)
+        if words and not ("abstract" in shown and finding.id == "claim_without_numbers"):
+            out.append(fill(words, finding.quote, finding.extra))
     good = templates["good"]
     return out[:limit] or [good.get(c.question_type or "*", good["*"])]

@@ -12,10 +12,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from . import audio, bank
+from . import audio, bank, fit
 from .advice import advise
 from .asr import Transcriber, Transcript, Word
 from .bank import Question
+from .company import CompanyProfile
 from .confidence import Confidence
 from .consistency import Fact, extract_facts
 from .content import ContentAnalysis, analyze_content
@@ -110,26 +111,35 @@ def resolve_question(id_or_text: str | None) -> tuple[Question | None, str | Non
 
 
 def review(text: str, question: Question | None, asked: frozenset[str] = frozenset(),
-           track: str | None = None, confidence: Confidence = Confidence()) -> Review:
+           track: str | None = None, confidence: Confidence = Confidence(),
+           company: CompanyProfile | None = None) -> Review:
     """Content analysis, advice and follow-up for a transcript or a written draft.
 
     `confidence` names the words heard unsurely: advice and follow-up reasons mark them
     where they quote the user, and facts built on an unsure figure are flagged.
+    `company`: the user's profile of the company practised for; the motivation, reverse
+    questions and required skills are judged against it, and follow-ups use its words.
     """
     content = analyze_content(text, question, bank.load("content"), track)
+    if company is not None:
+        content = fit.judge(content, text, company, bank.load("company"), bank.load("content"))
     templates = bank.load("advice")
     followup = (choose_followup(question, content, asked, bank.questions(), bank.load("content"), templates,
                                 confidence) if question else None)
+    if followup is not None and company is not None:
+        skill = dict(found.extra).get("skill", "") if (found := content.issue(followup.trigger)) else ""
+        followup = replace(followup, question=fit.word(followup.question, company, bank.load("company"), skill))
     facts = tuple(replace(f, uncertain=confidence.touches(f.quote, figures_only=True))
                   for f in extract_facts(text, bank.load("consistency")))
     return Review(content, tuple(advise(content, templates, bank.load("content"), confidence)), followup, facts)
 
 
-def analyze_text(text: str, question: str | None = None, track: str | None = None) -> AnswerAnalysis:
+def analyze_text(text: str, question: str | None = None, track: str | None = None,
+                 company: CompanyProfile | None = None) -> AnswerAnalysis:
     """A written draft: content only, no audio and no model."""
     q, qtext = resolve_question(question)
     return AnswerAnalysis(None, q.id if q else None, qtext, Transcript(text.strip(), ()), None,
-                          review(text, q, track=track))
+                          review(text, q, track=track, company=company))
 
 
 class Analyzer:
@@ -143,7 +153,7 @@ class Analyzer:
 
     def analyze_samples(self, samples: np.ndarray, question: str | None = None, file: str | None = None,
                         asked: frozenset[str] = frozenset(), streamed: StreamingTranscriber | None = None,
-                        track: str | None = None) -> AnswerAnalysis:
+                        track: str | None = None, company: CompanyProfile | None = None) -> AnswerAnalysis:
         """`streamed`, fed with exactly `samples`, has already transcribed most of the answer."""
         q, text = resolve_question(question)
         if streamed is not None:
@@ -158,8 +168,8 @@ class Analyzer:
                                bank.load("voice"), self.rules) if speech else None)
         confidence = Confidence.of(transcript.words, bank.load("confidence"))
         return AnswerAnalysis(file, q.id if q else None, text, transcript, metrics,
-                              review(transcript.text, q, asked, track, confidence), self.model_info, voice)
+                              review(transcript.text, q, asked, track, confidence, company), self.model_info, voice)
 
-    def analyze_file(self, path: str | os.PathLike, question: str | None = None,
-                     track: str | None = None) -> AnswerAnalysis:
-        return self.analyze_samples(audio.load_audio(path), question, file=str(path), track=track)
+    def analyze_file(self, path: str | os.PathLike, question: str | None = None, track: str | None = None,
+                     company: CompanyProfile | None = None) -> AnswerAnalysis:
+        return self.analyze_samples(audio.load_audio(path), question, file=str(path), track=track, company=company)

@@ -85,8 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="答えた質問の ID（mensetsu questions で一覧）か文面（認識の手がかりと長さの目安に使います）")
     an.add_argument("--track", choices=TRACKS, metavar="TRACK",
                     help="応募区分（" + " / ".join(TRACKS) + "）。助言と判定をその区分に合わせます（既定: 区分を問わない）")
+    an.add_argument("--company", metavar="NAME|FILE",
+                    help="会社のプロフィール（mensetsu company add で作成）の名前か TOML ファイル。"
+                         "志望動機・逆質問・募集要項のスキルをその会社に照らして判定します")
     an.add_argument("--json", action="store_true",
                     help="結果を JSON で標準出力へ（ファイルごとに 1 行）")
+    _data_option(an)
     _model_options(an)
 
     pr = sub.add_parser("practice", help="音声で模擬面接をする（質問を読み上げ、回答を録音・分析し、深掘りする）",
@@ -114,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="主質問ごとの深掘りの最大数（既定: 2）")
     pr.add_argument("--time-limit", type=float, default=30.0, metavar="MIN",
                     help="面接の持ち時間（分）。残りが少なくなると深掘りを省く（既定: 30）")
+    pr.add_argument("--company", metavar="NAME|FILE",
+                    help="会社のプロフィール（mensetsu company add で作成）の名前か TOML ファイル。"
+                         "志望動機の質問を必ず含め、その会社の言葉で質問し、回答をその会社に照らして判定します")
     _data_option(pr)
     _model_options(pr)
 
@@ -161,6 +168,45 @@ def build_parser() -> argparse.ArgumentParser:
                         description="セッションのフォルダ（録音・レポート）とデータベースの記録を削除します。元に戻せません。")
     de.add_argument("session", metavar="SESSION", help="セッション ID（先頭の一部でも可）")
     _data_option(de)
+
+    co = sub.add_parser("company", help="会社のプロフィール（企業研究）を作る・一覧する・確かめる・削除する",
+                        description="志望する会社の事業・製品・理念・ニュース・募集要項・公開情報を TOML ファイルに書いておくと、"
+                                    "practice / analyze --company がそれに照らして判定し、prep で準備シートを作ります。")
+    co_sub = co.add_subparsers(dest="action", metavar="ACTION", title="操作", required=True)
+    c_add = co_sub.add_parser("add", help="ひな形からプロフィールを作り、そのファイルの場所を表示する")
+    c_add.add_argument("name", metavar="NAME", help="会社名（例: 株式会社ハコブ）")
+    co_sub.add_parser("list", help="プロフィールの一覧")
+    c_show = co_sub.add_parser("show", help="プロフィールを読み込んで中身を確かめる（書き間違いは行番号つきで表示）")
+    c_show.add_argument("name", metavar="NAME|FILE")
+    c_del = co_sub.add_parser("delete", help="プロフィールと、その会社のメモを削除する")
+    c_del.add_argument("name", metavar="NAME")
+    for p in co_sub.choices.values():
+        _data_option(p)
+
+    no = sub.add_parser("notes", help="エントリーシートや一次面接のメモを登録する（練習での発言と食い違いがないか確かめます）",
+                        description="エントリーシート（ES）や一次面接で話したことを登録すると、練習で話した数字・期間・強み・"
+                                    "退職理由がそれと食い違っていないかをレポートで確かめます。")
+    no_sub = no.add_subparsers(dest="action", metavar="ACTION", title="操作", required=True)
+    n_add = no_sub.add_parser("add", help="メモを登録する（文章か、--file で UTF-8 のテキストファイル）")
+    n_src = n_add.add_mutually_exclusive_group(required=True)
+    n_src.add_argument("text", nargs="?", metavar="TEXT", help="メモの本文")
+    n_src.add_argument("--file", metavar="FILE", help="本文のファイル（UTF-8）")
+    n_add.add_argument("--kind", choices=["es", "round1", "other"], default="es",
+                       help="es = エントリーシート、round1 = 一次面接、other = その他（既定: es）")
+    n_add.add_argument("--company", metavar="NAME", help="どの会社に出したものか（任意）")
+    no_sub.add_parser("list", help="登録したメモの一覧")
+    n_del = no_sub.add_parser("delete", help="メモを削除する")
+    n_del.add_argument("note", metavar="ID", help="メモの ID（先頭の一部でも可）")
+    for p in no_sub.choices.values():
+        _data_option(p)
+
+    pp = sub.add_parser("prep", help="会社ごとの準備シート（HTML、A4 で印刷できます）を作る",
+                        description="その会社向けに練習した質問ごとに、これまでで一番良い回答・残っている弱点・"
+                                    "聞かれそうな深掘りを 1 枚にまとめます。")
+    pp.add_argument("company", metavar="COMPANY", help="会社のプロフィールの名前か TOML ファイル")
+    pp.add_argument("--out", metavar="FILE", help="書き出す HTML ファイル（既定: データフォルダの prep/ の中）")
+    pp.add_argument("--open", action="store_true", help="作ったシートをブラウザで開く")
+    _data_option(pp)
 
     qu = sub.add_parser("questions", help="質問の ID・種類・文面の一覧",
                         description="--ids と --question に使える質問 ID を、種類と文面とともに一覧します。")
@@ -241,17 +287,29 @@ def _check_question_id(question: str | None) -> None:
                         "質問の文面をそのまま渡すこともできます）")
 
 
-def _read_draft(args) -> str:
-    if args.text is not None:
-        return args.text
+def _company(args):
+    """The profile named by --company (a name in the data folder, or a TOML file), or None."""
+    if not args.company:
+        return None
+    from .company import find_profile
+    from .storage import data_dir
+
+    return find_profile(data_dir(args.data_dir), args.company)
+
+
+def _read_text(path: str) -> str:
     try:
-        return Path(args.transcript).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise UserError(f"ファイルが見つかりません: {args.transcript}") from None
+        raise UserError(f"ファイルが見つかりません: {path}") from None
     except IsADirectoryError:
-        raise UserError(f"フォルダではなく文章ファイルを指定してください: {args.transcript}") from None
+        raise UserError(f"フォルダではなく文章ファイルを指定してください: {path}") from None
     except UnicodeDecodeError:
-        raise UserError(f"UTF-8 の文章ファイルではありません: {args.transcript}") from None
+        raise UserError(f"UTF-8 の文章ファイルではありません: {path}") from None
+
+
+def _read_draft(args) -> str:
+    return args.text if args.text is not None else _read_text(args.transcript)
 
 
 def _emit(result, as_json: bool, console) -> None:
@@ -274,13 +332,14 @@ def cmd_analyze(args) -> int:
 
     out = Console(highlight=False, soft_wrap=True)
     _check_question_id(args.question)
+    company = _company(args)
     if args.text is not None or args.transcript:
         if args.files:
             raise UserError("音声ファイルと --text / --transcript は同時に指定できません")
         draft = _read_draft(args)
         if not draft.strip():
             raise UserError("分析する文章が空です")
-        _emit(analyze_text(draft, args.question, args.track), args.json, out)
+        _emit(analyze_text(draft, args.question, args.track, company), args.json, out)
         return EXIT_OK
     if not args.files:
         raise UserError("音声ファイルを指定するか、--text / --transcript で文章を指定してください")
@@ -304,7 +363,8 @@ def cmd_analyze(args) -> int:
         for f in files:
             progress.update(task, description=f"分析中 {f.name}")
             try:
-                result = analyzer.analyze_samples(load_audio(f), args.question, file=str(f), track=args.track)
+                result = analyzer.analyze_samples(load_audio(f), args.question, file=str(f), track=args.track,
+                                                  company=company)
             except AudioError as e:
                 print(f"エラー: {e}", file=sys.stderr)
                 failed += 1
@@ -339,7 +399,7 @@ def _speaker(engine_name: str, console):
 
 def cmd_practice(args) -> int:
     from .capture import FileSource, MicrophoneSource
-    from .session import Practice, plan_questions
+    from .session import Practice, company_plan, plan_questions
     from .storage import Store
     from .terminal import TerminalUI
     from .tts import Voice, make_engine
@@ -365,20 +425,26 @@ def cmd_practice(args) -> int:
 
         resume = store.reopen(find_session(store, args.resume))
         plan = [questions()[i] for i in resume.meta.get("plan", []) if i in questions()]
+        args.company = args.company or resume.meta.get("company_file")
         ui.say(f"セッション {resume.id} を再開します。")
     else:
         ids = [i.strip() for i in args.ids.split(",") if i.strip()] if args.ids else None
         plan = plan_questions(args.track, args.questions, ids, store.question_history())
+    company = _company(args)
+    if company is not None:
+        plan = company_plan(plan, company)
     source = (FileSource(args.answers_from) if args.answers_from
               else MicrophoneSource(args.input_device, args.silence, args.max_seconds))
     engine = make_engine(args.tts)
     voice = Voice(engine, _speaker(engine.name, ui.console))
     plan_words = f"質問 {len(plan)} 問" + ("と、答えに応じた深掘り" if args.followups else "")
-    ui.say(f"模擬面接を始めます（{plan_words}。声: {engine.name}）。Ctrl-C でいつでも終了・保存します。")
+    for_whom = f"{company.name} 向け、" if company else ""
+    ui.say(f"模擬面接を始めます（{for_whom}{plan_words}。声: {engine.name}）。Ctrl-C でいつでも終了・保存します。")
     practice = Practice(store, voice, source, lambda: _load_analyzer(args), ui,
-                        max_followups=args.followups, time_limit_s=args.time_limit * 60)
+                        max_followups=args.followups, time_limit_s=args.time_limit * 60, company=company)
     meta = {"track": args.track, "tts": engine.name, "input": args.answers_from or args.input_device or "default",
-            "model": {"name": args.model, "device": args.device, "compute_type": args.compute_type}}
+            "model": {"name": args.model, "device": args.device, "compute_type": args.compute_type},
+            **({"company": company.name, "company_file": company.path} if company else {})}
     result = practice.run(plan, meta, resume)
     ui.summary(result.answers)
     if result.interrupted:
@@ -558,6 +624,95 @@ def cmd_delete(args) -> int:
     return EXIT_OK
 
 
+def cmd_company(args) -> int:
+    from .bank import load
+    from .company import find_profile, load_profile, profiles_dir
+    from .notes import load_notes
+    from .storage import Store
+
+    store = Store(args.data_dir)
+    if args.action == "add":
+        if not args.name.strip():
+            raise UserError("会社名を指定してください")
+        path = store.create_profile(args.name)
+        print(f"プロフィールを作りました。テキストエディタで開いて書き込んでください: {path}")
+        print(f"書けたら確かめる: mensetsu company show {args.name}")
+        return EXIT_OK
+    if args.action == "list":
+        paths = sorted(profiles_dir(store.root).glob("*.toml"))
+        if not paths:
+            print("まだプロフィールがありません。mensetsu company add 会社名 で作れます。")
+        for path in paths:
+            try:
+                print(f"{load_profile(path).name}\t{path}")
+            except MensetsuError as e:
+                print(f"（読めません）\t{e}")
+        return EXIT_OK
+    profile = find_profile(store.root, args.name)
+    if args.action == "show":
+        labels = load("company")["labels"]
+        print(f"{profile.name}（{profile.path}）")
+        for key, label in labels.items():
+            value = getattr(profile, key)
+            shown = " ／ ".join(value) if isinstance(value, tuple) else value.replace("\n", " ")
+            print(f"  {label}: {shown or '（未記入）'}")
+        return EXIT_OK
+    Path(profile.path).unlink()
+    notes = [n for n in load_notes(store.root) if n.company == profile.name]
+    for n in notes:
+        (store.notes_dir / f"{n.id}.json").unlink(missing_ok=True)
+    print(f"{profile.name} のプロフィール{'とメモ ' + str(len(notes)) + ' 件' if notes else ''}を削除しました。")
+    return EXIT_OK
+
+
+def cmd_notes(args) -> int:
+    from .bank import load
+    from .consistency import extract_facts
+    from .notes import find_note, load_notes, new_note
+    from .storage import Store
+
+    store = Store(args.data_dir)
+    if args.action == "add":
+        text = _read_text(args.file) if args.file else args.text
+        note = new_note(text, args.kind, args.company, Path(args.file).name if args.file else "")
+        store.add_note(note)
+        facts = extract_facts(note.text, load("consistency"))
+        print(f"{note.label} を登録しました（ID {note.id}）。練習で話したことと照らし合わせます。")
+        for f in facts:
+            shown = f.value if f.is_claim else f"{f.value:g}{f.unit}"
+            print(f"  {f.subject}{'（' + f.period + '）' if f.period else ''}: {shown}")
+        if not facts:
+            print("  （照らし合わせられる数字や強み・退職理由は見つかりませんでした）")
+        return EXIT_OK
+    if args.action == "list":
+        notes = load_notes(store.root)
+        if not notes:
+            print("まだメモがありません。mensetsu notes add で登録できます。")
+        for n in notes:
+            print(f"{n.id}\t{n.label}\t{n.text[:30].replace(chr(10), ' ')}…")
+        return EXIT_OK
+    path = find_note(store.root, args.note)
+    path.unlink()
+    print(f"メモ {path.stem} を削除しました。")
+    return EXIT_OK
+
+
+def cmd_prep(args) -> int:
+    from .company import find_profile
+    from .prep import render_prep
+    from .storage import Store
+
+    store = Store(args.data_dir)
+    profile = find_profile(store.root, args.company)
+    path = render_prep(store, profile, Path(args.out).resolve() if args.out else None)
+    print(path)
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(path.as_uri())
+    return EXIT_OK
+
+
 COMMANDS = {"delete": cmd_delete, "analyze": cmd_analyze, "practice": cmd_practice, "check": cmd_check, "report": cmd_report,
             "history": cmd_history, "reindex": cmd_reindex, "export": cmd_export, "questions": cmd_questions,
-            "web": cmd_web}
+            "web": cmd_web, "company": cmd_company, "notes": cmd_notes, "prep": cmd_prep}

@@ -19,12 +19,18 @@ _KANJI_NUM = "〇一二三四五六七八九十百千"
 
 @dataclass(frozen=True)
 class Fact:
+    """A figure (売上 200万円 a month) or a claim in words (強み: 粘り強さ, unit "")."""
+
     subject: str
     period: str
     unit: str
-    value: float
+    value: float | str
     quote: str
     uncertain: bool = False  # the figure was heard with low confidence (possibly misheard)
+
+    @property
+    def is_claim(self) -> bool:
+        return isinstance(self.value, str)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -47,6 +53,7 @@ class Stated:
     session_id: str
     date: str
     question_id: str
+    source: str = ""   # where, in the reader's words, when it was not a practice session (ES, 一次面接)
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,7 @@ class Conflict:
 
     def to_dict(self) -> dict:
         side = (lambda s: {"session": s.session_id, "date": s.date, "question_id": s.question_id,
-                           **s.fact.to_dict()})
+                           "source": s.source, **s.fact.to_dict()})
         return {"subject": self.first.fact.subject, "first": side(self.first), "second": side(self.second),
                 "uncertain": self.uncertain}
 
@@ -103,7 +110,32 @@ def extract_facts(text: str, rules: dict) -> list[Fact]:
         sentence_end = t.find("。", m.end())
         quote = t[start:sentence_end if sentence_end >= 0 else len(t)].strip("、 ")
         facts.append(Fact(subject, period, unit, value, quote))
-    return facts
+    return facts + _claims(t, rules.get("claims", {}))
+
+
+def _claims(text: str, claims: dict[str, list[str]]) -> list[Fact]:
+    """The first claim of each kind (強み, 退職理由) in `text`, with its sentence as the quote."""
+    out = []
+    for subject, patterns in claims.items():
+        for sentence in re.split(r"(?<=。)", text):
+            m = next((m for p in patterns if (m := re.search(p, sentence))), None)
+            if m:
+                out.append(Fact(subject, "", "", m.group("v").strip("、 "), sentence.strip()))
+                break
+    return out
+
+
+def _same_claim(a: str, b: str) -> bool:
+    """Said the same, allowing for the way it was put: one reading holds the other's stem
+    (粘り強さ ~ 粘り強い), or the two share a content noun (顧客に近い立場 ~ 顧客の近くで)."""
+    from .company import terms
+    from .japanese import reading
+
+    ra, rb = reading(a), reading(b)
+    stem = min(len(ra), len(rb), max(3, min(len(ra), len(rb)) - 2))
+    if ra[:stem] in rb or rb[:stem] in ra:
+        return True
+    return bool({t.reading for t in terms(a, frozenset())} & {t.reading for t in terms(b, frozenset())})
 
 
 def _following(after: str, table: dict[str, list[str]]) -> str | None:
@@ -132,8 +164,14 @@ def conflicts(statements: list[Stated], tolerance: float) -> list[Conflict]:
     for group in by_key.values():
         for i, a in enumerate(group):
             for b in group[i + 1:]:
-                hi = max(a.fact.value, b.fact.value)
-                if hi and abs(a.fact.value - b.fact.value) / hi > tolerance:
+                if _differ(a.fact.value, b.fact.value, tolerance):
                     out.append(Conflict(a, b))
                     break
     return out
+
+
+def _differ(a: float | str, b: float | str, tolerance: float) -> bool:
+    if isinstance(a, str) or isinstance(b, str):
+        return isinstance(a, str) and isinstance(b, str) and not _same_claim(a, b)
+    hi = max(a, b)
+    return bool(hi) and abs(a - b) / hi > tolerance

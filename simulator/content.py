@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .bank import Question
+from .company import CompanyFit
 from .japanese import Token, find_fillers, normalise, reading, split_sentences, tokenize
 
 STANDARD_ISSUES = ("generic_motivation", "blame", "abstract", "no_reverse_question", "conditions_only",
@@ -45,13 +46,16 @@ class Issue:
 
     id: str
     quote: str
+    # what a verdict judged against a company profile names: the company, the profile
+    # items the answer could have used, where the answer to a question is published …
+    extra: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "quote": self.quote}
+        return {"id": self.id, "quote": self.quote, **({"extra": dict(self.extra)} if self.extra else {})}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Issue:
-        return cls(d["id"], d.get("quote", ""))
+        return cls(d["id"], d.get("quote", ""), tuple((d.get("extra") or {}).items()))
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class ContentAnalysis:
     findings: tuple[Issue, ...] = field(default=())  # what a follow-up can dig into
     questions_asked: tuple[str, ...] = field(default=())  # reverse questions the user asked
     track: str | None = None
+    company: CompanyFit | None = None   # judged against this company's profile (company.py)
 
     @property
     def issue_ids(self) -> list[str]:
@@ -79,8 +84,12 @@ class ContentAnalysis:
     def has(self, name: str) -> bool:
         return any(i.id == name for i in (*self.issues, *self.findings))
 
+    def issue(self, name: str) -> Issue | None:
+        return next((i for i in (*self.issues, *self.findings) if i.id == name), None)
+
     def quote(self, name: str) -> str:
-        return next((i.quote for i in (*self.issues, *self.findings) if i.id == name), "")
+        found = self.issue(name)
+        return found.quote if found else ""
 
     def to_dict(self) -> dict:
         return {
@@ -91,7 +100,7 @@ class ContentAnalysis:
             "process_words": list(self.process_words), "abstract_phrases": list(self.abstract_phrases),
             "chars": self.chars, "issues": self.issue_ids, "issue_details": [i.to_dict() for i in self.issues],
             "findings": [f.to_dict() for f in self.findings], "questions_asked": list(self.questions_asked),
-            "sentences": list(self.sentences),
+            "sentences": list(self.sentences), "company": self.company.to_dict() if self.company else None,
         }
 
     @classmethod
@@ -104,7 +113,7 @@ class ContentAnalysis:
                    tuple(d.get("abstract_phrases", [])), d.get("chars", 0),
                    tuple(Issue.from_dict(i) for i in d.get("issue_details", [])),
                    tuple(Issue.from_dict(i) for i in d.get("findings", [])), tuple(d.get("questions_asked", [])),
-                   d.get("track"))
+                   d.get("track"), CompanyFit.from_dict(d["company"]) if d.get("company") else None)
 
 
 def _any(patterns: list[str], text: str) -> re.Match | None:

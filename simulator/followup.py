@@ -44,12 +44,13 @@ def choose_followup(question: Question, content: ContentAnalysis, asked: set[str
             by_trigger.setdefault(q.trigger, []).append(q)
     reasons = templates["reason"]
     for trigger in rules["followup_triggers"]["order"]:
-        if not content.has(trigger):
+        found = content.issue(trigger)
+        if found is None:
             continue
         for q in by_trigger.get(trigger, []):
             if q.id not in asked:
-                reason = reasons[trigger].format(quote=confidence.mark(shorten(content.quote(trigger))),
-                                                 chars=content.chars)
+                reason = reasons[trigger].format(quote=confidence.mark(shorten(found.quote)), chars=content.chars,
+                                                 **dict(found.extra))
                 return FollowUp(q, trigger, reason)
     for fid in question.followups:
         if fid not in asked:

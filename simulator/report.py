@@ -23,6 +23,7 @@ from .analyze import AnswerAnalysis
 from .consistency import Conflict, Fact, Stated, conflicts
 from .delivery import DeliveryMetrics
 from .errors import MensetsuError
+from .notes import load_notes
 from .paths import open_private
 from .record import SCHEMA_VERSION
 from .storage import Store, content_score, load_session_meta, session_answers
@@ -238,10 +239,14 @@ def _consistency(store: Store, meta: dict) -> tuple[list[Conflict], list[Fact]]:
         rows = con.execute("""
             SELECT f.*, s.started_at FROM facts f JOIN sessions s ON s.id = f.session_id
             WHERE s.started_at <= ? ORDER BY s.started_at, f.session_id, f.idx""", (meta["started_at"],)).fetchall()
-    statements = [Stated(Fact(r["subject"], r["period"], r["unit"], r["value"], r["quote"], bool(r["uncertain"])),
-                         r["session_id"],
-                         r["started_at"][:10], r["question_id"] or "") for r in rows]
-    tolerance = bank.load("consistency")["tolerance"]
+    rules = bank.load("consistency")
+    # what the user wrote before practising (ES, round-one notes) comes first: it is what
+    # the interviewer has on the desk
+    statements = [s for note in load_notes(store.root) for s in note.stated(rules)]
+    statements += [Stated(Fact(r["subject"], r["period"], r["unit"], r["value"], r["quote"], bool(r["uncertain"])),
+                          r["session_id"], r["started_at"][:10], r["question_id"] or "",
+                          f"{r['started_at'][5:10].replace('-', '/')} の練習") for r in rows]
+    tolerance = rules["tolerance"]
     found = [c for c in conflicts(statements, tolerance) if meta["id"] in (c.first.session_id, c.second.session_id)]
     return found, [s.fact for s in statements if s.session_id == meta["id"] and s.fact.uncertain]
 

@@ -13,11 +13,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Callable, Protocol
 
-from . import bank, turn
+from . import bank, fit, turn
 from .analyze import AnswerAnalysis, Analyzer, review
 from .audio import AudioError
 from .bank import TRACKS, Question
 from .capture import AnswerSource, Recording
+from .company import CompanyProfile
 from .errors import MensetsuError
 from .record import RecordingInfo, SavedAnswer
 from .storage import SessionFolder, Store
@@ -60,6 +61,20 @@ def plan_questions(track: str = "shinsotsu", count: int = 5, ids: list[str] | No
     return plan
 
 
+def company_plan(plan: list[Question], profile: CompanyProfile) -> list[Question]:
+    """`plan` for an interview at `profile`'s company: the motivation is always asked (in
+    place of the last middle question, so the length stays), and every question is put
+    in the company's own words (prompts/company.toml [questions])."""
+    if plan and not any(q.type == "shibou" for q in plan):
+        shibou = bank.questions()["shibou_douki"]
+        if len(plan) >= 3:   # first, middle …, last: the motivation takes the last middle place
+            plan = [plan[0], shibou, *plan[1:-2], plan[-1]]
+        else:
+            plan = [plan[0], shibou, *plan[1:]]
+    rules = bank.load("company")
+    return [fit.word(q, profile, rules) for q in plan]
+
+
 class UI(Protocol):
     def asking(self, question: Question, main: tuple[int, int], followup_reason: str | None) -> None: ...
     def recording(self, target_s: float) -> Callable[[float, float, bool], None] | None: ...
@@ -84,8 +99,10 @@ class Practice:
     """One mock interview. The model loads in the background while the first question is spoken."""
 
     def __init__(self, store: Store, voice: Voice, source: AnswerSource, load_analyzer: Callable[[], Analyzer],
-                 ui: UI, max_followups: int = 2, time_limit_s: float = 1800.0) -> None:
+                 ui: UI, max_followups: int = 2, time_limit_s: float = 1800.0,
+                 company: CompanyProfile | None = None) -> None:
         self.store, self.voice, self.source, self.ui = store, voice, source, ui
+        self.company = company   # judged against, and asked in the words of, this profile
         self.max_followups, self.time_limit_s = max_followups, time_limit_s
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
         self._analyzer: Future = self._loader.submit(load_analyzer)
@@ -153,7 +170,7 @@ class Practice:
             q = qs.get(qid)
             try:
                 analysis = self._analyzer.result().analyze_file(path, qid if q else None,
-                                                                 result.session.meta.get("track"))
+                                                                 result.session.meta.get("track"), self.company)
             except AudioError:  # killed before any sound was written: nothing to recover
                 self.ui.recovered(path.name, None)
                 continue
@@ -206,7 +223,8 @@ class Practice:
         ack = self._acknowledge(q, recording)
         analysis = self._analyzer.result().analyze_samples(recording.samples, q.id, file=str(dest),
                                                              asked=frozenset(self.asked), streamed=stream,
-                                                             track=result.session.meta.get("track"))
+                                                             track=result.session.meta.get("track"),
+                                                             company=self.company)
         self._save(result, replace(entry, analysis=analysis, recording=RecordingInfo(
             recording.ended_by, recording.speech_end_s, recording.stopped_s,
             recording.turn.to_dict() if recording.turn else None)))
@@ -230,7 +248,7 @@ class Practice:
 
         def foresee(text: str) -> None:
             try:
-                fu = review(text, q, frozenset(self.asked), track).followup
+                fu = review(text, q, frozenset(self.asked), track, company=self.company).followup
             except Exception:  # a hint only: the real choice is made on the whole answer
                 log.debug("follow-up foresight failed", exc_info=True)
                 return

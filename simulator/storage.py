@@ -22,6 +22,7 @@ import platformdirs
 
 from .content import ContentAnalysis
 from .errors import MensetsuError
+from .notes import Note
 from .paths import open_private
 from .record import SCHEMA_VERSION, SavedAnswer
 
@@ -104,14 +105,18 @@ def _private_dir(path: Path) -> Path:
     return path
 
 
-def write_json(path: Path, data: dict) -> None:
-    """Write JSON so that the file is either the old or the new version, never half."""
+def write_text(path: Path, text: str) -> None:
+    """Write a private file so that it is either the old or the new version, never half."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open_private(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, indent=1)
+        f.write(text)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def write_json(path: Path, data: dict) -> None:
+    write_text(path, json.dumps(data, ensure_ascii=False, indent=1))
 
 
 def content_score(content: ContentAnalysis, weights: dict) -> int:
@@ -234,6 +239,32 @@ class Store:
             if answer is not None and answer.analysis is not None:
                 out.append((r["session_id"], r["started_at"], answer))
         return out
+
+    # -- the user's own material: company profiles and notes, kept like sessions ---------
+    @property
+    def companies_dir(self) -> Path:
+        return _private_dir(self.root / "companies")
+
+    @property
+    def notes_dir(self) -> Path:
+        return _private_dir(self.root / "notes")
+
+    def create_profile(self, name: str) -> Path:
+        """A new profile for `name` from the commented template, for the user to fill in."""
+        from .company import file_name
+        from .paths import project_dir
+
+        path = self.companies_dir / f"{file_name(name)}.toml"
+        if path.exists():
+            raise StorageError(f"{name} のプロフィールはもうあります: {path}")
+        template = (project_dir("prompts") / "company_template.toml").read_text(encoding="utf-8")
+        write_text(path, template.replace("{name}", json.dumps(name.strip(), ensure_ascii=False)))
+        return path
+
+    def add_note(self, note: Note) -> Path:
+        path = self.notes_dir / f"{note.id}.json"
+        write_json(path, note.to_dict())
+        return path
 
     def finish(self, session: SessionFolder) -> None:
         session.meta["ended_at"] = datetime.now().astimezone().isoformat(timespec="seconds")

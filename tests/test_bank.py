@@ -28,9 +28,9 @@ def test_unknown_followup_is_reported(tmp_path):
 
 
 def test_shipped_prompts_load():
-    for name in ("fillers", "decoding", "delivery", "content", "advice", "labels", "consistency"):
+    for name in ("fillers", "decoding", "delivery", "content", "advice", "labels", "consistency", "company"):
         assert bank.load(name)
-    assert len(bank.questions()) == 92
+    assert len(bank.questions()) == 93
 
 
 @pytest.mark.parametrize("asked, qid", [

@@ -22,7 +22,8 @@ def test_a_misheard_figure_corrected_changes_the_verdicts_and_keeps_the_timing()
     assert fixed.corrected and fixed.analysis.original_transcript == "温者の物流改善に取り組みたいです。"
     assert fixed.analysis.content.has_numbers and not heard.analysis.content.has_numbers
     assert fixed.analysis.review.advice != heard.analysis.review.advice
-    assert [f.value for f in fixed.analysis.review.facts] == [2000000]        # the figure is a fact now
+    # the figure and the strength claimed are facts now
+    assert [(f.subject, f.value) for f in fixed.analysis.review.facts] == [("売上", 2000000), ("強み", "巻き込む力")]
     # the audio's timing stays
     assert fixed.analysis.delivery == heard.analysis.delivery and fixed.recording == heard.recording
     # and the corrected answer reads back from session.json as it was stored

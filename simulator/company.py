@@ -1,0 +1,236 @@
+"""The user's own research on one company (企業研究), read from a TOML file they write.
+
+A profile holds what a second-round interviewer expects a candidate to know: the
+business, products, values, recent news, the job posting and its required skills, what
+the company publishes about itself (recruiting page, FAQ) and the user's own notes.
+Answers are judged against it (`fit`): a motivation is specific to this company when
+it names something the profile holds, and a reverse question is wasted when the
+company's published information already answers it.
+
+Matching tolerates base's mishearings: terms are compared by their katakana reading as
+well as their spelling (ハコブ heard as 運ぶ still matches).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import MensetsuError
+from .japanese import normalise, reading, tokenize
+
+LIST_KEYS = ("products", "values", "news", "skills", "published")
+TEXT_KEYS = ("business", "posting", "notes")
+
+
+class CompanyError(MensetsuError):
+    """A profile cannot be found or read; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing the profile says, with the key it came from (products, news …)."""
+
+    key: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CompanyFit:
+    """What an answer named of the company it was judged against."""
+
+    company: str
+    used: tuple[Item, ...] = ()   # profile items the answer names
+
+    def to_dict(self) -> dict:
+        return {"company": self.company, "used": [{"key": i.key, "text": i.text} for i in self.used]}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CompanyFit:
+        return cls(d["company"], tuple(Item(i["key"], i["text"]) for i in d.get("used", [])))
+
+
+@dataclass(frozen=True)
+class CompanyProfile:
+    name: str
+    business: str = ""
+    products: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+    news: tuple[str, ...] = ()
+    posting: str = ""
+    skills: tuple[str, ...] = ()
+    published: tuple[str, ...] = ()
+    notes: str = ""
+    path: str = ""
+
+    def items(self, keys: tuple[str, ...] = (*LIST_KEYS, *TEXT_KEYS)) -> list[Item]:
+        """The profile as items: each list entry, and each sentence of the texts."""
+        out = []
+        for key in keys:
+            value = getattr(self, key)
+            parts = value if isinstance(value, tuple) else _sentences(value)
+            out += [Item(key, p) for p in parts if p.strip()]
+        return out
+
+    def to_dict(self) -> dict:
+        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v for f in fields(self)}
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[。！？!?])|\n", text) if s.strip()]
+
+
+def _line_of(source: str, key: str) -> int:
+    for n, line in enumerate(source.splitlines(), 1):
+        if re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return n
+    return 1
+
+
+def load_profile(path: Path) -> CompanyProfile:
+    """Read and check a profile; every mistake is reported as `file:line: what is wrong`."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CompanyError(f"会社のプロフィールが見つかりません: {path}") from None
+    except (OSError, UnicodeDecodeError):
+        raise CompanyError(f"{path}: UTF-8 の TOML ファイルとして読めません") from None
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"line (\d+)", str(e))
+        raise CompanyError(f"{path}:{m.group(1) if m else 1}: TOML の書き方が正しくありません（{e}）") from None
+    unknown = [k for k in data if k not in ("name", *LIST_KEYS, *TEXT_KEYS)]
+    if unknown:
+        raise CompanyError(f"{path}:{_line_of(source, unknown[0])}: 知らない項目です: {unknown[0]}"
+                           f"（使える項目: name, {', '.join((*TEXT_KEYS, *LIST_KEYS))}）")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise CompanyError(f"{path}:{_line_of(source, 'name')}: name（会社名）を文字列で書いてください")
+    values: dict = {"name": name.strip(), "path": str(path)}
+    for key in TEXT_KEYS:
+        v = data.get(key, "")
+        if not isinstance(v, str):
+            raise CompanyError(f"{path}:{_line_of(source, key)}: {key} は文字列（\"…\" か '''…'''）で書いてください")
+        values[key] = v.strip()
+    for key in LIST_KEYS:
+        v = data.get(key, [])
+        if isinstance(v, str):
+            v = [v]
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise CompanyError(f"{path}:{_line_of(source, key)}: {key} は文字列のリスト（[\"…\", \"…\"]）で書いてください")
+        values[key] = tuple(x.strip() for x in v if x.strip())
+    return CompanyProfile(**values)
+
+
+# -- matching -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Term:
+    text: str
+    reading: str
+
+
+def terms(text: str, stop: frozenset[str]) -> list[Term]:
+    """Content nouns of `text` (compounds kept whole: 物流DX), without the stop words.
+
+    A term shorter than two characters or three mora says too little to match on.
+    """
+    out: list[Term] = []
+    run: list = []
+
+    def close() -> None:
+        if run:
+            word = "".join(t.surface for t in run)
+            said = "".join(t.reading for t in run).replace("’", "")
+            if len(word) >= 2 and len(said) >= 3 and word not in stop and not word.isdigit():
+                out.append(Term(word, said))
+            # the parts of a compound count on their own too (物流 of 物流改善)
+            if len(run) > 1:
+                for t in run:
+                    r = t.reading.replace("’", "")
+                    if len(t.surface) >= 2 and len(r) >= 3 and t.surface not in stop:
+                        out.append(Term(t.surface, r))
+            run.clear()
+
+    for t in tokenize(text):
+        if t.pos == "名詞" and t.pos_detail not in ("代名詞", "非自立", "数", "接尾"):
+            run.append(t)
+        else:
+            close()
+    close()
+    seen: set[str] = set()
+    return [t for t in out if not (t.text in seen or seen.add(t.text))]
+
+
+@dataclass(frozen=True)
+class Heard:
+    """An answer's text, its readings, for matching a profile against it."""
+
+    text: str
+    said: str
+
+    @classmethod
+    def of(cls, text: str) -> Heard:
+        clean = normalise(text)
+        return cls(clean, reading(clean))
+
+    def has(self, term: Term) -> bool:
+        return term.text in self.text or term.reading in self.said
+
+
+def names(item: Item) -> list[str]:
+    """The names quoted in an item (配車計画サービス「ハコブ便」): a product's name says it alone."""
+    return re.findall(r"「([^」]+)」", item.text)
+
+
+def item_used(item: Item, heard: Heard, stop: frozenset[str], share: float) -> bool:
+    """The answer names the item: one of its quoted names, enough of its terms, or the item word for word."""
+    if any(heard.has(Term(normalise(n), reading(n))) for n in names(item)):
+        return True
+    ts = terms(item.text, stop)
+    if not ts:
+        whole = normalise(item.text).rstrip("。")
+        return len(whole) >= 2 and whole in heard.text
+    return sum(heard.has(t) for t in ts) >= max(1, math.ceil(share * len(ts)))
+
+
+def overlap(question: str, item: Item, stop: frozenset[str]) -> float:
+    """Share of the question's terms that the item also holds (by spelling or reading)."""
+    asked = terms(question, stop)
+    if not asked:
+        return 0.0
+    said = Heard.of(item.text)
+    return sum(said.has(t) for t in asked) / len(asked)
+
+
+def profiles_dir(root: Path) -> Path:
+    return root / "companies"
+
+
+def file_name(name: str) -> str:
+    """A file name for a company name: what a file system refuses becomes _."""
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", name.strip()).strip("._") or "company"
+
+
+def find_profile(root: Path, ref: str) -> CompanyProfile:
+    """A profile by file path, by its file name in the data folder, or by the name inside it."""
+    path = Path(ref).expanduser()
+    if path.suffix == ".toml" or path.is_file():
+        return load_profile(path)
+    folder = profiles_dir(root)
+    direct = folder / f"{file_name(ref)}.toml"
+    if direct.is_file():
+        return load_profile(direct)
+    for candidate in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        try:
+            profile = load_profile(candidate)
+        except CompanyError:
+            continue
+        if profile.name == ref.strip():
+            return profile
+    raise CompanyError(f"会社のプロフィールが見つかりません: {ref}（mensetsu company add {ref} で作れます）")

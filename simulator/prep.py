@@ -1,0 +1,100 @@
+"""The prep sheet (準備シート): one printable page for one company, from the sessions practised for it.
+
+For each question practised for the company, the best attempt so far (by the content
+score, the latest of equals), what is still weak in it, and the follow-ups it invites —
+what to read on the train before the interview.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+
+from . import bank, fit
+from .company import CompanyProfile, file_name
+from .record import SavedAnswer
+from .storage import Store, content_score, load_session_meta, session_answers, write_text
+
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    session_id: str
+    date: str
+    answer: SavedAnswer
+    score: int
+
+
+@dataclass(frozen=True)
+class PrepItem:
+    question: str             # as it was last asked
+    best: Attempt
+    attempts: int
+    weak: tuple[str, ...]     # what is still weak, in the user's terms
+    followups: tuple[str, ...]
+
+
+def attempts_for(store: Store, company: CompanyProfile) -> dict[str, list[Attempt]]:
+    """Every analysed answer of the sessions practised for `company`, by question id, oldest first."""
+    weights = bank.load("content")["score"]
+    out: dict[str, list[Attempt]] = {}
+    for folder in sorted(p for p in store.sessions_dir.iterdir() if (p / "session.json").is_file()):
+        meta = load_session_meta(folder)
+        if not meta or meta.get("company") != company.name:
+            continue
+        for a in session_answers(meta):
+            if a.analysis is not None and not a.unheard:
+                out.setdefault(a.question_id, []).append(
+                    Attempt(meta["id"], meta["started_at"][:10], a, content_score(a.analysis.content, weights)))
+    return out
+
+
+def _weak_points(a: SavedAnswer) -> tuple[str, ...]:
+    """Labels of what the best attempt still gets wrong: content, length, pace, voice."""
+    labels, voice = bank.load("labels"), bank.load("voice")
+    m = a.analysis
+    out = [labels["issues"].get(i, i) for i in m.content.issue_ids]
+    if m.delivery is not None:
+        if m.delivery.length_verdict != "ok":
+            out.append("長さ: " + labels["length_verdict"][m.delivery.length_verdict])
+        if m.delivery.pace_verdict not in ("easy", "ok", "none"):
+            out.append("速さ: " + labels["pace_verdict"][m.delivery.pace_verdict])
+    if m.voice is not None:
+        out += [voice["labels"][v] for v in m.voice.verdicts]
+    return tuple(out)
+
+
+def _followups(a: SavedAnswer, company: CompanyProfile) -> tuple[str, ...]:
+    """The follow-up its answer prompted, then the question's own follow-ups, in the company's words."""
+    qs, rules = bank.questions(), bank.load("company")
+    texts = [a.analysis.review.followup.question.text] if a.analysis.review.followup else []
+    q = qs.get(a.question_id)
+    for fid in q.followups if q else ():
+        texts.append(fit.word(qs[fid], company, rules).text)
+    return tuple(dict.fromkeys(texts))
+
+
+def prep_items(store: Store, company: CompanyProfile) -> list[PrepItem]:
+    items = []
+    order = {qid: n for n, qid in enumerate(bank.questions())}
+    for qid, tries in sorted(attempts_for(store, company).items(), key=lambda kv: order.get(kv[0], len(order))):
+        best = max(reversed(tries), key=lambda t: t.score)   # the latest of equal scores
+        items.append(PrepItem(tries[-1].answer.question, best, len(tries), _weak_points(best.answer),
+                              _followups(best.answer, company)))
+    return items
+
+
+def render_prep(store: Store, company: CompanyProfile, out: Path | None = None) -> Path:
+    """Write the sheet (HTML that prints to one A4 page per few questions); returns its path."""
+    out = out or store.root / "prep" / f"{file_name(company.name)}.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True)
+    html = env.get_template("prep.html.j2").render(
+        company=company, items=prep_items(store, company), labels=bank.load("company")["labels"],
+        made=datetime.now().astimezone().strftime("%Y/%m/%d"))
+    write_text(out, html)
+    return out
