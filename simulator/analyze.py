@@ -123,6 +123,7 @@ def review(text: str, question: Question | None, asked: frozenset[str] = frozens
     content = analyze_content(text, question, bank.load("content"), track)
     if company is not None:
         content = fit.judge(content, text, company, bank.load("company"), bank.load("content"))
+        question = fit.word(question, company, bank.load("company")) if question else None   # as it was asked
     templates = bank.load("advice")
     followup = (choose_followup(question, content, asked, bank.questions(), bank.load("content"), templates,
                                 confidence) if question else None)

@@ -679,7 +679,7 @@ def cmd_notes(args) -> int:
         facts = extract_facts(note.text, load("consistency"))
         print(f"{note.label} を登録しました（ID {note.id}）。練習で話したことと照らし合わせます。")
         for f in facts:
-            shown = f.value if f.is_claim else f"{f.value:g}{f.unit}"
+            shown = f.value if f.is_claim else f"{f.value:,.0f}{f.unit}" if f.value.is_integer() else f"{f.value:g}{f.unit}"
             print(f"  {f.subject}{'（' + f.period + '）' if f.period else ''}: {shown}")
         if not facts:
             print("  （照らし合わせられる数字や強み・退職理由は見つかりませんでした）")

@@ -7,7 +7,7 @@ question's own follow-ups in order. The reason is kept for the report.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from .advice import shorten
@@ -27,9 +27,9 @@ class FollowUp:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], questions: Mapping[str, Question]) -> FollowUp:
-        """The bank's question when it still exists; otherwise the text that was stored."""
+        """The bank's question when it still exists, with the words it was asked in (a company's own)."""
         q = questions.get(d["id"]) or Question(d["id"], d["text"], "followup", ())
-        return cls(q, d.get("trigger", ""), d.get("reason", ""))
+        return cls(replace(q, text=d["text"]), d.get("trigger", ""), d.get("reason", ""))
 
 
 def choose_followup(question: Question, content: ContentAnalysis, asked: set[str] | frozenset[str],

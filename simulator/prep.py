@@ -15,6 +15,7 @@ import jinja2
 
 from . import bank, fit
 from .company import CompanyProfile, file_name
+from .content import in_scope
 from .record import SavedAnswer
 from .storage import Store, content_score, load_session_meta, session_answers, write_text
 
@@ -49,17 +50,18 @@ def attempts_for(store: Store, company: CompanyProfile) -> dict[str, list[Attemp
         for a in session_answers(meta):
             if a.analysis is not None and not a.unheard:
                 out.setdefault(a.question_id, []).append(
-                    Attempt(meta["id"], meta["started_at"][:10], a, content_score(a.analysis.content, weights)))
+                    Attempt(meta["id"], meta["started_at"][:10].replace("-", "/"), a, content_score(a.analysis.content, weights)))
     return out
 
 
 def _weak_points(a: SavedAnswer) -> tuple[str, ...]:
     """Labels of what the best attempt still gets wrong: content, length, pace, voice."""
-    labels, voice = bank.load("labels"), bank.load("voice")
+    labels, voice, rules = bank.load("labels"), bank.load("voice"), bank.load("content")
     m = a.analysis
     out = [labels["issues"].get(i, i) for i in m.content.issue_ids]
     if m.delivery is not None:
-        if m.delivery.length_verdict != "ok":
+        # the length a reverse question takes is not a weakness (prompts/content.toml [scope])
+        if m.delivery.length_verdict != "ok" and in_scope("too_short", m.content.question_type, None, rules):
             out.append("長さ: " + labels["length_verdict"][m.delivery.length_verdict])
         if m.delivery.pace_verdict not in ("easy", "ok", "none"):
             out.append("速さ: " + labels["pace_verdict"][m.delivery.pace_verdict])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import re
 from contextlib import closing
 from pathlib import Path
@@ -20,13 +19,13 @@ import jinja2
 
 from . import bank
 from .analyze import AnswerAnalysis
+from .company import CompanyError, load_profile
 from .consistency import Conflict, Fact, Stated, conflicts
 from .delivery import DeliveryMetrics
 from .errors import MensetsuError
 from .notes import load_notes
-from .paths import open_private
 from .record import SCHEMA_VERSION
-from .storage import Store, content_score, load_session_meta, session_answers
+from .storage import Store, content_score, load_session_meta, session_answers, write_text
 from .voice import VoiceMetrics
 
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -288,10 +287,7 @@ def render(store: Store, folder: Path, out: Path | None = None, web: bool = Fals
         question_types=labels["question_types"],
         conflicts=found, unsure_facts=unsure_facts, pace=bank.load("delivery")["pace"], voice_rules=bank.load("voice"),
         web=web)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    with open_private(tmp, "w", encoding="utf-8") as f:
-        f.write(html)
-    os.replace(tmp, out)
+    write_text(out, html)
     return out
 
 
@@ -302,9 +298,19 @@ def export(folder: Path, fmt: str) -> str:
     if meta is None:
         raise ReportError(f"{folder} の session.json を読めません")
     if fmt == "json":
-        # every session in today's layout, whatever schema it was saved with
-        return json.dumps({**meta, "schema": SCHEMA_VERSION, "answers": [a.to_dict() for a in session_answers(meta)]},
-                          ensure_ascii=False, indent=1)
+        # every session in today's layout, whatever schema it was saved with, with the
+        # user's own material it was judged against (the company profile, ES and notes)
+        extra: dict = {}
+        if meta.get("company_file"):
+            try:
+                extra["company_profile"] = load_profile(Path(meta["company_file"])).to_dict()
+            except CompanyError:   # moved or deleted since: the session still exports
+                pass
+        notes = [n.to_dict() for n in load_notes(folder.parent.parent) if n.company in (None, meta.get("company"))]
+        if notes:
+            extra["notes"] = notes
+        return json.dumps({**meta, "schema": SCHEMA_VERSION, "answers": [a.to_dict() for a in session_answers(meta)],
+                           **extra}, ensure_ascii=False, indent=1)
     import csv
 
     labels = bank.load("labels")

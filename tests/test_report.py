@@ -26,7 +26,7 @@ from simulator.capture import FileSource
 from simulator.consistency import Stated, conflicts, extract_facts
 from simulator.report import export, find_session, render
 from simulator.session import Practice
-from simulator.storage import MIGRATIONS, Store
+from simulator.storage import MIGRATIONS, Store, session_answers
 from simulator.tts import SilentEngine, Voice
 from voice_variants import fade_endings, speed_up
 
@@ -74,6 +74,16 @@ def test_report_is_written_next_to_the_audio(store, report):
     assert "&lt;script&gt;window.__xss" in html and "<script>window.__xss" not in html
     assert "一貫性" in html and "100万円" in html and "200万円" in html
     assert not re.search(r'(src|href)\s*=\s*["\']?(https?:)?//|url\(\s*["\']?(https?:)?//', html)
+
+
+def test_the_summary_cards_add_up_the_spoken_answers(store, report):
+    html = report.read_text(encoding="utf-8")
+    spoken = [a.analysis.delivery for a in session_answers(json.loads(
+        (report.parent / "session.json").read_text(encoding="utf-8"))) if a.analysis and a.analysis.delivery]
+    assert len(spoken) >= 2 and sum(d.filler_count for d in spoken) > 0
+    assert f"フィラー（合計）<b>{sum(d.filler_count for d in spoken)} 回</b>" in html
+    pace = round(sum(d.mora_per_min for d in spoken) / len(spoken))
+    assert f"話す速さ（平均）<b>{pace}</b>" in html
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (.ci/run installs it)")
