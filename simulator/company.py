@@ -217,20 +217,26 @@ def file_name(name: str) -> str:
     return re.sub(r'[\\/:*?"<>|\s]+', "_", name.strip()).strip("._") or "company"
 
 
+def list_profiles(root: Path) -> dict[str, CompanyProfile]:
+    """The readable profiles of the data folder by file name (without .toml)."""
+    out = {}
+    for path in sorted(profiles_dir(root).glob("*.toml")) if profiles_dir(root).is_dir() else []:
+        try:
+            out[path.stem] = load_profile(path)
+        except CompanyError:
+            continue
+    return out
+
+
 def find_profile(root: Path, ref: str) -> CompanyProfile:
     """A profile by file path, by its file name in the data folder, or by the name inside it."""
     path = Path(ref).expanduser()
     if path.suffix == ".toml" or path.is_file():
         return load_profile(path)
-    folder = profiles_dir(root)
-    direct = folder / f"{file_name(ref)}.toml"
+    direct = profiles_dir(root) / f"{file_name(ref)}.toml"
     if direct.is_file():
         return load_profile(direct)
-    for candidate in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
-        try:
-            profile = load_profile(candidate)
-        except CompanyError:
-            continue
+    for profile in list_profiles(root).values():
         if profile.name == ref.strip():
             return profile
     raise CompanyError(f"会社のプロフィールが見つかりません: {ref}（mensetsu company add {ref} で作れます）")

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from . import bank
 from .analyze import review
+from .company import CompanyProfile
 from .errors import MensetsuError
 from .record import SavedAnswer
 
@@ -24,8 +25,9 @@ class CorrectionError(MensetsuError):
 
 
 def correct(answer: SavedAnswer, text: str, track: str | None = None,
-            asked: frozenset[str] = frozenset()) -> SavedAnswer:
-    """`answer` with `text` as what was said; `asked` are the session's other questions."""
+            asked: frozenset[str] = frozenset(), company: CompanyProfile | None = None) -> SavedAnswer:
+    """`answer` with `text` as what was said; `asked` are the session's other questions,
+    `company` the profile the session was practised for."""
     if answer.analysis is None:
         raise CorrectionError("この回答は分析されていないため、文字起こしを直せません")
     text = " ".join(text.split())
@@ -35,7 +37,7 @@ def correct(answer: SavedAnswer, text: str, track: str | None = None,
         raise CorrectionError(f"文字起こしが長すぎます（{MAX_CHARS} 文字まで）")
     question = bank.questions().get(answer.question_id)
     # typed by the user: nothing in it is unsure any more
-    judged = review(text, question, asked - {answer.question_id}, track)
+    judged = review(text, question, asked - {answer.question_id}, track, company=company)
     a = answer.analysis
     # the words keep their audio timing: they are what was heard, for click-to-hear and fillers
     analysis = replace(a, transcript=replace(a.transcript, text=text), review=judged,

@@ -90,13 +90,17 @@ def prep_items(store: Store, company: CompanyProfile) -> list[PrepItem]:
     return items
 
 
-def render_prep(store: Store, company: CompanyProfile, out: Path | None = None) -> Path:
-    """Write the sheet (HTML that prints to one A4 page per few questions); returns its path."""
-    out = out or store.root / "prep" / f"{file_name(company.name)}.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
+def prep_html(store: Store, company: CompanyProfile) -> str:
+    """The sheet as one self-contained HTML page that prints on A4."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True)
-    html = env.get_template("prep.html.j2").render(
+    return env.get_template("prep.html.j2").render(
         company=company, items=prep_items(store, company), labels=bank.load("company")["labels"],
         made=datetime.now().astimezone().strftime("%Y/%m/%d"))
-    write_text(out, html)
+
+
+def render_prep(store: Store, company: CompanyProfile, out: Path | None = None) -> Path:
+    """Write the sheet; returns its path (by default prep/COMPANY.html in the data folder)."""
+    out = out or store.root / "prep" / f"{file_name(company.name)}.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_text(out, prep_html(store, company))
     return out

@@ -286,7 +286,7 @@ def render(store: Store, folder: Path, out: Path | None = None, web: bool = Fals
         progress_svgs=progress_svgs(progress) if progress else [],
         question_types=labels["question_types"],
         conflicts=found, unsure_facts=unsure_facts, pace=bank.load("delivery")["pace"], voice_rules=bank.load("voice"),
-        web=web)
+        web=web, company_key=Path(meta["company_file"]).stem if meta.get("company_file") else "")
     write_text(out, html)
     return out
 

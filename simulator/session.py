@@ -64,13 +64,14 @@ def plan_questions(track: str = "shinsotsu", count: int = 5, ids: list[str] | No
 def company_plan(plan: list[Question], profile: CompanyProfile) -> list[Question]:
     """`plan` for an interview at `profile`'s company: the motivation is always asked (in
     place of the last middle question, so the length stays), and every question is put
-    in the company's own words (prompts/company.toml [questions])."""
-    if plan and not any(q.type == "shibou" for q in plan):
+    in the company's own words (prompts/company.toml [questions]). One question asked
+    again is not an interview: it is only reworded."""
+    if len(plan) >= 2 and not any(q.type == "shibou" for q in plan):
         shibou = bank.questions()["shibou_douki"]
         if len(plan) >= 3:   # first, middle …, last: the motivation takes the last middle place
             plan = [plan[0], shibou, *plan[1:-2], plan[-1]]
         else:
-            plan = [plan[0], shibou, *plan[1:]]
+            plan = [plan[0], shibou, plan[1]]
     rules = bank.load("company")
     return [fit.word(q, profile, rules) for q in plan]
 

@@ -114,6 +114,8 @@ def test_a_company_interview_always_asks_the_motivation_in_its_words():
     # a plan that already holds the motivation keeps its questions, in the company's words
     usual = plan_questions("tenshoku", 5)
     assert [q.id for q in company_plan(usual, HAKOBU)] == [q.id for q in usual]
+    # one question answered again stays one question
+    assert [q.id for q in company_plan(plan_questions(ids=["gyaku_shitsumon"]), HAKOBU)] == ["gyaku_shitsumon"]
 
 
 def _store_with_answers(root: Path, *texts: tuple[str, str, str | None]) -> Store:

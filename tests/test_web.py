@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from concurrent.futures import Future
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +27,7 @@ from simulator.web.app import COOKIE, create_app
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ANSWER = RENDERED / "r05_gyaku_conditions.flac"   # a 9 s reverse question, in the HTS voice
 TOKEN = "test-token-0123456789"
+COMPANIES = Path(__file__).parent / "data" / "companies"
 
 
 def _free_port() -> int:
@@ -101,6 +103,22 @@ def test_bodies_are_size_limited_and_checked(client, tmp_path):
     assert client.post(url, json={"text": "回答"}).status_code == 404          # no such answer
 
 
+def test_company_pages_list_profiles_and_serve_their_prep_sheet(client, tmp_path):
+    client.cookies.set(COOKIE, TOKEN)
+    assert "まだ会社のプロフィールがありません" in client.get("/companies").text
+    store = Store(tmp_path)
+    shutil.copy(COMPANIES / "hakobu.toml", store.companies_dir / "hakobu.toml")
+    (store.companies_dir / "broken.toml").write_text("name = 3\n", encoding="utf-8")   # listed nowhere, breaks nothing
+    page = client.get("/companies").text
+    assert "株式会社ハコブ" in page and "/companies/hakobu/prep" in page and "broken" not in page
+    assert '<option value="hakobu">株式会社ハコブ</option>' in client.get("/").text
+    sheet = client.get("/companies/hakobu/prep")
+    assert sheet.status_code == 200 and "準備シート: 株式会社ハコブ" in sheet.text
+    for name in ("broken", "..%2Fmensetsu", "nothing"):
+        r = client.get(f"/companies/{name}/prep")
+        assert (r.status_code == 404 or "見つかりません" in r.text) and "準備シート" not in r.text, name
+
+
 # -- whole sessions in Chromium ---------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -150,8 +168,8 @@ def _page(browser, width: int):
     return page, errors
 
 
-def _practise_once(page, base: str) -> dict:
-    page.goto(f"{base}/?question=gyaku_shitsumon&token={TOKEN}")
+def _practise_once(page, base: str, company: str = "") -> dict:
+    page.goto(f"{base}/?question=gyaku_shitsumon&token={TOKEN}" + (f"&company={company}" if company else ""))
     page.click("#start")
     page.wait_for_selector("#meter:not([hidden])", timeout=60000)       # the question was played first
     page.wait_for_selector("#done:not([hidden])", timeout=120000)
@@ -238,4 +256,22 @@ def test_rework_a_question_and_compare_the_attempts(first_session, browser):
     page.set_viewport_size({"width": 1280, "height": 900})
     page.screenshot(path=str(shots / "compare-1280.png"), full_page=True)
     assert len(store.history()) == 2
+    assert errors == []
+
+
+def test_practice_for_a_company_in_the_page(server, browser):
+    """Chosen in the page, the company's profile judges the answer: its FAQ already gives
+    the overtime the fake microphone asks about."""
+    store, base = server
+    shutil.copy(COMPANIES / "hakobu.toml", store.companies_dir / "hakobu.toml")
+    page, errors = _page(browser, 1280)
+    done = _practise_once(page, base, company="hakobu")
+    assert "平均残業時間は月12時間です" in done["reaction"]
+    sid = done["report"].strip("/").split("/")[-1]
+    meta = json.loads((store.sessions_dir / sid / "session.json").read_text(encoding="utf-8"))
+    assert meta["company"] == "株式会社ハコブ"
+    [answer] = session_answers(meta)
+    assert "answered_by_company_info" in answer.analysis.content.issue_ids
+    page.goto(f"{base}/companies/hakobu/prep")
+    assert "最後に、何か質問はありますか。" in page.inner_text("section h2")
     assert errors == []

@@ -33,12 +33,14 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from .. import bank
 from ..analyze import Analyzer
 from ..bank import TRACKS
+from ..company import CompanyError, list_profiles, load_profile
 from ..compare import compare
 from ..correction import correct
 from ..errors import MensetsuError
 from ..record import SavedAnswer
 from ..report import render
-from ..session import Practice, plan_questions
+from ..prep import attempts_for, prep_html
+from ..session import Practice, company_plan, plan_questions
 from ..storage import Store, short_ids
 from ..tts import Voice
 from .live import BrowserMic, Channel, PageGone, PageSpeaker, PageUI
@@ -128,7 +130,8 @@ class WebApp:
         question = bank.questions().get(qid) if qid else None
         if qid and (question is None or question.type == "followup"):
             return self.page("message.html.j2", title="質問が見つかりません", text=f"質問 ID {qid} はありません。")
-        return self.page("practice.html.j2", question=question)
+        return self.page("practice.html.j2", question=question, companies=list_profiles(self.store.root),
+                         chosen=request.query_params.get("company", ""))
 
     async def sessions(self, request: Request) -> Response:
         rows = self.store.history()
@@ -166,6 +169,17 @@ class WebApp:
         return self.page("compare.html.j2", question=question, attempts=attempts[-2:], all_count=len(attempts),
                          changes=changes, labels=bank.load("labels"), voice_labels=bank.load("voice")["labels"])
 
+    async def companies(self, request: Request) -> Response:
+        profiles = list_profiles(self.store.root)
+        counts = {key: sum(len(t) for t in attempts_for(self.store, p).values()) for key, p in profiles.items()}
+        return self.page("companies.html.j2", profiles=profiles, counts=counts, folder=self.store.companies_dir)
+
+    async def prep(self, request: Request) -> Response:
+        profile = list_profiles(self.store.root).get(request.path_params["name"])   # never a path from the URL
+        if profile is None:
+            return self.page("message.html.j2", title="会社が見つかりません", text="その会社のプロフィールはありません。")
+        return HTMLResponse(await asyncio.to_thread(prep_html, self.store, profile))
+
     async def clip(self, request: Request) -> Response:
         data = self.clips.get(request.path_params["clip"])
         return Response(data, media_type="audio/wav") if data else PlainTextResponse("not found", 404)
@@ -197,7 +211,14 @@ class WebApp:
         answer = next((a for a in session.answers if a.idx == idx), None)
         if answer is None:
             raise LookupError(idx)
-        fixed = correct(answer, text, session.meta.get("track"), frozenset(a.question_id for a in session.answers))
+        company = None
+        if session.meta.get("company_file"):
+            try:   # judged again against the profile it was practised for, if it is still there
+                company = load_profile(Path(session.meta["company_file"]))
+            except CompanyError:
+                pass
+        fixed = correct(answer, text, session.meta.get("track"), frozenset(a.question_id for a in session.answers),
+                        company)
         self.store.replace_answer(session, fixed)
         return fixed
 
@@ -281,12 +302,20 @@ class WebApp:
         ids = [str(i) for i in ids][:10] if isinstance(ids, list) and ids else None
         count = max(1, min(int(msg.get("questions", 5)), 10))
         plan = plan_questions(track, count, ids, self.store.question_history())
+        company = None
+        if msg.get("company"):
+            company = list_profiles(self.store.root).get(str(msg["company"]))
+            if company is None:
+                raise CompanyError("選んだ会社のプロフィールが見つかりません（読めない書き方かもしれません）")
+            plan = company_plan(plan, company)
         followups = self.max_followups if msg.get("followups", True) else 0
         source = MicrophoneSource(None, None, 180.0, backend=mic, stop=channel.stop_answer.is_set)
         voice = Voice(self.engine, PageSpeaker(channel, self.clips))
         ui = PageUI(channel, bank.load("voice"), bank.load("labels"))
-        practice = Practice(self.store, voice, source, self.analyzer.result, ui, max_followups=followups)
-        meta = {"track": track, "tts": self.engine.name, "input": "browser", "front_end": "web"}
+        practice = Practice(self.store, voice, source, self.analyzer.result, ui, max_followups=followups,
+                            company=company)
+        meta = {"track": track, "tts": self.engine.name, "input": "browser", "front_end": "web",
+                **({"company": company.name, "company_file": company.path} if company else {})}
         channel.send({"type": "planned", "questions": [q.text for q in plan]})
 
         def run() -> None:
@@ -325,6 +354,8 @@ def create_app(store: Store, token: str, port: int, analyzer: Future, engine, ma
         Route("/sessions/{sid}/answers/{idx:int}/transcript", web.fix_transcript, methods=["POST"]),
         Route("/compare/{qid}", web.compare_page),
         Route("/progress", progress),
+        Route("/companies", web.companies),
+        Route("/companies/{name}/prep", web.prep),
         Route("/clips/{clip}", web.clip),
         Route("/favicon.ico", lambda request: Response(status_code=204)),
         WebSocketRoute("/ws/practice", web.practice),

@@ -106,7 +106,7 @@
       const ids = data.get("ids");
       send({ type: "start", rate: ctx.sampleRate, track: data.get("track") || "shinsotsu",
              questions: Number(data.get("questions") || 1), ids: ids ? [ids] : null,
-             followups: Boolean(data.get("followups")) });
+             followups: Boolean(data.get("followups")), company: data.get("company") || null });
       show("setup", false);
       show("live", true);
     };
