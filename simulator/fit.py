@@ -57,11 +57,11 @@ def judge(content: ContentAnalysis, text: str, profile: CompanyProfile, rules: d
     def applies(verdict: str) -> bool:
         return qtype is not None and in_scope(verdict, qtype, track, content_rules)
 
-    if applies("generic_motivation"):
+    suggest = _suggestions(profile, rules)
+    if applies("generic_motivation") and suggest:   # a profile still empty judges as without one
         before = content.issue("generic_motivation")
         issues = [i for i in issues if i.id != "generic_motivation"]
-        suggest = _suggestions(profile, rules)
-        if not used and not _concrete_fact(content.sentences, profile) and suggest:
+        if not used and not _concrete_fact(content.sentences, profile):
             quote = before.quote if before else (content.sentences[0] if content.sentences else "")
             issues.insert(0, Issue("generic_motivation", quote,
                                    (("company", _short_name(profile.name)), ("suggest", suggest))))

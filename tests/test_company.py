@@ -75,6 +75,14 @@ def test_without_a_profile_the_verdicts_are_as_before():
         assert "generic_motivation" in analyze_text(generic, "shibou_douki", company=company).content.issue_ids
 
 
+def test_a_profile_still_empty_judges_as_without_one(tmp_path):
+    blank = load_profile(Store(tmp_path).create_profile("株式会社ハコブ"))   # as `company add` leaves it
+    assert blank.name == "株式会社ハコブ" and not blank.items()
+    generic = "私は成長できる環境で働きたいと考え、御社の理念に共感して志望しました。社会に貢献したいです。"
+    assert (analyze_text(generic, "shibou_douki", company=blank).content.issue_ids
+            == analyze_text(generic, "shibou_douki").content.issue_ids == ["generic_motivation", "too_short"])
+
+
 def test_names_base_mishears_still_count():
     # what base writes for 御社 and ハコブ便: a misspelt name is still the company's product
     heard = "温者を志望したのは、物流の現場をデータで変えたいからです。特にハコブビンの配車の仕組みに引かれました。"
