@@ -140,22 +140,20 @@ def terms(text: str, stop: frozenset[str]) -> list[Term]:
 
     A term shorter than two characters or three mora says too little to match on.
     """
-    out: list[Term] = []
+    out: dict[str, Term] = {}   # by spelling, first seen first
     run: list = []
 
+    def keep(word: str, said: str) -> None:
+        said = said.replace("’", "")
+        if len(word) >= 2 and len(said) >= 3 and word not in stop and not word.isdigit():
+            out.setdefault(word, Term(word, said))
+
     def close() -> None:
-        if run:
-            word = "".join(t.surface for t in run)
-            said = "".join(t.reading for t in run).replace("’", "")
-            if len(word) >= 2 and len(said) >= 3 and word not in stop and not word.isdigit():
-                out.append(Term(word, said))
-            # the parts of a compound count on their own too (物流 of 物流改善)
-            if len(run) > 1:
-                for t in run:
-                    r = t.reading.replace("’", "")
-                    if len(t.surface) >= 2 and len(r) >= 3 and t.surface not in stop:
-                        out.append(Term(t.surface, r))
-            run.clear()
+        keep("".join(t.surface for t in run), "".join(t.reading for t in run))
+        if len(run) > 1:   # the parts of a compound count on their own too (物流 of 物流改善)
+            for t in run:
+                keep(t.surface, t.reading)
+        run.clear()
 
     for t in tokenize(text):
         if t.pos == "名詞" and t.pos_detail not in ("代名詞", "非自立", "数", "接尾"):
@@ -163,8 +161,7 @@ def terms(text: str, stop: frozenset[str]) -> list[Term]:
         else:
             close()
     close()
-    seen: set[str] = set()
-    return [t for t in out if not (t.text in seen or seen.add(t.text))]
+    return list(out.values())
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,8 @@ def judge(content: ContentAnalysis, text: str, profile: CompanyProfile, rules: d
           content_rules: dict) -> ContentAnalysis:
     """`content` with its company verdicts decided by the profile (rules: prompts/company.toml)."""
     qtype, track = content.question_type, content.track
-    stop = frozenset(rules["stop"])
+    # saying the company's name (ハコブ of ハコブ便) is not yet saying anything about it
+    stop = frozenset(rules["stop"]) | {_short_name(profile.name)}
     heard = Heard.of(text)
     used = tuple(i for i in profile.items() if item_used(i, heard, stop, rules["item_share"]))
     issues = list(content.issues)

@@ -66,6 +66,12 @@ def test_the_same_motivation_is_specific_for_one_company_and_generic_for_the_oth
     assert for_midori.review.followup.question.text == "同業他社ではなく、ミドリ食品を選ぶ理由は何ですか。"
 
 
+def test_a_fact_of_the_company_said_with_its_name_and_a_figure_is_specific():
+    fact = "私は成長できる環境で働きたいと考えています。ハコブが昨年10月に始めた冷凍品の共同配送に関わりたいです。"
+    assert "generic_motivation" not in analyze_text(fact, "shibou_douki", company=HAKOBU).content.issue_ids
+    assert "generic_motivation" in analyze_text(fact, "shibou_douki", company=MIDORI).content.issue_ids
+
+
 def test_without_a_profile_the_verdicts_are_as_before():
     plain = analyze_text(MOTIVATION, "shibou_douki")
     assert plain.content.company is None and "generic_motivation" not in plain.content.issue_ids
