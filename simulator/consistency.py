@@ -113,16 +113,18 @@ def extract_facts(text: str, rules: dict) -> list[Fact]:
     return facts + _claims(t, rules.get("claims", {}))
 
 
-def _claims(text: str, claims: dict[str, list[str]]) -> list[Fact]:
-    """The first claim of each kind (強み, 退職理由) in `text`, with its sentence as the quote."""
-    out = []
-    for subject, patterns in claims.items():
+def _claims(text: str, claims: dict[str, dict]) -> list[Fact]:
+    """The first claim of each kind (強み, 退職理由) in `text`, one per place for those that
+    name one (役割 in the サークル), with its sentence as the quote."""
+    out: dict[tuple[str, str], Fact] = {}
+    for subject, spec in claims.items():
         for sentence in re.split(r"(?<=。)", text):
-            m = next((m for p in patterns if (m := re.search(p, sentence))), None)
-            if m:
-                out.append(Fact(subject, "", "", m.group("v").strip("、 "), sentence.strip()))
-                break
-    return out
+            # the patterns in order of preference: the first that matches a sentence reads it
+            found = next((ms for p in spec["patterns"] if (ms := list(re.finditer(p, sentence)))), [])
+            for m in found:
+                where = m.groupdict().get("org") or ""
+                out.setdefault((subject, where), Fact(subject, where, "", m.group("v").strip("、 "), sentence.strip()))
+    return list(out.values())
 
 
 def _same_claim(a: str, b: str) -> bool:
@@ -155,8 +157,9 @@ def _nearest(before: str, table: dict[str, list[str]]) -> str | None:
     return best
 
 
-def conflicts(statements: list[Stated], tolerance: float) -> list[Conflict]:
-    """Pairs of statements of the same fact whose values differ by more than `tolerance`."""
+def conflicts(statements: list[Stated], tolerance: float, exact: frozenset[str] = frozenset()) -> list[Conflict]:
+    """Pairs of statements of the same fact whose values differ by more than `tolerance`
+    (claims in words: that are not the same claim; for the subjects in `exact`, not the same words)."""
     out = []
     by_key: dict[tuple, list[Stated]] = {}
     for s in statements:
@@ -164,14 +167,14 @@ def conflicts(statements: list[Stated], tolerance: float) -> list[Conflict]:
     for group in by_key.values():
         for i, a in enumerate(group):
             for b in group[i + 1:]:
-                if _differ(a.fact.value, b.fact.value, tolerance):
+                if _differ(a.fact.value, b.fact.value, tolerance, a.fact.subject in exact):
                     out.append(Conflict(a, b))
                     break
     return out
 
 
-def _differ(a: float | str, b: float | str, tolerance: float) -> bool:
+def _differ(a: float | str, b: float | str, tolerance: float, exact: bool = False) -> bool:
     if isinstance(a, str) or isinstance(b, str):
-        return isinstance(a, str) and isinstance(b, str) and not _same_claim(a, b)
+        return isinstance(a, str) and isinstance(b, str) and (a != b if exact else not _same_claim(a, b))
     hi = max(a, b)
     return bool(hi) and abs(a - b) / hi > tolerance

@@ -246,7 +246,8 @@ def _consistency(store: Store, meta: dict) -> tuple[list[Conflict], list[Fact]]:
                           r["session_id"], r["started_at"][:10], r["question_id"] or "",
                           f"{r['started_at'][5:10].replace('-', '/')} の練習") for r in rows]
     tolerance = rules["tolerance"]
-    found = [c for c in conflicts(statements, tolerance) if meta["id"] in (c.first.session_id, c.second.session_id)]
+    exact = frozenset(k for k, spec in rules.get("claims", {}).items() if spec.get("exact"))
+    found = [c for c in conflicts(statements, tolerance, exact) if meta["id"] in (c.first.session_id, c.second.session_id)]
     return found, [s.fact for s in statements if s.session_id == meta["id"] and s.fact.uncertain]
 
 

@@ -145,21 +145,26 @@ def _store_with_answers(root: Path, *texts: tuple[str, str, str | None]) -> Stor
     return store
 
 
-def test_a_figure_and_a_strength_that_differ_from_the_es_are_shown_quoting_both(tmp_path):
+def test_a_figure_a_strength_and_a_role_that_differ_from_the_es_are_shown_quoting_both(tmp_path):
     store = Store(tmp_path)
-    store.add_note(new_note("私の強みは粘り強さです。前職では月間の売上は200万円でした。", "es", HAKOBU.name))
-    _store_with_answers(tmp_path, ("jiko_pr", "私の強みは周りを巻き込む力です。前職では月間の売上は150万円でした。", None))
+    store.add_note(new_note("私の強みは粘り強さです。前職では月間の売上は200万円でした。"
+                            "テニスサークルでは副部長として新入生の勧誘を担当しました。", "es", HAKOBU.name))
+    _store_with_answers(tmp_path, ("jiko_pr", "私の強みは周りを巻き込む力です。前職では月間の売上は150万円でした。"
+                                              "テニスサークルの部長を務め、練習の仕組みを変えました。", None))
     html = render(store, sorted(store.sessions_dir.iterdir())[-1]).read_text(encoding="utf-8")
     section = html[html.index("一貫性のチェック"):html.index("これまでの推移")]
-    assert "<b>売上</b> の数字が食い違っています" in section and "<b>強み</b> の内容が食い違っています" in section
+    assert "<b>売上（月）</b> の数字が食い違っています" in section and "<b>強み</b> の内容が食い違っています" in section
+    assert "<b>役割（サークル）</b> の内容が食い違っています" in section
     assert "エントリーシート（株式会社ハコブ、" in section                  # where each side came from
     assert "「私の強みは粘り強さです。」" in section and "「前職では月間の売上は150万円でした」" in section
 
 
 def test_the_same_facts_as_the_es_raise_no_alarm(tmp_path):
     store = Store(tmp_path)
-    store.add_note(new_note("私の強みは粘り強さです。前職では月間の売上は200万円でした。", "es"))
-    _store_with_answers(tmp_path, ("jiko_pr", "私の強みは、粘り強いところです。前職の月間の売上は200万円です。", None))
+    store.add_note(new_note("私の強みは粘り強さです。前職では月間の売上は200万円でした。"
+                            "テニスサークルでは副部長を務めました。", "es"))
+    _store_with_answers(tmp_path, ("jiko_pr", "私の強みは、粘り強いところです。前職の月間の売上は200万円です。"
+                                              "テニスサークルの副部長として新入生を迎えました。", None))
     html = render(store, sorted(store.sessions_dir.iterdir())[-1]).read_text(encoding="utf-8")
     assert "食い違っています" not in html and "食い違いはありません" in html
 
