@@ -682,7 +682,7 @@ def cmd_notes(args) -> int:
             shown = f.value if f.is_claim else f"{f.value:,.0f}{f.unit}" if f.value.is_integer() else f"{f.value:g}{f.unit}"
             print(f"  {f.subject}{'（' + f.period + '）' if f.period else ''}: {shown}")
         if not facts:
-            print("  （照らし合わせられる数字や強み・退職理由は見つかりませんでした）")
+            print("  （照らし合わせられる数字や強み・役割・退職理由は見つかりませんでした）")
         return EXIT_OK
     if args.action == "list":
         notes = load_notes(store.root)

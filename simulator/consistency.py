@@ -114,17 +114,25 @@ def extract_facts(text: str, rules: dict) -> list[Fact]:
 
 
 def _claims(text: str, claims: dict[str, dict]) -> list[Fact]:
-    """The first claim of each kind (強み, 退職理由) in `text`, one per place for those that
-    name one (役割 in the サークル), with its sentence as the quote."""
+    """The first claim of each kind (強み, 退職理由) in `text`, one per place for the kinds
+    that have places (役割 in the サークル), each with its sentence as the quote."""
     out: dict[tuple[str, str], Fact] = {}
     for subject, spec in claims.items():
+        places = spec.get("places", [])
         for sentence in re.split(r"(?<=。)", text):
             # the patterns in order of preference: the first that matches a sentence reads it
             found = next((ms for p in spec["patterns"] if (ms := list(re.finditer(p, sentence)))), [])
             for m in found:
-                where = m.groupdict().get("org") or ""
+                where = _last_place(sentence[:m.start()], places)
                 out.setdefault((subject, where), Fact(subject, where, "", m.group("v").strip("、 "), sentence.strip()))
     return list(out.values())
+
+
+def _last_place(before: str, places: list[str]) -> str:
+    """The place named last in `before` (アルバイト, not the バイト inside it)."""
+    at = {p: before.rfind(p) for p in places}
+    named = [p for p, i in at.items() if i >= 0]
+    return max(named, key=lambda p: (at[p] + len(p), len(p)), default="")
 
 
 def _same_claim(a: str, b: str) -> bool:
