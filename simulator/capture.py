@@ -249,7 +249,6 @@ class MicrophoneSource:
         self.stop = stop or _enter_pressed
         self.device = _parse_device(device)
         self.silence_s, self.cap_s, self.no_voice_s = silence_s, cap_s, no_voice_s
-        self.turn_model = SmartTurn() if silence_s is None else None   # loads while the question is spoken
         try:
             info = self.sd.query_devices(self.device, "input")
         except (ValueError, self.sd.PortAudioError) as e:
@@ -257,6 +256,9 @@ class MicrophoneSource:
                                "--input-device で指定するか、--answers-from DIR を使ってください") from None
         self.rate = int(info["default_samplerate"])
         self.name = info["name"]
+        # loads while the question is spoken; only once there is a microphone, since the
+        # process exiting while onnxruntime starts up aborts it ("terminate called …")
+        self.turn_model = SmartTurn() if silence_s is None else None
 
     def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None, words=None) -> Recording:
         import soxr

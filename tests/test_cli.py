@@ -196,3 +196,15 @@ def test_nan_and_inf_samples_are_treated_as_silence(dev_dir, tmp_path, analyzer)
 
 def test_a_silence_that_cannot_end_an_answer_is_refused(tmp_path):
     assert_clean_failure(mensetsu("practice", "--silence", "-1", "--data-dir", str(tmp_path)), "--silence は 0.3〜30 秒")
+
+
+def test_practice_without_a_microphone_says_so_in_one_line_every_time(tmp_path):
+    """No sound server, no card: one Japanese line and exit 2, never an abort while the
+    end-of-turn model starts up in the background (that raced the exit before)."""
+    runtime = tmp_path / "runtime"   # an empty runtime folder: no PulseAudio to reach
+    runtime.mkdir(mode=0o700)
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "PULSE_SERVER": str(runtime / "none")}
+    for _ in range(3):
+        p = subprocess.run([sys.executable, "-m", "simulator", "practice", "--data-dir", str(tmp_path / "data"),
+                            "--tts", "none"], env=env, capture_output=True, text=True, timeout=120)
+        assert p.returncode == 2 and p.stderr.count("\n") == 1 and "マイクが見つかりません" in p.stderr, p.stderr
