@@ -425,12 +425,20 @@ def cmd_practice(args) -> int:
 
         resume = store.reopen(find_session(store, args.resume))
         plan = [questions()[i] for i in resume.meta.get("plan", []) if i in questions()]
-        args.company = args.company or resume.meta.get("company_file")
         ui.say(f"セッション {resume.id} を再開します。")
     else:
         ids = [i.strip() for i in args.ids.split(",") if i.strip()] if args.ids else None
         plan = plan_questions(args.track, args.questions, ids, store.question_history())
     company = _company(args)
+    if company is None and resume is not None and resume.meta.get("company_file"):
+        from .company import CompanyError, load_profile
+
+        try:   # the profile the session began with; moved or broken since, the session still goes on
+            company = load_profile(Path(resume.meta["company_file"]))
+        except CompanyError as e:
+            from rich.markup import escape
+
+            ui.say(f"[yellow]{escape(str(e))}。会社のプロフィールに照らさずに続けます。[/yellow]")
     if company is not None:
         plan = company_plan(plan, company)
     source = (FileSource(args.answers_from) if args.answers_from

@@ -250,3 +250,19 @@ def test_a_spoken_motivation_practised_for_a_company(analyzer, tmp_path):
     html = render_prep(store, HAKOBU).read_text(encoding="utf-8")
     assert heard.transcript.text in html and "聞かれそうな深掘り" in html
     assert "会社: 株式会社ハコブ" in render(store, result.session.path).read_text(encoding="utf-8")
+
+
+def test_resuming_after_the_profile_was_deleted_goes_on_without_it(tmp_path, dev_dir):
+    store = Store(tmp_path / "data")
+    session = store.begin({"track": "tenshoku", "plan": ["gyaku_shitsumon"], "company": HAKOBU.name,
+                           "company_file": str(tmp_path / "gone.toml")})
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    as_wav(dev_dir / "dev06_gyaku_none.flac", answers / "01.wav")
+    p = subprocess.run([sys.executable, "-m", "simulator", "practice", "--resume", session.id, "--answers-from",
+                        str(answers), "--tts", "none", "--data-dir", str(store.root)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "会社のプロフィールが見つかりません" in p.stdout and "照らさずに続けます" in p.stdout
+    [answer] = json.loads((session.path / "session.json").read_text(encoding="utf-8"))["answers"]
+    assert answer["question_id"] == "gyaku_shitsumon" and answer["content"]["company"] is None
