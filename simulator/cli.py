@@ -185,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     no = sub.add_parser("notes", help="エントリーシートや一次面接のメモを登録する（練習での発言と食い違いがないか確かめます）",
                         description="エントリーシート（ES）や一次面接で話したことを登録すると、練習で話した数字・期間・強み・"
-                                    "退職理由がそれと食い違っていないかをレポートで確かめます。")
+                                    "役割・退職理由がそれと食い違っていないかをレポートで確かめます。")
     no_sub = no.add_subparsers(dest="action", metavar="ACTION", title="操作", required=True)
     n_add = no_sub.add_parser("add", help="メモを登録する（文章か、--file で UTF-8 のテキストファイル）")
     n_src = n_add.add_mutually_exclusive_group(required=True)

@@ -39,19 +39,33 @@ class PrepItem:
     followups: tuple[str, ...]
 
 
+def _company_sessions(store: Store) -> list[dict]:
+    """The session.json of every session practised for some company, oldest first."""
+    metas = (load_session_meta(p) for p in sorted(store.sessions_dir.iterdir()) if (p / "session.json").is_file())
+    return [m for m in metas if m and m.get("company")]
+
+
 def attempts_for(store: Store, company: CompanyProfile) -> dict[str, list[Attempt]]:
     """Every analysed answer of the sessions practised for `company`, by question id, oldest first."""
     weights = bank.load("content")["score"]
     out: dict[str, list[Attempt]] = {}
-    for folder in sorted(p for p in store.sessions_dir.iterdir() if (p / "session.json").is_file()):
-        meta = load_session_meta(folder)
-        if not meta or meta.get("company") != company.name:
+    for meta in _company_sessions(store):
+        if meta["company"] != company.name:
             continue
         for a in session_answers(meta):
             if a.analysis is not None and not a.unheard:
-                out.setdefault(a.question_id, []).append(
-                    Attempt(meta["id"], meta["started_at"][:10].replace("-", "/"), a, content_score(a.analysis.content, weights)))
+                out.setdefault(a.question_id, []).append(Attempt(
+                    meta["id"], meta["started_at"][:10].replace("-", "/"), a, content_score(a.analysis.content, weights)))
     return out
+
+
+def answer_counts(store: Store) -> dict[str, int]:
+    """Analysed answers per company name, reading each session once (the company list)."""
+    counts: dict[str, int] = {}
+    for meta in _company_sessions(store):
+        n = sum(1 for a in session_answers(meta) if a.analysis is not None and not a.unheard)
+        counts[meta["company"]] = counts.get(meta["company"], 0) + n
+    return counts
 
 
 def _weak_points(a: SavedAnswer) -> tuple[str, ...]:

@@ -272,6 +272,8 @@ def test_practice_for_a_company_in_the_page(server, browser):
     assert meta["company"] == "株式会社ハコブ"
     [answer] = session_answers(meta)
     assert "answered_by_company_info" in answer.analysis.content.issue_ids
+    page.goto(f"{base}/companies")
+    assert "株式会社ハコブ （練習した回答 1 件）" in page.inner_text("ul.companies")
     page.goto(f"{base}/companies/hakobu/prep")
     assert "最後に、何か質問はありますか。" in page.inner_text("section h2")
     assert errors == []

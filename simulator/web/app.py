@@ -39,7 +39,7 @@ from ..correction import correct
 from ..errors import MensetsuError
 from ..record import SavedAnswer
 from ..report import render
-from ..prep import attempts_for, prep_html
+from ..prep import answer_counts, prep_html
 from ..session import Practice, company_plan, plan_questions
 from ..storage import Store, short_ids
 from ..tts import Voice
@@ -171,7 +171,8 @@ class WebApp:
 
     async def companies(self, request: Request) -> Response:
         profiles = list_profiles(self.store.root)
-        counts = {key: sum(len(t) for t in attempts_for(self.store, p).values()) for key, p in profiles.items()}
+        practised = answer_counts(self.store)
+        counts = {key: practised.get(p.name, 0) for key, p in profiles.items()}
         return self.page("companies.html.j2", profiles=profiles, counts=counts, folder=self.store.companies_dir)
 
     async def prep(self, request: Request) -> Response:
