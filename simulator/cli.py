@@ -635,7 +635,6 @@ def cmd_delete(args) -> int:
 def cmd_company(args) -> int:
     from .bank import load
     from .company import find_profile, load_profile, profiles_dir
-    from .notes import load_notes
     from .storage import Store
 
     store = Store(args.data_dir)
@@ -665,11 +664,8 @@ def cmd_company(args) -> int:
             shown = " ／ ".join(value) if isinstance(value, tuple) else value.replace("\n", " ")
             print(f"  {label}: {shown or '（未記入）'}")
         return EXIT_OK
-    Path(profile.path).unlink()
-    notes = [n for n in load_notes(store.root) if n.company == profile.name]
-    for n in notes:
-        (store.notes_dir / f"{n.id}.json").unlink(missing_ok=True)
-    print(f"{profile.name} のプロフィール{'とメモ ' + str(len(notes)) + ' 件' if notes else ''}を削除しました。")
+    notes = store.delete_profile(profile)
+    print(f"{profile.name} のプロフィール{f'とメモ {notes} 件' if notes else ''}を削除しました。")
     return EXIT_OK
 
 

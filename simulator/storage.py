@@ -20,9 +20,10 @@ from pathlib import Path
 
 import platformdirs
 
+from .company import CompanyProfile
 from .content import ContentAnalysis
 from .errors import MensetsuError
-from .notes import Note
+from .notes import Note, load_notes
 from .paths import open_private
 from .record import SCHEMA_VERSION, SavedAnswer
 
@@ -260,6 +261,18 @@ class Store:
         template = (project_dir("prompts") / "company_template.toml").read_text(encoding="utf-8")
         write_text(path, template.replace("{name}", json.dumps(name.strip(), ensure_ascii=False)))
         return path
+
+    def delete_profile(self, profile: CompanyProfile) -> int:
+        """Delete a profile of the data folder and the notes filed under its company;
+        returns how many notes went. A profile file kept elsewhere is the user's own: never deleted."""
+        path = Path(profile.path)
+        if path.resolve().parent != self.companies_dir.resolve():
+            raise StorageError(f"{path} はデータフォルダの外のファイルなので削除しません（ファイルは自分で管理してください）")
+        path.unlink()
+        notes = [n for n in load_notes(self.root) if n.company == profile.name]
+        for n in notes:
+            (self.notes_dir / f"{n.id}.json").unlink(missing_ok=True)
+        return len(notes)
 
     def add_note(self, note: Note) -> Path:
         path = self.notes_dir / f"{note.id}.json"

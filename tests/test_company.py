@@ -196,6 +196,10 @@ def test_profiles_and_notes_are_private_exported_and_deleted_from_the_command_li
                                                       "company_file": str(path)}), encoding="utf-8")
     exported = json.loads(export(session, "json"))
     assert exported["company_profile"]["name"] == "株式会社ハコブ" and exported["notes"][0]["company"] == "株式会社ハコブ"
+    outside = tmp_path / "mine.toml"
+    outside.write_text((DATA / "midori.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    p = run("company", "delete", str(outside))            # the user's own file, outside the data folder
+    assert p.returncode == 2 and "削除しません" in p.stderr and outside.exists()
     assert run("company", "delete", "株式会社ハコブ").returncode == 0
     assert not path.exists() and not list((tmp_path / "notes").glob("*.json"))    # its notes go with it
 
