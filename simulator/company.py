@@ -214,6 +214,11 @@ def file_name(name: str) -> str:
     return re.sub(r'[\\/:*?"<>|\s]+', "_", name.strip()).strip("._") or "company"
 
 
+def profile_path(root: Path, name: str) -> Path:
+    """Where `company add NAME` keeps the profile of `name`."""
+    return profiles_dir(root) / f"{file_name(name)}.toml"
+
+
 def list_profiles(root: Path) -> dict[str, CompanyProfile]:
     """The readable profiles of the data folder by file name (without .toml)."""
     out = {}
@@ -230,7 +235,7 @@ def find_profile(root: Path, ref: str) -> CompanyProfile:
     path = Path(ref).expanduser()
     if path.suffix == ".toml" or path.is_file():
         return load_profile(path)
-    direct = profiles_dir(root) / f"{file_name(ref)}.toml"
+    direct = profile_path(root, ref)
     if direct.is_file():
         return load_profile(direct)
     for profile in list_profiles(root).values():

@@ -60,6 +60,10 @@ def notes_dir(root: Path) -> Path:
     return root / "notes"
 
 
+def note_path(root: Path, note_id: str) -> Path:
+    return notes_dir(root) / f"{note_id}.json"
+
+
 def new_note(text: str, kind: str = "es", company: str | None = None, source: str = "") -> Note:
     text = text.strip()
     if not text:

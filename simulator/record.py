@@ -74,9 +74,9 @@ class SavedAnswer:
         audio's name in the folder, and the question as it was asked.
         """
         analysis = self.analysis.to_dict() if self.analysis else {}
-        return {**analysis, "idx": self.idx, "question_id": self.question_id, "question": self.question, "parent_id": self.parent_id, "trigger": self.trigger,
-                "reason": self.reason, "audio": self.audio, "file": self.audio,
-                "recording": self.recording.to_dict(), "analysed": self.analysis is not None}
+        return {**analysis, "idx": self.idx, "question_id": self.question_id, "question": self.question,
+                "parent_id": self.parent_id, "trigger": self.trigger, "reason": self.reason, "audio": self.audio,
+                "file": self.audio, "recording": self.recording.to_dict(), "analysed": self.analysis is not None}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], schema: int = SCHEMA_VERSION) -> SavedAnswer:

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import platformdirs
 
-from .company import CompanyProfile
+from .company import CompanyProfile, profile_path, profiles_dir
 from .content import ContentAnalysis
 from .errors import MensetsuError
-from .notes import Note, load_notes
-from .paths import open_private
+from .notes import Note, load_notes, note_path, notes_dir
+from .paths import open_private, project_dir
 from .record import SCHEMA_VERSION, SavedAnswer
 
 DB_NAME = "mensetsu.db"
@@ -244,18 +244,16 @@ class Store:
     # -- the user's own material: company profiles and notes, kept like sessions ---------
     @property
     def companies_dir(self) -> Path:
-        return _private_dir(self.root / "companies")
+        return _private_dir(profiles_dir(self.root))
 
     @property
     def notes_dir(self) -> Path:
-        return _private_dir(self.root / "notes")
+        return _private_dir(notes_dir(self.root))
 
     def create_profile(self, name: str) -> Path:
         """A new profile for `name` from the commented template, for the user to fill in."""
-        from .company import file_name
-        from .paths import project_dir
-
-        path = self.companies_dir / f"{file_name(name)}.toml"
+        path = profile_path(self.root, name)
+        _private_dir(path.parent)
         if path.exists():
             raise StorageError(f"{name} のプロフィールはもうあります: {path}")
         template = (project_dir("prompts") / "company_template.toml").read_text(encoding="utf-8")
@@ -271,11 +269,12 @@ class Store:
         path.unlink()
         notes = [n for n in load_notes(self.root) if n.company == profile.name]
         for n in notes:
-            (self.notes_dir / f"{n.id}.json").unlink(missing_ok=True)
+            note_path(self.root, n.id).unlink(missing_ok=True)
         return len(notes)
 
     def add_note(self, note: Note) -> Path:
-        path = self.notes_dir / f"{note.id}.json"
+        path = note_path(self.root, note.id)
+        _private_dir(path.parent)
         write_json(path, note.to_dict())
         return path
 
