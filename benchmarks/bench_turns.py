@@ -225,15 +225,18 @@ def measure(files: list[Path], probe: Path, data: Path) -> list[dict]:
         row = {"file": f.name, "gap_s": None if onset is None else round(onset - end_abs, 2), "cut": None,
                "turn": None, "ended_by": None}
         # the answer whose recording holds this file's beginning (a cut one spills into the next)
-        while j < len(answers):
-            at, score = locate(head, saved[j])
+        for k in range(j, len(answers)):
+            at, score = locate(head, saved[k])
             if score >= 0.8:
-                row["cut"] = bool(at + last > len(saved[j]) / SAMPLE_RATE - 0.05)
-                rec = answers[j]["recording"]
+                row["cut"] = bool(at + last > len(saved[k]) / SAMPLE_RATE - 0.05)
+                rec = answers[k]["recording"]
                 row["turn"], row["ended_by"] = rec["turn"], rec["ended_by"]
-                j += 1
+                j = k + 1
                 break
-            j += 1
+        else:
+            row["cut"] = True    # no recording begins with it: the one before ended inside it
+        if row["gap_s"] is not None and row["gap_s"] < 0:
+            row["cut"] = True    # the interviewer spoke before the answer's last sound
         rows.append(row)
     return rows
 

@@ -11,8 +11,8 @@ behind, a chunk closes at the first pause once it holds `min_chunk_s` of speech.
 
 When the end-of-turn rule (turn.py) hears a clearly finished voice it calls `pause()`:
 a second thread then takes a quick greedy look at the last phrase (`Transcriber.glance`,
-on the model's second worker) so that the rule can read how the answer ends within
-about a second; `partial()` gives the words so far to the rule, guarded like the final
+on the model's second worker, in a short encoder window) so that the rule can read how
+the answer ends about 0.3 s after the pause is heard; `partial()` gives the words so far to the rule, guarded like the final
 transcript.
 
 Decoding and guarding are `asr.Transcriber`'s, so a chunk reads the same however it

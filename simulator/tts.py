@@ -157,6 +157,29 @@ class SoundDeviceSpeaker:
         sd.play(samples, rate, device=self.device, blocking=True, latency="low")
 
 
+_LEAD_S = 0.03       # kept before the first sound: a hard onset clicks
+_TAIL_S = 0.12       # kept after the last sound: the final mora's natural decay
+_QUIET_DB = -40.0    # below the clip's peak by this much is silence
+
+
+def trim_silence(samples: np.ndarray, rate: int) -> np.ndarray:
+    """`samples` without the silence an engine pads them with.
+
+    OpenJTalk starts every phrase with 0.22–0.33 s of silence and ends it with 0.34 s:
+    the acknowledgement after an answer then reaches the ear a quarter of a second later
+    than it was decided, and the recording of the next answer starts a third of a second
+    after the question was heard. Trimming is idempotent, so cached files trimmed or not
+    read the same.
+    """
+    if samples.size == 0:
+        return samples
+    level = np.abs(samples)
+    loud = np.flatnonzero(level >= level.max() * 10 ** (_QUIET_DB / 20))
+    a = max(0, loud[0] - int(_LEAD_S * rate))
+    b = min(len(samples), loud[-1] + 1 + int(_TAIL_S * rate))
+    return samples[a:b]
+
+
 class Voice:
     """The interviewer's voice: synthesises (cached, in the background) and plays questions."""
 
@@ -176,10 +199,11 @@ class Voice:
         if path.is_file():
             try:
                 samples, rate = sf.read(str(path), dtype="float32")
-                return samples, int(rate)
+                return trim_silence(samples, int(rate)), int(rate)
             except (RuntimeError, sf.LibsndfileError):
                 path.unlink(missing_ok=True)
         samples, rate = self.engine.synthesize(text)
+        samples = trim_silence(samples, rate)
         if samples.size:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp.wav")

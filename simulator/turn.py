@@ -7,7 +7,7 @@ state of the streamed transcript at that pause (a sign-off, a closing sentence, 
 sentence, or an open clause). The model is asked once per pause, on the recording
 loop's thread (about 50 ms on one core), never on PortAudio's callback thread. When the
 voice sounds clearly finished, the streamed transcriber is asked for a quick look at the
-last phrase, so that the words are read within about a second of the pause.
+last phrase, so that the words are read about 0.3 s after the pause is heard.
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ class TurnRules:
     announce: re.Pattern | None = None      # "二点伺います": how many points will come
     point: re.Pattern | None = None         # "二点目は": one of them begun
     first_point: re.Pattern | None = None   # "一点目は": a second will come
+    opener: tuple[re.Pattern, ...] = ()     # sign-offs said at the start too: final only later
+    final_min_share: float = 0.0
 
     def wait_s(self, state: str, complete: bool) -> float:
         return self.wait[state][0 if complete else 1]
@@ -98,7 +100,8 @@ def rules() -> TurnRules:
     return TurnRules(float(audio["probe_after_s"]), float(audio["complete_probability"]), float(audio["glance_probability"]),
                      float(data["text"]["closing_min_share"]), patterns("final"), patterns("closing"),
                      tuple(data["text"]["open"]), wait, tuple(data.get("acknowledge", {}).get("phrases", ())),
-                     patterns("preface"), pattern("announce"), pattern("point"), pattern("first_point"))
+                     patterns("preface"), pattern("announce"), pattern("point"), pattern("first_point"),
+                     patterns("opener"), float(data["text"]["final_min_share"]))
 
 
 def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRules | None = None) -> str:
@@ -113,12 +116,20 @@ def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRule
         return "open"
     if any(p.search(core) for p in r.final) and not any(p.search(core) for p in r.preface) \
             and not _points_left(normalise(text), r):
-        return "final"
+        opening = answered_s < r.final_min_share * (target_s or 0.0)
+        if not (opening and any(p.search(_last_sentence(core)) for p in r.opener)):
+            return "final"
+        return "sentence"
     if core.endswith(r.open):
         return "open"
     if any(p.search(core) for p in r.closing) and answered_s >= r.closing_min_share * (target_s or 0.0):
         return "closing"
     return "sentence"
+
+
+def _last_sentence(core: str) -> str:
+    """The last sentence of `core` (which has no final punctuation)."""
+    return re.split(r"[。？?！!]", core)[-1]
 
 
 _COUNTS = {"二": 2, "2": 2, "２": 2, "三": 3, "3": 3, "３": 3, "四": 4, "4": 4, "４": 4, "いくつか": 2, "何点か": 2}

@@ -4,7 +4,7 @@ import numpy as np
 
 from conftest import noise
 from simulator.asr import Word, _collapse_loops, _guard, chunk_regions
-from simulator.audio import SAMPLE_RATE, Region, load_audio
+from simulator.audio import SAMPLE_RATE, Region, load_audio, speech_regions
 
 
 def words(text: str, start: float, step: float = 0.2) -> list[Word]:
@@ -70,3 +70,23 @@ def test_a_filler_alone_in_its_chunk_is_read_as_the_filler():
     # …but the same sound inside a sentence is left as heard
     t = finish([("意図があって", [Word("いと", 0.8, 1.0, 0.9), Word("があって", 1.0, 1.4, 0.9)])], speech)
     assert t.text == "いとがあって"
+
+
+def test_the_quick_look_reads_phrase_endings_like_the_full_window(analyzer, dev_dir, dev_truth):
+    """The end-of-turn rule's quick look (a 10 s encoder window) must read how a phrase
+    ends as the ordinary 30 s decoding does: the last two phrases of every dev answer."""
+    from simulator.turn import text_state
+
+    transcriber = analyzer.transcriber
+    agree = total = 0
+    for r in dev_truth:
+        samples = load_audio(dev_dir / r["file"])
+        regions = speech_regions(samples)
+        for region in regions[-2:]:
+            window = Region(max(region.start, region.end - 4.0), region.end + 0.1)
+            quick = transcriber.glance(samples, window, r["question"])
+            full = "".join(text for text, _ in transcriber.transcribe_chunk(samples, window, r["question"]))
+            assert quick and len(quick) <= 2 * len(full) + 4      # no loop in the short window
+            agree += text_state(quick, 100.0, 60.0) == text_state(full, 100.0, 60.0)
+            total += 1
+    assert agree >= total - 1

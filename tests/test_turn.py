@@ -144,3 +144,15 @@ def test_words_that_could_not_have_been_said_are_not_read():
     assert plausible("以上です。", 1.0)
     assert not plausible("本日はありがとうございました。", 0.3)   # invented over a noise blip
     assert not plausible("ご視聴ありがとうございました", 5.0)      # a known silence phrase
+
+
+@pytest.mark.parametrize("opener", ["はい、ありがとうございます。", "えーと、強みですか。",
+                                    "山田花子と申します。本日はお時間をいただきありがとうございます。",
+                                    "本日はよろしくお願いします。"])
+def test_thanks_a_greeting_or_the_question_said_back_open_an_answer(opener):
+    # in the first seconds these are how an answer begins; later they end it
+    assert turn.text_state(opener, answered_s=4.0, target_s=45.0) == "sentence"
+    assert turn.text_state(opener, answered_s=20.0, target_s=45.0) == "final"
+    # a closing thanks in the past tense, or 以上です, ends even a short answer
+    assert turn.text_state("えーと、特にありません。本日はありがとうございました。", 4.0, 45.0) == "final"
+    assert turn.text_state("一点だけです。以上です。", 3.0, 45.0) == "final"
