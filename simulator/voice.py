@@ -47,7 +47,7 @@ class PaceWindow:
     start_s: float
     end_s: float
     mora_per_min: float            # per minute of speech between pauses of `pause_s`: pauses do not dilute it
-    vs_rest: float | None          # against the windows that do not overlap this one
+    vs_rest: float | None          # against the rate of all the speech outside this window
     rushed: bool
 
     def to_dict(self) -> dict:
@@ -194,28 +194,33 @@ def _pace(words: tuple[Word, ...] | list[Word], regions: list[Region], sounding:
 
     `sounding` marks speech between pauses of `pause_s` or more: the answer's VAD regions
     keep shorter pauses inside, and a sped-up stretch shrinks its pauses below that limit,
-    so region time would hide the rush. The baseline is the median of the windows that do
-    not overlap the one judged: a rushed stretch a third of the answer long would
-    otherwise raise its own yardstick.
+    so region time would hide the rush. The yardstick is the rate of all the speech
+    outside the window: a rushed stretch must not raise its own yardstick, and in a
+    30-40 s answer the windows that do not overlap it are only one or two, whose own
+    sentence-to-sentence swing (15 % in synthetic voices) then decided the verdict.
     """
     if not regions:
         return []
     size, hop = rules["window_s"], rules["hop_s"]
     end = regions[-1].end
-    windows = []
+
+    def mora(a: float, b: float) -> int:
+        return count_mora("".join(w.text for w in words if a <= (w.start + w.end) / 2 < b))
+
+    def speaking(a: float, b: float) -> float:
+        return float(sounding[int(a / HOP_S):int(b / HOP_S)].sum()) * HOP_S
+
+    total_mora, total_s = mora(regions[0].start, end + 1.0), speaking(regions[0].start, end + 1.0)
+    out = []
     t = regions[0].start
     while t + size <= end + hop / 2:
         a, b = t, min(t + size, end)
-        speaking = float(sounding[int(a / HOP_S):int(b / HOP_S)].sum()) * HOP_S
-        if speaking >= rules["min_speaking_s"]:
-            text = "".join(w.text for w in words if a <= (w.start + w.end) / 2 < b)
-            windows.append((a, b, count_mora(text) / speaking * 60))
+        n, s = mora(a, b), speaking(a, b)
+        if s >= rules["min_speaking_s"]:
+            rest_s = total_s - s
+            ratio = (n / s) / ((total_mora - n) / rest_s) if rest_s >= rules["min_speaking_s"] and total_mora > n else None
+            out.append(PaceWindow(a, b, n / s * 60, ratio, ratio is not None and ratio >= rules["rushing_ratio"]))
         t += hop
-    out = []
-    for a, b, p in windows:
-        rest = [q for a2, b2, q in windows if b2 <= a + 1e-6 or a2 >= b - 1e-6]
-        ratio = p / float(np.median(rest)) if rest else None
-        out.append(PaceWindow(a, b, p, ratio, ratio is not None and ratio >= rules["rushing_ratio"]))
     return out
 
 
