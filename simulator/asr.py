@@ -191,15 +191,14 @@ class Transcriber:
         return [(seg.text, [Word(w.word, w.start + offset, w.end + offset, w.probability)
                             for w in (seg.words or [])])]
 
-    def glance(self, samples: np.ndarray, chunk: Region, question: str | None = None,
-               context_s: float = GLANCE_CONTEXT_S) -> str:
+    def glance(self, samples: np.ndarray, chunk: Region, question: str | None = None) -> str:
         """The words of a short stretch, quickly (greedy, no word times): enough to read how
         a phrase ends while the full decoding of the answer follows.
 
         Whisper's encoder always reads a 30 s window, padding included, and that pass is
         most of the cost of any decoding: 0.65 s of 0.8 s for a 3 s phrase on two CPU
         threads. CTranslate2 also takes a shorter window, so the stretch is encoded in
-        `context_s` seconds of context instead (0.1 s for 10 s). Whisper was trained on
+        `GLANCE_CONTEXT_S` seconds of context instead (0.1 s for 10 s). Whisper was trained on
         30 s windows and loops when the padding is too short, so the context keeps
         several seconds of silence after the speech; the text is guarded like any other.
         """
@@ -212,7 +211,7 @@ class Transcriber:
         model = self.model
         features = model.feature_extractor(samples[a:b])
         per_s = SAMPLE_RATE / model.feature_extractor.hop_length
-        frames = min(3000, max(int(context_s * per_s), features.shape[-1] + int(_GLANCE_SILENCE_S * per_s)))
+        frames = min(3000, max(int(GLANCE_CONTEXT_S * per_s), features.shape[-1] + int(_GLANCE_SILENCE_S * per_s)))
         encoded = model.encode(pad_or_trim(features, frames))
         tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="ja")
         prompt = model.get_prompt(tokenizer, tokenizer.encode(" " + context_prompt(question)), without_timestamps=True)
