@@ -9,7 +9,7 @@ is decoded at once: if the answer is over, nothing is left to decode when the
 recording stops; if it goes on, that pause ends a chunk. When the worker falls
 behind, a chunk closes at the first pause once it holds `min_chunk_s` of speech.
 
-When the end-of-turn rule (turn.py) hears a clearly finished voice it calls `pause()`:
+At each pause the end-of-turn rule (turn.py) calls `pause()` (`glance_probability`):
 a second thread then takes a quick greedy look at the last phrase (`Transcriber.glance`,
 on the model's second worker, in a short encoder window) so that the rule can read how
 the answer ends about 0.3 s after the pause is heard; `partial()` gives the words so far to the rule, guarded like the final

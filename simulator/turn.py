@@ -5,8 +5,8 @@ hanging. At each pause the required silence is looked up in prompts/turn.toml fr
 readings: Smart Turn v3.2 (an audio end-of-turn model) on the last 8 s of audio, and the
 state of the streamed transcript at that pause (a sign-off, a closing sentence, a plain
 sentence, or an open clause). The model is asked once per pause, on the recording
-loop's thread (about 50 ms on one core), never on PortAudio's callback thread. When the
-voice sounds clearly finished, the streamed transcriber is asked for a quick look at the
+loop's thread (about 50 ms on one core), never on PortAudio's callback thread. At each
+pause (`glance_probability`), the streamed transcriber is asked for a quick look at the
 last phrase, so that the words are read about 0.3 s after the pause is heard.
 """
 
