@@ -170,6 +170,7 @@ class Transcriber:
 
     def __init__(self, model) -> None:
         self.model = model
+        self._glance_tokens = None   # (tokenizer, suppressed token ids) of the quick look
 
     def transcribe_chunk(self, samples: np.ndarray, chunk: Region, question: str | None = None
                          ) -> list[tuple[str, list[Word]]]:
@@ -213,11 +214,14 @@ class Transcriber:
         per_s = SAMPLE_RATE / model.feature_extractor.hop_length
         frames = min(3000, max(int(GLANCE_CONTEXT_S * per_s), features.shape[-1] + int(_GLANCE_SILENCE_S * per_s)))
         encoded = model.encode(pad_or_trim(features, frames))
-        tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="ja")
+        if self._glance_tokens is None:   # built once per model: the look runs at every pause
+            tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="ja")
+            self._glance_tokens = (tokenizer, get_suppressed_tokens(tokenizer, [-1]))
+        tokenizer, suppressed = self._glance_tokens
         prompt = model.get_prompt(tokenizer, tokenizer.encode(" " + context_prompt(question)), without_timestamps=True)
         most = len(prompt) + int(_GLANCE_TOKENS_PER_S * (b - a) / SAMPLE_RATE) + 8   # a loop stops here
         result = model.model.generate(encoded, [prompt], beam_size=1, max_length=min(most, model.max_length),
-                                      suppress_blank=True, suppress_tokens=get_suppressed_tokens(tokenizer, [-1]))[0]
+                                      suppress_blank=True, suppress_tokens=suppressed)[0]
         return tokenizer.decode([t for t in result.sequences_ids[0] if t < tokenizer.eot]).strip()
 
     def transcribe(self, samples: np.ndarray, speech: list[Region], question: str | None = None
