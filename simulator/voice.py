@@ -218,7 +218,7 @@ def _pace(words: tuple[Word, ...] | list[Word], regions: list[Region], sounding:
         n, s = mora(a, b), speaking(a, b)
         if s >= rules["min_speaking_s"]:
             rest_s = total_s - s
-            ratio = (n / s) / ((total_mora - n) / rest_s) if rest_s >= rules["min_speaking_s"] and total_mora > n else None
+            ratio = (n / s) / ((total_mora - n) / rest_s) if rest_s >= rules["min_rest_s"] and total_mora > n else None
             out.append(PaceWindow(a, b, n / s * 60, ratio, ratio is not None and ratio >= rules["rushing_ratio"]))
         t += hop
     return out
