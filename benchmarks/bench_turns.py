@@ -13,11 +13,17 @@ interviewer's next question at the speaker, and whether the answer was cut (its 
 recording ends before its last sound). Last line, exactly:
 `median turn gap X.XX s, cut N/M`.
 
+Each answer is given to its own question (what ends an answer depends on what was asked):
+the question id comes from the truth.json beside the file (`qid`), or from the file name's
+first part (`tansho_x.wav` → tansho), or the default question when neither names one.
+
 Default files: the dev answers (tests/data/eval/dev) and copies of each with a pause
-inserted: 3.5 s after a filler, 3.5 s after a comma, and 1.5 s between two sentences in
-the middle of the answer (positions found from the answer's own transcript).
-`--variants` makes the same copies of the FILEs given. `--silence S` runs the fixed
-silence rule instead of the end-of-turn rule, for comparison.
+inserted: 3.5 s after a filler, 3.5 s after a comma, 1.5 s between two sentences in
+the middle of the answer, and 1.5 s after a sentence in the middle that has the form of
+a closing one (「…を学んだと思います。」), the hardest breath to wait through (positions
+found from the answer's own transcript). `--variants` makes the same copies of the FILEs
+given. `--silence S` runs the fixed silence rule instead of the end-of-turn rule, for
+comparison.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ import soundfile as sf
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pulse_rig import Pulse  # noqa: E402
 
-from simulator import bank  # noqa: E402
+from simulator import bank, turn  # noqa: E402
 from simulator.audio import SAMPLE_RATE, load_audio, speech_regions  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,14 +122,25 @@ def make_variants(files: list[Path], out: Path, threads: int) -> list[Path]:
         fillers = [fl.end_s for fl in a.delivery.fillers if 0.15 * end < fl.end_s < 0.85 * end]
         if fillers:   # in the silence after the filler, or right at its end when it runs on
             picks["filler"] = gap_after(fillers[0]) or fillers[0]
+        said = ""
+        closing = []   # ends of sentences in the closing form, not the last one
+        for w in words[:-1]:
+            said += w.text
+            core = said.rstrip("。 ")
+            if w.text.endswith("。") and any(p.search(core) for p in turn.rules().closing):
+                closing.append(w.end)
         for kind, mark in (("comma", "、"), ("sentence", "。")):
             options = [w.end for w in words if w.text.endswith(mark) and 0.25 * end < w.end < 0.75 * end
                        and not any(abs(fl.end_s - w.end) < 0.3 for fl in a.delivery.fillers)]
             options.sort(key=lambda t: abs(t - end / 2))   # nearest the middle of the answer
             if options:
                 picks[kind] = gap_after(options[0]) or options[0]
+        closing = [t for t in closing if 0.25 * end < t < end - 2.0 and abs(t - picks.get("sentence", -9)) > 0.3]
+        if closing:
+            closing.sort(key=lambda t: abs(t - end / 2))
+            picks["closing"] = gap_after(closing[0]) or closing[0]
         for kind, at in picks.items():
-            pause = 1.5 if kind == "sentence" else 3.5
+            pause = 1.5 if kind in ("sentence", "closing") else 3.5
             dest = out / f"{f.stem}+{kind}{pause:.1f}s.wav"
             sf.write(dest, _insert(samples, at, pause), SAMPLE_RATE, subtype="PCM_16")
             made.append(dest)
@@ -132,6 +149,24 @@ def make_variants(files: list[Path], out: Path, threads: int) -> list[Path]:
 
 
 # --- the run --------------------------------------------------------------------------------
+
+def question_ids(files: list[Path]) -> list[str]:
+    """The question each file answers: truth.json's `qid` for the file (or the file it was
+    copied from: `dev05_x+comma3.5s` → `dev05_x`), else the file name's first part when it
+    is a question id, else the self-introduction."""
+    qs = bank.questions()
+    known: dict[str, str] = {}
+    for truth in {f.parent / "truth.json" for f in files} | {DEV / "truth.json", DEV.parent / "rendered" / "truth.json"}:
+        if truth.exists():
+            known |= {Path(r["file"]).stem: r["qid"] for r in json.loads(truth.read_text(encoding="utf-8"))}
+    ids = []
+    for f in files:
+        stem = f.stem.split("+")[0]
+        guess = stem.split("_")[0]
+        qid = known.get(stem) or (guess if guess in qs and qs[guess].type != "followup" else "jikoshokai")
+        ids.append(qid)
+    return ids
+
 
 def _room_noise(path: Path, seconds: float = 30.0) -> None:
     rng = np.random.default_rng(7)
@@ -143,7 +178,7 @@ def _room_noise(path: Path, seconds: float = 30.0) -> None:
     sf.write(path, noise, SAMPLE_RATE, subtype="PCM_16")
 
 
-def run(files: list[Path], work: Path, threads: int, silence: float | None) -> list[dict]:
+def run(files: list[Path], ids: list[str], work: Path, threads: int, silence: float | None) -> list[dict]:
     pulse = Pulse(work / "runtime")
     noise = work / "room.wav"
     _room_noise(noise)
@@ -157,10 +192,8 @@ def run(files: list[Path], work: Path, threads: int, silence: float | None) -> l
     recorder = pulse.record_both(probe)
     threading.Thread(target=room, daemon=True).start()
     time.sleep(1.0)
-    mains = [q.id for q in bank.questions().values() if q.type not in ("followup",)]
-    ids = ["jikoshokai"] + [i for i in mains if i not in ("jikoshokai", "gyaku_shitsumon")][:len(files)]
     args = [sys.executable, "-m", "simulator", "practice", "--data-dir", str(work / "data"), "--threads", str(threads),
-            "--tts", "openjtalk", "--followups", "1", "--ids", ",".join(ids), "--max-seconds", "300"]
+            "--tts", "openjtalk", "--followups", "0", "--ids", ",".join(ids), "--max-seconds", "300"]
     if silence is not None:
         args += ["--silence", str(silence)]
     proc = subprocess.Popen(args, env={**pulse.env, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.DEVNULL,
@@ -183,7 +216,7 @@ def run(files: list[Path], work: Path, threads: int, silence: float | None) -> l
                 threading.Thread(target=play_next, daemon=True).start()
         elif line.startswith("録音終了"):
             stops += 1
-        elif stops >= len(files) and line.lstrip().startswith(("質問", "深掘り")):
+        elif stops >= len(files) and line.lstrip().startswith("質問"):
             break   # the question after the last answer has begun
     if playing:
         playing[-1].wait()
@@ -271,7 +304,7 @@ def main() -> None:
         if not args.files or args.variants:
             (work / "variants").mkdir(exist_ok=True)
             files = files + make_variants(files, work / "variants", args.threads)
-        rows = run(trimmed(files, work / "answers"), work, args.threads, args.silence)
+        rows = run(trimmed(files, work / "answers"), question_ids(files), work, args.threads, args.silence)
     for r in rows:
         t = r["turn"] or {}
         why = f"{t.get('state')}, p={t.get('probability')}, wait {t.get('wait_s')} s" if t else r["ended_by"]

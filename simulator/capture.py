@@ -100,12 +100,13 @@ class AnswerSource(Protocol):
     live: bool  # audio arrives in real time, so it is worth transcribing while it comes
 
     def record(self, dest: Path, target_s: float, on_progress: Callable[[float, float, bool], None] | None = None,
-               on_audio: Callable[[np.ndarray], None] | None = None, words: Words | None = None
-               ) -> Recording | None:
+               on_audio: Callable[[np.ndarray], None] | None = None, words: Words | None = None,
+               question_type: str | None = None) -> Recording | None:
         """Capture one answer into `dest` (a .wav); None when there is nothing more to answer.
 
         `on_audio` receives every 16 kHz block as soon as it is on disk; `words` is the
-        streamed transcript, which the end-of-turn rule reads.
+        streamed transcript, which the end-of-turn rule reads with the question's type
+        (what ends an answer depends on what was asked).
         """
 
 
@@ -260,7 +261,8 @@ class MicrophoneSource:
         # process exiting while onnxruntime starts up aborts it ("terminate called …")
         self.turn_model = SmartTurn() if silence_s is None else None
 
-    def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None, words=None) -> Recording:
+    def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None, words=None,
+               question_type=None) -> Recording:
         import soxr
 
         blocks: queue.Queue = queue.Queue()
@@ -273,7 +275,8 @@ class MicrophoneSource:
 
         resampler = soxr.ResampleStream(self.rate, SAMPLE_RATE, 1, dtype="float32")
         writer = WavAppender(dest)
-        turn = AnswerTurn(self.turn_model, target_s, words) if self.silence_s is None else None
+        turn = (AnswerTurn(self.turn_model, target_s, words, question_type=question_type)
+                if self.silence_s is None else None)
         endpoint = Endpointer(self.silence_s, self.cap_s, self.no_voice_s, turn)
         kept: list[np.ndarray] = []
         ended_by = "interrupted"
@@ -332,7 +335,8 @@ class FileSource:
         if not self.files:
             raise CaptureError(f"{folder} に音声ファイル（{', '.join(sorted(self.SUFFIXES))}）がありません")
 
-    def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None, words=None) -> Recording | None:
+    def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None, words=None,
+               question_type=None) -> Recording | None:
         if not self.files:
             return None
         source = self.files.pop(0)

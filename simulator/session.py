@@ -196,7 +196,7 @@ class Practice:
         try:
             recording = self.source.record(dest, q.target_s, self.ui.recording(q.target_s),
                                            on_audio=stream.feed if stream else None,
-                                           words=stream)
+                                           words=stream, question_type=q.type)
         except BaseException:
             if stream:
                 stream.cancel()

@@ -3,9 +3,10 @@
 A fixed silence either cuts a candidate who stops to think or leaves a finished answer
 hanging. At each pause the required silence is looked up in prompts/turn.toml from two
 readings: Smart Turn v3.2 (an audio end-of-turn model) on the last 8 s of audio, and the
-state of the streamed transcript at that pause (a sign-off, a closing sentence, a plain
-sentence, or an open clause). The model is asked once per pause, on the recording
-loop's thread (about 50 ms on one core), never on PortAudio's callback thread. At each
+state of the streamed transcript at that pause (a sign-off, a sentence that concludes
+this kind of answer, a plain sentence, or an open clause). The model is asked once per
+pause, on the recording loop's thread (about 50 ms on one core), never on PortAudio's
+callback thread. At each
 pause (`glance_probability`), the streamed transcriber is asked for a quick look at the
 last phrase, so that the words are read about 0.3 s after the pause is heard.
 """
@@ -17,7 +18,7 @@ import logging
 import math
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
 
@@ -28,7 +29,7 @@ from .japanese import find_fillers, normalise
 
 log = logging.getLogger(__name__)
 
-STATES = ("final", "closing", "sentence", "open", "pending")
+STATES = ("final", "concluded", "sentence", "open", "pending")
 MODEL_WINDOW_S = 8.0          # Smart Turn reads the last 8 s
 _TAIL_CHARS = 40              # how an answer ends is in its last words; read 10 times a second
 _FRESH_S = 0.4                # transcript ending this close to the VAD's speech end covers the pause
@@ -62,6 +63,16 @@ class TurnRules:
     first_point: re.Pattern | None = None   # "一点目は": a second will come
     opener: tuple[re.Pattern, ...] = ()     # sign-offs said at the start too: final only later
     final_min_share: float = 0.0
+    # question type → patterns for the part that ends that kind of answer ("default": the rest)
+    concluding: dict[str, tuple[re.Pattern, ...]] = field(default_factory=dict)
+    heard_as: tuple[tuple[str, str], ...] = ()   # (misheard, meant): base's usual mishearings
+
+    def concludes(self, sentence: str, question_type: str | None) -> bool:
+        """Whether `sentence` says what ends an answer to this type of question."""
+        for heard, meant in self.heard_as:
+            sentence = sentence.replace(heard, meant)
+        patterns = self.concluding.get(question_type or "default", self.concluding.get("default", ()))
+        return any(p.search(sentence) for p in patterns)
 
     def wait_s(self, state: str, complete: bool) -> float:
         return self.wait[state][0 if complete else 1]
@@ -74,9 +85,9 @@ def rules() -> TurnRules:
 
     data = load("turn")
 
-    def patterns(key: str) -> tuple[re.Pattern, ...]:
+    def patterns(key: str, table: dict | None = None) -> tuple[re.Pattern, ...]:
         out = []
-        for p in data["text"][key]:
+        for p in (table or data["text"])[key]:
             try:
                 out.append(re.compile(p))
             except re.error as e:
@@ -97,15 +108,28 @@ def rules() -> TurnRules:
                                "{{ complete = 秒, incomplete = 秒 }} がありません")
         wait[state] = (float(entry["complete"]), float(entry["incomplete"]))
     audio = data["audio"]
+    parts = {name: patterns(name, data["text"]["parts"]) for name in data["text"]["parts"]}
+    concluding = {}
+    for kind, names in data["text"]["concluding"].items():
+        unknown = [n for n in names if n not in parts]
+        if unknown:
+            raise PromptsError(f"{prompt_line('turn', kind + ' =')}: [text.parts] にない部分です（{', '.join(unknown)}）")
+        concluding[kind] = tuple(p for n in names for p in parts[n])
+    heard_as = tuple((normalise(h), normalise(meant)) for meant, heard in load("content")["asr_variants"].items()
+                     for h in heard)
     return TurnRules(float(audio["probe_after_s"]), float(audio["complete_probability"]), float(audio["glance_probability"]),
                      float(data["text"]["closing_min_share"]), patterns("final"), patterns("closing"),
                      tuple(data["text"]["open"]), wait, tuple(data.get("acknowledge", {}).get("phrases", ())),
                      patterns("preface"), pattern("announce"), pattern("point"), pattern("first_point"),
-                     patterns("opener"), float(data["text"]["final_min_share"]))
+                     patterns("opener"), float(data["text"]["final_min_share"]), concluding, heard_as)
 
 
-def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRules | None = None) -> str:
-    """What the words so far say about the end of the answer: final, closing, sentence or open."""
+def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRules | None = None,
+               question_type: str | None = None) -> str:
+    """What the words so far say about the end of the answer: final, concluded, sentence
+    or open. A sentence in a closing form is `concluded` when it also says the part that
+    ends this type of answer (a strength's use at the company, a failure's lesson); without
+    it, it is a sentence like any other, after which more may follow."""
     r = r or rules()
     raw = normalise(text[-_TAIL_CHARS:]).rstrip(" \u3000")
     core = raw.rstrip(_PUNCT)
@@ -123,7 +147,8 @@ def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRule
     if core.endswith(r.open):
         return "open"
     if any(p.search(core) for p in r.closing) and answered_s >= r.closing_min_share * (target_s or 0.0):
-        return "closing"
+        if r.concludes(_last_sentence(core), question_type) and not _points_left(normalise(text), r):
+            return "concluded"
     return "sentence"
 
 
@@ -215,8 +240,8 @@ class AnswerTurn:
     """End-of-turn state for one answer; `Endpointer` asks it how long this pause must last."""
 
     def __init__(self, model: SmartTurn | None, target_s: float | None, words: Words | None,
-                 r: TurnRules | None = None) -> None:
-        self.model, self.target_s, self.words = model, target_s, words
+                 r: TurnRules | None = None, question_type: str | None = None) -> None:
+        self.model, self.target_s, self.words, self.question_type = model, target_s, words, question_type
         self.rules = r or rules()
         self._probed_for: float | None = None
         self._probability: float | None = None
@@ -238,7 +263,7 @@ class AnswerTurn:
         state, ending = "pending", ""
         said = self.words.partial() if self.words else None
         if said is not None and said[1] >= speech_end_s - _FRESH_S:
-            state, ending = text_state(said[0], answered_s, self.target_s, self.rules), said[0][-12:]
+            state, ending = text_state(said[0], answered_s, self.target_s, self.rules, self.question_type), said[0][-12:]
         wait = self.rules.wait_s(state, complete)
         self.decision = TurnDecision(state, p, wait, silence_s, ending)
         return wait

@@ -19,9 +19,10 @@ from simulator.streaming import StreamingTranscriber
     ("本日はよろしくお願いいたします。", "final"),
     ("以上です", "final"),
     ("残業はどのくらいありますでしょうか。", "final"),
-    ("御社で貢献したいと考えています。", "closing"),
-    ("ここで働きたいと思う。", "closing"),          # base writes the plain form
-    ("大切さを学びました。", "closing"),
+    ("御社で貢献したいと考えています。", "concluded"),
+    ("ここで働きたいと思う。", "sentence"),         # a closing form, but no use or lesson in it
+    ("大切さを学びました。", "concluded"),
+    ("この経験を活かせると思う。", "concluded"),    # base writes the plain form
     ("半年で成約件数が十二件になりました。", "sentence"),
     ("えーと", "open"),
     ("その結果、", "open"),
@@ -35,9 +36,41 @@ def test_text_state_reads_how_the_words_end(text, state):
 
 def test_a_closing_sentence_early_in_an_answer_is_only_its_first_point():
     # conclusion first (PREP): the first sentence has the closing form of the last one
-    first = "私の強みは粘り強さだと考えています。"
+    first = "私の強みは粘り強さで、御社でも活かせると考えています。"
     assert turn.text_state(first, answered_s=5.0, target_s=60.0) == "sentence"
-    assert turn.text_state(first, answered_s=30.0, target_s=60.0) == "closing"
+    assert turn.text_state(first, answered_s=30.0, target_s=60.0) == "concluded"
+
+
+@pytest.mark.parametrize("qtype, goes_on, ends", [
+    # a weakness: the lesson comes before what is done about it
+    ("tansho", "その経験から、周囲を巻き込むことの大切さを痛感しました。",
+     "それ以降は、早めに仕事を割り振り、進み具合を共有するようにしています。"),
+    # a failure: the countermeasure comes before the lesson
+    ("shippai", "それ以来、予定は必ず二人で確認するようにしています。",
+     "この失敗から、確認の仕組みを作る大切さを学びました。"),
+    # a strength: restating it is not yet its use at the company (base: オンシャ for 御社)
+    ("jiko_pr", "私の強みは、何事にも一生懸命に取り組めるところだと思います。",
+     "この粘り強さを、オンシャの法人営業でも発揮したいと考えています。"),
+    ("shibou", "説明会では、社員の方が優しそうな会社だと思いました。",
+     "御社で、物流の仕組みづくりに携わりたいと考えています。"),
+    ("tenshoku", "頑張っても認めてもらえないと感じました。",
+     "次は、お客様に近い立場で提案に挑戦したいと考えています。"),
+    # a self-introduction ends on its greeting, not on its last sentence
+    ("jikoshokai", "御社では、営業として貢献したいと考えています。", "本日はよろしくお願いいたします。"),
+])
+def test_a_closing_sentence_ends_the_answer_when_it_says_what_ends_that_kind_of_answer(qtype, goes_on, ends):
+    before = "はい。" + "具体的には、担当の業務で三か月かけて取り組みました。" * 3
+    assert turn.text_state(before + goes_on, 30.0, 60.0, question_type=qtype) == "sentence"
+    assert turn.text_state(before + goes_on + ends, 35.0, 60.0, question_type=qtype) in ("concluded", "final")
+    r = turn.rules()
+    assert r.wait_s("concluded", True) < r.wait_s("sentence", True)
+
+
+def test_a_wish_to_ask_concludes_a_reverse_question_only_after_every_announced_point():
+    first = "はい、二点伺ってもよろしいでしょうか。一点目は、チームの課題を伺いたいです。"
+    assert turn.text_state(first, 20.0, 45.0, question_type="gyaku") == "sentence"
+    second = first + "二点目は、最初の三か月で期待される成果を伺いたいです。"
+    assert turn.text_state(second, 30.0, 45.0, question_type="gyaku") == "concluded"
 
 
 def test_a_reverse_question_that_announces_its_points_is_heard_to_the_last():
@@ -57,23 +90,29 @@ def test_a_reverse_question_that_announces_its_points_is_heard_to_the_last():
 def test_waits_are_ordered_from_a_sign_off_to_an_open_clause():
     r = turn.rules()
     for complete in (True, False):
-        waits = [r.wait_s(s, complete) for s in ("final", "closing", "sentence", "open")]
+        waits = [r.wait_s(s, complete) for s in ("final", "concluded", "sentence", "open")]
         assert waits == sorted(waits)
-    assert r.wait_s("sentence", True) > 1.9       # a 1.5 s breath between sentences is waited through
+    assert r.wait_s("sentence", True) > 2.3       # 1.5 s more between two sentences is waited through
     assert r.wait_s("open", False) > 4.5          # as is a 3-4 s thinking pause after a filler
 
 
-def test_a_bad_pattern_is_reported_with_its_line(tmp_path, monkeypatch):
+@pytest.mark.parametrize("old, new, error", [
+    ('"たい(です)?$"', '"たい(です$"', r"turn\.toml:\d+: 正規表現"),
+    ('tansho = ["remedy"]', 'tansho = ["remedies"]', r"turn\.toml:\d+: \[text\.parts\] にない部分です（remedies）"),
+])
+def test_a_bad_pattern_is_reported_with_its_line(tmp_path, monkeypatch, old, new, error):
     from simulator import bank
     from simulator.paths import project_dir
 
     text = (project_dir("prompts") / "turn.toml").read_text(encoding="utf-8")
-    (tmp_path / "turn.toml").write_text(text.replace('"たい(です)?$"', '"たい(です$"'), encoding="utf-8")
+    assert old in text
+    (tmp_path / "turn.toml").write_text(text.replace(old, new), encoding="utf-8")
+    (tmp_path / "content.toml").write_bytes((project_dir("prompts") / "content.toml").read_bytes())  # its mishearings
     monkeypatch.setattr(bank, "project_dir", lambda name: tmp_path)
     bank.load.cache_clear()
     turn.rules.cache_clear()
     try:
-        with pytest.raises(PromptsError, match=r"turn\.toml:\d+: 正規表現"):
+        with pytest.raises(PromptsError, match=error):
             turn.rules()
     finally:
         bank.load.cache_clear()
