@@ -137,15 +137,27 @@ class WavAppender:
 
 
 class SpeechDetector:
-    """Streaming voice activity with Silero (the model faster-whisper bundles)."""
+    """Streaming voice activity with Silero (the model faster-whisper bundles).
+
+    The model's recurrent state and each window's 64-sample context are carried from one
+    block to the next, as in one pass over the whole file. faster-whisper's own call
+    starts from a blank state every time: fed 0.1 s blocks, it heard a telephone-band
+    voice in one window of four where the whole-file pass heard all of them, and a pause
+    opened in the middle of a sentence.
+    """
+
+    _CONTEXT = 64   # samples of the previous window that Silero reads before each window
 
     def __init__(self, threshold: float = 0.5) -> None:
         from faster_whisper.vad import get_vad_model
 
-        self._model = get_vad_model()
+        self._session = get_vad_model().session
         self._threshold = threshold
         self._buffer = np.zeros(0, dtype=np.float32)
         self._peak = 0.0
+        self._h = np.zeros((1, 1, 128), dtype=np.float32)
+        self._c = np.zeros((1, 1, 128), dtype=np.float32)
+        self._context = np.zeros(self._CONTEXT, dtype=np.float32)
 
     def feed(self, samples: np.ndarray) -> list[bool]:
         """Speech or not for each complete 32 ms window in the audio fed so far.
@@ -160,8 +172,12 @@ class SpeechDetector:
             return []
         chunk, self._buffer = self._buffer[:n], self._buffer[n:]
         self._peak = max(self._peak, float(np.max(np.abs(chunk))))
-        probs = np.asarray(self._model(chunk * vad_gain(self._peak))).reshape(-1)
-        return [bool(p > self._threshold) for p in probs]
+        windows = (chunk * vad_gain(self._peak)).astype(np.float32).reshape(-1, _VAD_WINDOW)
+        before = np.concatenate([self._context[None], windows[:-1, -self._CONTEXT:]])
+        probs, self._h, self._c = self._session.run(
+            None, {"input": np.concatenate([before, windows], axis=1), "h": self._h, "c": self._c})
+        self._context = windows[-1, -self._CONTEXT:].copy()
+        return [bool(p > self._threshold) for p in np.asarray(probs).reshape(-1)]
 
 
 class Endpointer:
