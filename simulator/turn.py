@@ -6,9 +6,9 @@ readings: Smart Turn v3.2 (an audio end-of-turn model) on the last 8 s of audio,
 state of the streamed transcript at that pause (a sign-off, a sentence that concludes
 this kind of answer, a plain sentence, or an open clause). The model is asked once per
 pause, on the recording loop's thread (about 50 ms on one core), never on PortAudio's
-callback thread. At each
-pause (`glance_probability`), the streamed transcriber is asked for a quick look at the
-last phrase, so that the words are read about 0.3 s after the pause is heard.
+callback thread. At each pause (`glance_probability`), the streamed transcriber is asked
+for a quick look at the last phrase, so that the words are read about 0.3 s after the
+pause is heard.
 """
 
 from __future__ import annotations
