@@ -104,6 +104,7 @@ def make_variants(files: list[Path], out: Path, threads: int) -> list[Path]:
 
     model, _ = load_model(cpu_threads=threads)
     analyzer = Analyzer(Transcriber(model))
+    closing_forms = turn.rules().closing
     made = []
     for f in files:
         samples = load_audio(f)
@@ -126,8 +127,7 @@ def make_variants(files: list[Path], out: Path, threads: int) -> list[Path]:
         closing = []   # ends of sentences in the closing form, not the last one
         for w in words[:-1]:
             said += w.text
-            core = said.rstrip("。 ")
-            if w.text.endswith("。") and any(p.search(core) for p in turn.rules().closing):
+            if w.text.endswith("。") and any(p.search(said.rstrip("。 ")) for p in closing_forms):
                 closing.append(w.end)
         for kind, mark in (("comma", "、"), ("sentence", "。")):
             options = [w.end for w in words if w.text.endswith(mark) and 0.25 * end < w.end < 0.75 * end
