@@ -221,7 +221,7 @@ class Practice:
                 return self._ask(result, q, parent, trigger, reason)
             return UNHEARD
         # Acknowledge at once (a person replies within a second), and analyse meanwhile.
-        ack = self._acknowledge(q, recording)
+        ack = self._acknowledge(recording)
         analysis = self._analyzer.result().analyze_samples(recording.samples, q.id, file=str(dest),
                                                              asked=frozenset(self.asked), streamed=stream,
                                                              track=result.session.meta.get("track"),
@@ -234,9 +234,11 @@ class Practice:
             ack.result()   # the next question follows the acknowledgement, never over it
         return analysis
 
-    def _acknowledge(self, q: Question, recording: Recording) -> Future | None:
-        """Say a short acknowledgement when a question will follow (not after the reverse question)."""
-        if not self._acks or not self.source.live or q.type == "gyaku" or recording.ended_by not in ("silence", "enter"):
+    def _acknowledge(self, recording: Recording) -> Future | None:
+        """Say a short acknowledgement as soon as a spoken answer ends. After the reverse
+        question too: an interviewer replies to the candidate's question rather than fall
+        silent, and without it the last answer met silence until its analysis was done."""
+        if not self._acks or not self.source.live or recording.ended_by not in ("silence", "enter"):
             return None
         self._acks.append(self._acks.pop(0))
         return self.voice.speak_soon(self._acks[-1])

@@ -159,7 +159,9 @@ def _endings(spans: list[Region], regions: list[Region], db: np.ndarray, st: np.
     already quiet was said faintly. The tail spans the last two or three mora, so that
     the final mora's own decay never decides it.
 
-    Whisper's word times drift, so a sentence ends at the nearest speech-region end; a
+    Whisper's word times drift, so a sentence ends at the nearest speech-region end, when
+    one lies within `snap_s` of Whisper's: a fan's noise or a faint ending can run two
+    sentences into one region, whose end is then the second one's, not the first's. A
     faded ending is quiet enough for the VAD to cut it off, so the end is then moved on
     to the last frame still clearly above the room's noise floor.
     """
@@ -170,6 +172,8 @@ def _endings(spans: list[Region], regions: list[Region], db: np.ndarray, st: np.
         if s.length < rules["min_sentence_s"] or not regions:
             continue
         region_end = min((r.end for r in regions), key=lambda e: abs(e - s.end))
+        if abs(region_end - s.end) > rules["snap_s"]:
+            region_end = s.end     # the VAD ran this sentence into the next one (noise, a faint ending)
         a = int(s.start / hop)
         c = int(region_end / hop)
         look = min(len(db), c + int(rules["audible_after_s"] / hop))

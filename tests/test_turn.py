@@ -53,6 +53,8 @@ def test_a_closing_sentence_early_in_an_answer_is_only_its_first_point():
      "この粘り強さを、オンシャの法人営業でも発揮したいと考えています。"),
     ("shibou", "説明会では、社員の方が優しそうな会社だと思いました。",
      "御社で、物流の仕組みづくりに携わりたいと考えています。"),
+    # a generic wish ends a motivation too: whether it is specific is the content's verdict
+    ("shibou", "将来性もあると感じました。", "えっと、いろいろな仕事に挑戦して、頑張りたいと思います。"),
     ("tenshoku", "頑張っても認めてもらえないと感じました。",
      "次は、お客様に近い立場で提案に挑戦したいと考えています。"),
     # a self-introduction ends on its greeting, not on its last sentence

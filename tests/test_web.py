@@ -169,11 +169,15 @@ def _page(browser, width: int):
 
 
 def _practise_once(page, base: str, company: str = "") -> dict:
+    messages: list[str] = []   # the server's messages to the page, in order
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: messages.append(
+        json.loads(payload).get("type", "") if isinstance(payload, str) else "")))
     page.goto(f"{base}/?question=gyaku_shitsumon&token={TOKEN}" + (f"&company={company}" if company else ""))
     page.click("#start")
     page.wait_for_selector("#meter:not([hidden])", timeout=60000)       # the question was played first
     page.wait_for_selector("#done:not([hidden])", timeout=120000)
-    return {"reaction": page.inner_text("#reactions"), "report": page.get_attribute("#report-link", "href")}
+    return {"reaction": page.inner_text("#reactions"), "report": page.get_attribute("#report-link", "href"),
+            "messages": [m for m in messages if m != "level"]}
 
 
 def _fits(page) -> bool:
@@ -202,6 +206,9 @@ def test_a_practice_session_in_the_page_matches_analyze(first_session, analyzer)
     # the saved recording holds the whole answer, and ended soon after it (the turn rule, not a cap)
     assert answer.analysis.delivery.speech_s > 6.5
     assert answer.recording.stopped_s - answer.recording.speech_end_s < 3.0
+    # the interviewer replies to the reverse question (an acknowledgement), not silence until the end
+    after = done["messages"][done["messages"].index("recorded"):]
+    assert "speak" in after and after.index("speak") < after.index("done"), done["messages"]
     # `analyze` of the recording the browser made finds the same fillers, span and verdicts
     again = analyzer.analyze_file(folder / answer.audio, "gyaku_shitsumon")
     heard = answer.analysis
