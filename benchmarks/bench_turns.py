@@ -21,7 +21,8 @@ Default files: the dev answers (tests/data/eval/dev) and copies of each with a p
 inserted: 3.5 s after a filler, 3.5 s after a comma, 1.5 s between two sentences in
 the middle of the answer, and 1.5 s after a sentence in the middle that has the form of
 a closing one (「…を学んだと思います。」), the hardest breath to wait through (positions
-found from the answer's own transcript). `--variants` makes the same copies of the FILEs
+found from the answer's own transcript, never in a pause of 1 s or more that the answer
+already has: a 3.5 s pause set into a 3.5 s thinking pause is a 7 s one). `--variants` makes the same copies of the FILEs
 given. `--silence S` runs the fixed silence rule instead of the end-of-turn rule, for
 comparison.
 """
@@ -53,6 +54,7 @@ DEV = ROOT / "tests" / "data" / "eval" / "dev"
 ROOM_DBFS = -58.0          # faint room noise on the microphone between and after answers
 SOUND_DBFS = -45.0         # a 10 ms frame louder than this at the speaker is the interviewer speaking
 FRAME = SAMPLE_RATE // 100
+LONG_PAUSE_S = 1.0         # a silence this long is a pause of the answer's own: no pause is set into it
 
 
 def _envelope(x: np.ndarray) -> np.ndarray:
@@ -119,8 +121,15 @@ def make_variants(files: list[Path], out: Path, threads: int) -> list[Path]:
                     return (r.end + nxt.start) / 2
             return None
 
+        def short_silence_after(t: float) -> bool:
+            """Whether the speaker goes on within `LONG_PAUSE_S` of t: a pause set into a
+            thinking pause the answer already has would make it twice as long as meant."""
+            return not any(r.end >= t - 0.3 and r.end <= t + 0.6 and nxt.start - r.end >= LONG_PAUSE_S
+                           for r, nxt in zip(regions, regions[1:]))
+
         picks: dict[str, float] = {}
-        fillers = [fl.end_s for fl in a.delivery.fillers if 0.15 * end < fl.end_s < 0.85 * end]
+        fillers = [fl.end_s for fl in a.delivery.fillers if 0.15 * end < fl.end_s < 0.85 * end
+                   and short_silence_after(fl.end_s)]
         if fillers:   # in the silence after the filler, or right at its end when it runs on
             picks["filler"] = gap_after(fillers[0]) or fillers[0]
         said = ""
@@ -131,11 +140,13 @@ def make_variants(files: list[Path], out: Path, threads: int) -> list[Path]:
                 closing.append(w.end)
         for kind, mark in (("comma", "、"), ("sentence", "。")):
             options = [w.end for w in words if w.text.endswith(mark) and 0.25 * end < w.end < 0.75 * end
-                       and not any(abs(fl.end_s - w.end) < 0.3 for fl in a.delivery.fillers)]
+                       and not any(abs(fl.end_s - w.end) < 0.3 for fl in a.delivery.fillers)
+                       and short_silence_after(w.end)]
             options.sort(key=lambda t: abs(t - end / 2))   # nearest the middle of the answer
             if options:
                 picks[kind] = gap_after(options[0]) or options[0]
-        closing = [t for t in closing if 0.25 * end < t < end - 2.0 and abs(t - picks.get("sentence", -9)) > 0.3]
+        closing = [t for t in closing if 0.25 * end < t < end - 2.0 and abs(t - picks.get("sentence", -9)) > 0.3
+                   and short_silence_after(t)]
         if closing:
             closing.sort(key=lambda t: abs(t - end / 2))
             picks["closing"] = gap_after(closing[0]) or closing[0]

@@ -66,6 +66,8 @@ class TurnRules:
     # question type → patterns for the part that ends that kind of answer ("default": the rest)
     concluding: dict[str, tuple[re.Pattern, ...]] = field(default_factory=dict)
     heard_as: tuple[tuple[str, str], ...] = ()   # (misheard, meant): base's usual mishearings
+    asks: tuple[re.Pattern, ...] = ()            # a question put to the interviewer: final ...
+    asks_types: frozenset[str] = frozenset()     # ... only in answer to these question types
 
     def concludes(self, sentence: str, question_type: str | None) -> bool:
         """Whether `sentence` says what ends an answer to this type of question."""
@@ -121,13 +123,15 @@ def rules() -> TurnRules:
                      float(data["text"]["closing_min_share"]), patterns("final"), patterns("closing"),
                      tuple(data["text"]["open"]), wait, tuple(data.get("acknowledge", {}).get("phrases", ())),
                      patterns("preface"), pattern("announce"), pattern("point"), pattern("first_point"),
-                     patterns("opener"), float(data["text"]["final_min_share"]), concluding, heard_as)
+                     patterns("opener"), float(data["text"]["final_min_share"]), concluding, heard_as,
+                     patterns("asks"), frozenset(data["text"]["asks_types"]))
 
 
 def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRules | None = None,
                question_type: str | None = None) -> str:
     """What the words so far say about the end of the answer: final, concluded, sentence
-    or open. A sentence in a closing form is `concluded` when it also says the part that
+    or open. A question put to the interviewer is final only in answer to the reverse
+    question (`asks_types`). A sentence in a closing form is `concluded` when it also says the part that
     ends this type of answer (a strength's use at the company, a failure's lesson); without
     it, it is a sentence like any other, after which more may follow."""
     r = r or rules()
@@ -138,7 +142,8 @@ def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRule
     fillers = find_fillers(core)
     if fillers and fillers[-1].end >= len(core):
         return "open"
-    if any(p.search(core) for p in r.final) and not any(p.search(core) for p in r.preface) \
+    finals = r.final + (r.asks if question_type in r.asks_types else ())
+    if any(p.search(core) for p in finals) and not any(p.search(core) for p in r.preface) \
             and not _points_left(normalise(text), r):
         opening = answered_s < r.final_min_share * (target_s or 0.0)
         if not (opening and any(p.search(_last_sentence(core)) for p in r.opener)):

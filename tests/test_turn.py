@@ -18,7 +18,6 @@ from simulator.streaming import StreamingTranscriber
 @pytest.mark.parametrize("text, state", [
     ("本日はよろしくお願いいたします。", "final"),
     ("以上です", "final"),
-    ("残業はどのくらいありますでしょうか。", "final"),
     ("御社で貢献したいと考えています。", "concluded"),
     ("ここで働きたいと思う。", "sentence"),         # a closing form, but no use or lesson in it
     ("大切さを学びました。", "concluded"),
@@ -81,12 +80,21 @@ def test_a_reverse_question_that_announces_its_points_is_heard_to_the_last():
                  "一点目は、活躍されている方に共通する特徴があれば教えていただけますか。",   # one of two
                  "二点目は、配属後にどのような成果を期待されているか教えていただけますか。"):
         said += part
-        states.append(turn.text_state(said, answered_s=10.0, target_s=45.0))
+        states.append(turn.text_state(said, answered_s=10.0, target_s=45.0, question_type="gyaku"))
     assert states == ["sentence", "sentence", "final"]
     assert turn.text_state("二つの点で成長しました。以上です。", 30.0, 60.0) == "final"   # no questions announced
     # as base streamed it: 伺って misheard, stray full stops after は
     heard = "はい、2点浮かがってもよろしいでしょうか。1点目は。共通する。特徴があれば教えていただけますか。"
-    assert turn.text_state(heard, 12.0, 45.0) == "sentence"
+    assert turn.text_state(heard, 12.0, 45.0, question_type="gyaku") == "sentence"
+
+
+def test_a_question_put_to_the_interviewer_ends_only_the_reverse_question():
+    assert turn.text_state("残業はどのくらいありますでしょうか。", 20.0, 45.0, question_type="gyaku") == "final"
+    for qtype in ("gakuchika", "jiko_pr", None):
+        # a rhetorical question goes on, and so does base's mishearing of 「そこで、三か月間、」
+        # on a telephone line, which cut a student-project answer in a 3.5 s pause
+        assert turn.text_state("なぜ続けられたのでしょうか。", 20.0, 60.0, question_type=qtype) == "sentence"
+        assert turn.text_state("そこで。何か月か。何ですか。", 20.0, 60.0, question_type=qtype) == "sentence"
 
 
 def test_waits_are_ordered_from_a_sign_off_to_an_open_clause():
@@ -192,8 +200,8 @@ def test_words_that_could_not_have_been_said_are_not_read():
                                     "本日はよろしくお願いします。"])
 def test_thanks_a_greeting_or_the_question_said_back_open_an_answer(opener):
     # in the first seconds these are how an answer begins; later they end it
-    assert turn.text_state(opener, answered_s=4.0, target_s=45.0) == "sentence"
-    assert turn.text_state(opener, answered_s=20.0, target_s=45.0) == "final"
+    assert turn.text_state(opener, answered_s=4.0, target_s=45.0, question_type="gyaku") == "sentence"
+    assert turn.text_state(opener, answered_s=20.0, target_s=45.0, question_type="gyaku") == "final"
     # a closing thanks in the past tense, or 以上です, ends even a short answer
     assert turn.text_state("えーと、特にありません。本日はありがとうございました。", 4.0, 45.0) == "final"
     assert turn.text_state("一点だけです。以上です。", 3.0, 45.0) == "final"
