@@ -32,6 +32,7 @@ class Token:
     mora: int
     start: int  # character offset in normalise(text); -1 when it could not be located
     end: int
+    form: str = ""   # conjugation form (OpenJTalk's cform): 連用形, 基本形 …
 
     @property
     def is_punct(self) -> bool:
@@ -139,7 +140,7 @@ def tokenize(text: str) -> list[Token]:
             ends.append(at + len(surface))
             cursor = at + len(surface)
         tokens.append(Token(surface, node["pos"], node["pos_group1"], node["pos_group2"],
-                            normalise(node["orig"]), node["pron"], int(node["mora_size"]), 0, 0))
+                            normalise(node["orig"]), node["pron"], int(node["mora_size"]), 0, 0, node["cform"]))
     tail = len(norm.rstrip())
     if pending and 0 < tail - cursor <= _REACH + _rewritten_length(norm, cursor):
         for k in pending:

@@ -25,7 +25,7 @@ from typing import Protocol
 import numpy as np
 
 from .audio import SAMPLE_RATE
-from .japanese import find_fillers, normalise
+from .japanese import find_fillers, normalise, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ class TurnRules:
     heard_as: tuple[tuple[str, str], ...] = ()   # (misheard, meant): base's usual mishearings
     asks: tuple[re.Pattern, ...] = ()            # a question put to the interviewer: final ...
     asks_types: frozenset[str] = frozenset()     # ... only in answer to these question types
+    continuative: tuple[str, ...] = ()           # parts of speech whose 連用形 at the end leaves a clause open
 
     def concludes(self, sentence: str, question_type: str | None) -> bool:
         """Whether `sentence` says what ends an answer to this type of question."""
@@ -124,7 +125,7 @@ def rules() -> TurnRules:
                      tuple(data["text"]["open"]), wait, tuple(data.get("acknowledge", {}).get("phrases", ())),
                      patterns("preface"), pattern("announce"), pattern("point"), pattern("first_point"),
                      patterns("opener"), float(data["text"]["final_min_share"]), concluding, heard_as,
-                     patterns("asks"), frozenset(data["text"]["asks_types"]))
+                     patterns("asks"), frozenset(data["text"]["asks_types"]), tuple(data["text"]["continuative"]))
 
 
 def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRules | None = None,
@@ -139,7 +140,8 @@ def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRule
     core = raw.rstrip(_PUNCT)
     if not core or raw[-1:] in "、,，":
         return "open"
-    fillers = find_fillers(core)
+    tokens = tokenize(core)
+    fillers = find_fillers(core, tokens)
     if fillers and fillers[-1].end >= len(core):
         return "open"
     finals = r.final + (r.asks if question_type in r.asks_types else ())
@@ -149,7 +151,8 @@ def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRule
         if not (opening and any(p.search(_last_sentence(core)) for p in r.opener)):
             return "final"
         return "sentence"
-    if core.endswith(r.open):
+    last = next((t for t in reversed(tokens) if not t.is_punct), None)
+    if core.endswith(r.open) or (last is not None and last.pos in r.continuative and last.form.startswith("連用")):
         return "open"
     if any(p.search(core) for p in r.closing) and answered_s >= r.closing_min_share * (target_s or 0.0):
         if r.concludes(_last_sentence(core), question_type) and not _points_left(normalise(text), r):

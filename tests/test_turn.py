@@ -26,6 +26,11 @@ from simulator.streaming import StreamingTranscriber
     ("えーと", "open"),
     ("その結果、", "open"),
     ("上司が悪くて。", "open"),                      # a stray full stop after 〜て: still open
+    # a verb or adjective in its continuative form joins the next clause, full stop or not
+    ("遠回りの多い地域を見つけ。", "open"),
+    ("この経験をいかし。", "open"),
+    ("費用が高く、", "open"),
+    ("この経験を活かしたいです。", "concluded"),
     ("転職を考えた理由なんですけど", "open"),
     ("一番大きな失敗は", "open"),
 ])
