@@ -22,9 +22,9 @@ inserted: 3.5 s after a filler, 3.5 s after a comma, 1.5 s between two sentences
 the middle of the answer, and 1.5 s after a sentence in the middle that has the form of
 a closing one (「…を学んだと思います。」), the hardest breath to wait through (positions
 found from the answer's own transcript, never in a pause of 1 s or more that the answer
-already has: a 3.5 s pause set into a 3.5 s thinking pause is a 7 s one). `--variants` makes the same copies of the FILEs
-given. `--silence S` runs the fixed silence rule instead of the end-of-turn rule, for
-comparison.
+already has: a 3.5 s pause set into a 3.5 s thinking pause is a 7 s one). `--variants`
+makes the same copies of the FILEs given. `--silence S` runs the fixed silence rule
+instead of the end-of-turn rule, for comparison.
 """
 
 from __future__ import annotations
@@ -114,18 +114,22 @@ def make_variants(files: list[Path], out: Path, threads: int) -> list[Path]:
         words, regions = a.transcript.words, speech_regions(samples)
         end = regions[-1].end if regions else 0.0
 
-        def gap_after(t: float) -> float | None:
-            """The middle of the silence right after time t, if there is one within 0.6 s."""
+        def silence_after(t: float) -> tuple[float, float] | None:
+            """The middle and length of the silence right after time t, if one begins within 0.6 s."""
             for r, nxt in zip(regions, regions[1:]):
                 if r.end >= t - 0.3 and nxt.start - r.end >= 0.15 and r.end <= t + 0.6:
-                    return (r.end + nxt.start) / 2
+                    return (r.end + nxt.start) / 2, nxt.start - r.end
             return None
+
+        def gap_after(t: float) -> float | None:
+            silence = silence_after(t)
+            return silence[0] if silence else None
 
         def short_silence_after(t: float) -> bool:
             """Whether the speaker goes on within `LONG_PAUSE_S` of t: a pause set into a
             thinking pause the answer already has would make it twice as long as meant."""
-            return not any(r.end >= t - 0.3 and r.end <= t + 0.6 and nxt.start - r.end >= LONG_PAUSE_S
-                           for r, nxt in zip(regions, regions[1:]))
+            silence = silence_after(t)
+            return silence is None or silence[1] < LONG_PAUSE_S
 
         picks: dict[str, float] = {}
         fillers = [fl.end_s for fl in a.delivery.fillers if 0.15 * end < fl.end_s < 0.85 * end
