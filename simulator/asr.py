@@ -7,6 +7,11 @@ conditioning on previous text is off, so an answer is cut at pauses into chunks 
 most ~25 s and each chunk is decoded with the prompt. Conditioning stays off, which
 stops one bad window from looping into the next. Whisper also invents text in silence
 and repeats itself; `_guard` drops both.
+
+Every word must be kept: a stretch of speech that the decoding left without words (a
+window Whisper gave up on, a seam) is decoded again with other options, and what stays
+empty is recorded as a hole (`Transcript.holes`) that the report shows and the rates
+leave out (`Transcriber.cover`).
 """
 
 from __future__ import annotations
@@ -54,10 +59,31 @@ class Transcript:
     text: str
     words: tuple[Word, ...]
     dropped: tuple[str, ...] = field(default=())  # segments removed by the guard, for the record
+    holes: tuple[Region, ...] = field(default=())   # speech that no decoding put words to
+
+    @property
+    def hole_s(self) -> float:
+        return sum(h.length for h in self.holes)
+
+    def marked_text(self) -> str:
+        """The text with each hole marked where it falls, for people to read."""
+        if not self.holes:
+            return self.text
+        out, holes = [], list(self.holes)
+        for w in self.words:
+            while holes and holes[0].start < w.start:
+                out.append(hole_mark(holes.pop(0)))
+            out.append(w.text)
+        out.extend(hole_mark(h) for h in holes)
+        return "".join(out).strip()
 
     def to_dict(self) -> dict:
         return {"text": self.text, "words": [w.to_dict() for w in self.words],
-                "dropped": list(self.dropped)}
+                "dropped": list(self.dropped), "holes": [h.to_dict() for h in self.holes]}
+
+
+def hole_mark(hole: Region) -> str:
+    return f"（聞き取れなかった部分 {hole.start:.1f}–{hole.end:.1f} 秒）"
 
 
 @lru_cache(maxsize=None)
@@ -71,10 +97,15 @@ def context_prompt(question: str | None = None) -> str:
     return "".join([data["filler_context"], question or "", data["vocabulary_context"]])
 
 
-def decode_options(question: str | None = None) -> dict:
-    """Keyword arguments for WhisperModel.transcribe on one chunk of speech."""
+def decode_options(question: str | None = None, prompt: bool = True) -> dict:
+    """Keyword arguments for WhisperModel.transcribe on one chunk of speech.
+
+    `prompt=False` is the second try at a stretch the first decoding left empty: no
+    context (a context can lead Whisper to end a window early) and faster-whisper's own
+    temperature fallback.
+    """
     return dict(language="ja", beam_size=5, word_timestamps=True, without_timestamps=True, vad_filter=False,
-                condition_on_previous_text=False, initial_prompt=context_prompt(question))
+                condition_on_previous_text=False, initial_prompt=context_prompt(question) if prompt else None)
 
 
 def chunk_regions(speech: list[Region], max_s: float = MAX_CHUNK_S, min_s: float = MAX_CHUNK_S) -> list[Region]:
@@ -172,8 +203,8 @@ class Transcriber:
         self.model = model
         self._glance_tokens = None   # (tokenizer, suppressed token ids) of the quick look
 
-    def transcribe_chunk(self, samples: np.ndarray, chunk: Region, question: str | None = None
-                         ) -> list[tuple[str, list[Word]]]:
+    def transcribe_chunk(self, samples: np.ndarray, chunk: Region, question: str | None = None,
+                         prompt: bool = True) -> list[tuple[str, list[Word]]]:
         """Decode one chunk as one Whisper window; word times are absolute.
 
         Without timestamp tokens a window decodes to a single segment. faster-whisper
@@ -185,9 +216,12 @@ class Transcriber:
         a = max(0, int((chunk.start - _CHUNK_PAD_S) * SAMPLE_RATE))
         b = min(len(samples), int((chunk.end + _CHUNK_PAD_S) * SAMPLE_RATE))
         offset = a / SAMPLE_RATE
-        segments, _ = self.model.transcribe(samples[a:b], **decode_options(question))
+        segments, _ = self.model.transcribe(samples[a:b], **decode_options(question, prompt))
         seg = next(iter(segments), None)
-        if seg is None or seg.start > 1.0:  # the first window was skipped as silence
+        # A segment from a later window means the first was skipped as silence. (Its
+        # start time says nothing: speech that begins late in the window, after a
+        # breath or a television's murmur, is still the first window's.)
+        if seg is None or seg.seek > 0:
             return []
         return [(seg.text, [Word(w.word, w.start + offset, w.end + offset, w.probability)
                             for w in (seg.words or [])])]
@@ -230,24 +264,84 @@ class Transcriber:
         raw = []
         for chunk in chunk_regions(speech):
             raw.extend(self.transcribe_until_done(samples, chunk, speech, question))
-        return finish(raw, speech)
+        return self.cover(samples, finish(raw, speech), speech, question)
 
     def transcribe_until_done(self, samples: np.ndarray, chunk: Region, speech: list[Region],
-                              question: str | None = None) -> list[tuple[str, list[Word]]]:
-        """Decode a chunk; if Whisper stopped early, decode the speech it left out."""
+                              question: str | None = None, prompt: bool = True) -> list[tuple[str, list[Word]]]:
+        """Decode a chunk one window at a time; where Whisper stopped early, go on from its
+        last word, so that speech longer than a window (one unbroken region in a noisy
+        room) or left after an early stop is decoded too."""
         out: list[tuple[str, list[Word]]] = []
-        for _ in range(4):
-            segs = self.transcribe_chunk(samples, chunk, question)
+        start = chunk.start
+        while start < chunk.end - 0.3:
+            window = Region(start, min(chunk.end, start + MAX_CHUNK_S))
+            segs = self.transcribe_chunk(samples, window, question, prompt)
             out.extend(segs)
-            heard = [w.end for _, ws in segs for w in ws]
-            if not heard:
+            heard = [w.end for _, ws in segs for w in ws if w.end > start]
+            after = heard[-1] if heard else window.end   # nothing heard: `cover` judges this window
+            left = [Region(max(r.start, after), r.end) for r in speech
+                    if r.end > after + 0.3 and r.start < chunk.end + 0.01 and r.end > chunk.start]
+            if not left or (sum(r.length for r in left) < _MIN_LEFT_S and window.end >= chunk.end):
                 break
-            left = [Region(max(r.start, heard[-1]), r.end) for r in speech
-                    if chunk.start <= r.start < chunk.end + 0.01 and r.end > heard[-1] + 0.3]
-            if sum(r.length for r in left) < _MIN_LEFT_S:
-                break
-            chunk = Region(left[0].start, chunk.end)
+            start = max(left[0].start, start + 1.0)   # always forward: no loop can form
         return out
+
+    def cover(self, samples: np.ndarray, transcript: Transcript, speech: list[Region],
+              question: str | None = None) -> Transcript:
+        """Check that the words cover the speech; decode each stretch of speech left
+        without words again, with no prompt, and record what is still empty as a hole.
+
+        The rule: no speech is silently lost. A stretch that decodes only to a known
+        silence phrase or to a repeat stays a hole, not text."""
+        gaps = uncovered(transcript.words, speech)
+        if not gaps:
+            return transcript
+        raw = []
+        for gap in gaps:
+            inside = [Region(max(r.start, gap.start), min(r.end, gap.end)) for r in speech
+                      if r.end > gap.start and r.start < gap.end]
+            raw.extend(self.transcribe_until_done(samples, gap, inside, question, prompt=False))
+        found, dropped = _guard(raw, speech)
+        # the padding lets a re-decode reach into the words either side: those are had already
+        found = [w for w in _snap(found, speech) if any(g.start - 0.2 <= w.start and w.end <= g.end + 0.2 for g in gaps)]
+        words = tuple(sorted(transcript.words + tuple(found), key=lambda w: w.start))
+        return Transcript("".join(w.text for w in words).strip(), words, transcript.dropped + tuple(dropped),
+                          tuple(uncovered(words, speech)))
+
+
+HOLE_MIN_S = 2.0      # speech without words for this long is a hole, not words Whisper ran together
+_WORD_REACH_S = 0.4   # speech this close to a word is that word's (Whisper's word times drift)
+_HOLE_BRIDGE_S = 1.2  # uncovered speech across a shorter stretch (a pause, one stray word) is one hole
+_S_PER_CHAR = 0.4     # the longest a written character takes to say (one kanji, two or three mora)
+
+
+def uncovered(words: tuple[Word, ...] | list[Word], speech: list[Region], min_s: float = HOLE_MIN_S) -> list[Region]:
+    """Stretches of speech with no word near them that hold at least `min_s` of speech.
+
+    A word covers no more than it could take to say: over noise Whisper stretches one
+    word across seconds (点 from 15.2 to 18.9 s), which would hide the hole it sits in.
+    """
+    covered = sorted((max(w.start, w.end - _S_PER_CHAR * max(len(w.text.strip(" 、。,.!?！？")), 1)) - _WORD_REACH_S,
+                      w.end + _WORD_REACH_S) for w in words)
+    pieces: list[Region] = []
+    for r in speech:
+        t = r.start
+        for a, b in covered:
+            if b <= t or a >= r.end:
+                continue
+            if a > t:
+                pieces.append(Region(t, a))
+            t = max(t, b)
+        if t < r.end:
+            pieces.append(Region(t, r.end))
+    stretches: list[tuple[Region, float]] = []   # (stretch, speech inside it)
+    for piece in pieces:
+        if stretches and piece.start - stretches[-1][0].end < _HOLE_BRIDGE_S:
+            last, spoken = stretches[-1]
+            stretches[-1] = (Region(last.start, piece.end), spoken + piece.length)
+        else:
+            stretches.append((piece, piece.length))
+    return [s for s, spoken in stretches if spoken >= min_s]
 
 
 def _snap(words: list[Word], speech: list[Region]) -> list[Word]:

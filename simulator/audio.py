@@ -134,6 +134,44 @@ def vad_gain(peak: float) -> np.float32:
     return np.float32(10 ** (gain_db / 20)) if gain_db > 0 else np.float32(1.0)
 
 
+_FRAME_S = 0.02
+_SMOOTH_FRAMES = 10   # 0.2 s: a syllable's dip is not a quieter voice
+
+
+def near_speech(samples: np.ndarray, regions: list[Region], far_db: float, lead_s: float,
+                tail_s: float) -> list[Region]:
+    """The candidate's speech: `regions` without the voices far quieter than theirs.
+
+    The candidate is the near, loud voice; a television or a person in the next room
+    reaches the microphone `far_db` or more below it, and the VAD hears them as speech
+    all the same. A region whose loud frames stay that far under the candidate's loud
+    frames is dropped, and a far-quiet stretch of at least `lead_s` opening a region (or
+    `tail_s` closing it: a fading ending is short and stays) is cut off.
+    """
+    if not regions:
+        return regions
+    n = int(_FRAME_S * SAMPLE_RATE)
+    frames = len(samples) // n
+    rms = np.sqrt(np.mean(samples[:frames * n].astype(np.float64).reshape(frames, n) ** 2, axis=1) + 1e-12)
+    db = 20 * np.log10(np.convolve(rms, np.ones(_SMOOTH_FRAMES) / _SMOOTH_FRAMES, mode="same") + 1e-12)
+    spans = [(int(r.start / _FRAME_S), max(int(r.end / _FRAME_S), int(r.start / _FRAME_S) + 1)) for r in regions]
+    loud = np.percentile(np.concatenate([db[a:b] for a, b in spans]), 90)
+    floor = loud - far_db
+    out = []
+    for r, (a, b) in zip(regions, spans):
+        level = db[a:b]
+        if not level.size or np.percentile(level, 90) < floor:
+            continue
+        near = np.flatnonzero(level >= floor)
+        start, end = r.start, r.end
+        if near[0] * _FRAME_S >= lead_s:
+            start = r.start + near[0] * _FRAME_S
+        if (len(level) - 1 - near[-1]) * _FRAME_S >= tail_s:
+            end = r.start + (near[-1] + 1) * _FRAME_S
+        out.append(Region(start, min(end, r.end)))
+    return out
+
+
 def level(samples: np.ndarray, regions: list[Region]) -> Level:
     peak = float(np.max(np.abs(samples))) if samples.size else 0.0
     clipped = float(np.mean(np.abs(samples) >= 0.999)) if samples.size else 0.0

@@ -21,7 +21,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, load_audio, vad_gain
+from .audio import SAMPLE_RATE, load_audio, speech_regions, vad_gain
 from .errors import MensetsuError
 from .paths import open_private
 from .turn import MODEL_WINDOW_S, AnswerTurn, SmartTurn, TurnDecision, Words
@@ -364,7 +364,15 @@ class FileSource:
         writer.close()
         if on_audio:
             on_audio(samples)
-        return Recording(dest, samples, "file", None, len(samples) / SAMPLE_RATE)
+        # the microphone's rule for an answer with no voice, so that a muted phone
+        # recording is kept but never analysed, scored or followed up either
+        ended_by = "file" if voiced(samples) else "no_voice"
+        return Recording(dest, samples, ended_by, None, len(samples) / SAMPLE_RATE)
+
+
+def voiced(samples: np.ndarray) -> bool:
+    """Whether a whole recording holds the speech an answer needs (as Endpointer judges live)."""
+    return sum(r.length for r in speech_regions(samples)) >= _MIN_SPEECH_S
 
 
 def _parse_device(device: str | int | None) -> str | int | None:

@@ -270,11 +270,14 @@ def _length_issue(chars: int, q: Question | None, rules: dict) -> str | None:
     return None
 
 
-def analyze_content(text: str, question: Question | None, rules: dict, track: str | None = None) -> ContentAnalysis:
+def analyze_content(text: str, question: Question | None, rules: dict, track: str | None = None,
+                    spoken_s: float | None = None) -> ContentAnalysis:
     """Judge the content of `text` as an answer to `question` (None: an unknown question).
 
     `track` (shinsotsu, tenshoku, …) narrows the verdicts and advice to what fits the
-    candidate; None judges as for any track.
+    candidate; None judges as for any track. `spoken_s`: seconds of speech, given when
+    the transcript has holes, so that length is judged from the time spoken rather
+    than from the characters that were heard.
     """
     qtype = question.type if question else None
     clean = clean_text(text, rules)
@@ -286,7 +289,7 @@ def analyze_content(text: str, question: Question | None, rules: dict, track: st
     lemmas = [t.lemma for t in tokens]
 
     # Conclusion first
-    first = sentences[0] if sentences else ""
+    first = re.sub(rules["conclusion"]["openers"], "", sentences[0]) if sentences else ""
     by_type = rules["conclusion"]["by_type"]
     patterns = by_type.get(qtype or "followup", by_type["followup"]) + by_type["any"]
     conclusion = bool(first) and not ends_open(first) and not _any(rules["conclusion"]["hedges"], _bare(first)) and bool(
@@ -352,7 +355,8 @@ def analyze_content(text: str, question: Question | None, rules: dict, track: st
     if sentences and _any(rules["no_clear_end"]["endings"], _bare(sentences[-1])):
         flag("no_clear_end", sentences[-1])
     chars = len(re.sub(r"[\s、。,.!?！？「」]", "", normalise(text)))
-    length = _length_issue(chars, question, rules)
+    said = chars if spoken_s is None else round(spoken_s * rules["length"]["chars_per_min"] / 60)
+    length = _length_issue(said, question, rules)
     if length:
         flag(length, first)
 

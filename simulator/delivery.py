@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from .asr import Transcript, Word
 from .audio import Level, Region
-from .japanese import count_mora, find_fillers, normalise
+from .japanese import count_mora, filler_key, filler_lexicon, find_fillers, normalise
 
 _NOT_COUNTED = set(" 　、。,.!?！？「」『』・…()（）")
 
@@ -113,8 +113,15 @@ def pace_verdict(mora_per_min: float, rules: dict) -> str:
     return "easy"
 
 
-def timed_fillers(words: tuple[Word, ...] | list[Word]) -> tuple[str, list[Filler]]:
-    """Find fillers in the joined word texts and give each the time of the words it covers."""
+def timed_fillers(words: tuple[Word, ...] | list[Word], speech: list[Region] | None = None
+                  ) -> tuple[str, list[Filler]]:
+    """Find fillers in the joined word texts and give each the time of the words it covers.
+
+    Whisper splits a doubled word at its seam (まあまあ → まあ、まあ、): where the audio has
+    no pause between the two halves (`speech`: one voice-activity region holds both), they
+    are one word, read as the lexicon reads the doubled spelling (まあまあ is an adverb,
+    not a hesitation; a doubled その is one filler).
+    """
     pieces = [normalise(w.text) for w in words]
     text = "".join(pieces)
     bounds = []
@@ -122,12 +129,31 @@ def timed_fillers(words: tuple[Word, ...] | list[Word]) -> tuple[str, list[Fille
     for piece in pieces:
         bounds.append((pos, pos + len(piece)))
         pos += len(piece)
-    out = []
+    out: list[Filler] = []
     for span in find_fillers(text):
         covered = [w for w, (a, b) in zip(words, bounds) if a < span.end and b > span.start]
-        if covered:
-            out.append(Filler(span.text, span.canonical, covered[0].start, covered[-1].end))
+        if not covered:
+            continue
+        filler = Filler(span.text, span.canonical, covered[0].start, covered[-1].end)
+        if out and speech is not None and _doubled(out[-1], filler, speech):
+            first = out.pop()
+            if _adverb(first, filler):
+                continue
+            filler = Filler(first.text + filler.text, first.canonical, first.start_s, filler.end_s)
+        out.append(filler)
     return text, out
+
+
+def _doubled(a: Filler, b: Filler, speech: list[Region]) -> bool:
+    """`b` repeats `a` with no pause between them (one speech region holds both)."""
+    same = filler_key(a.text).strip("、。,. ") == filler_key(b.text).strip("、。,. ")
+    return same and b.start_s - a.end_s < 0.3 and any(r.start <= a.start_s and b.end_s <= r.end for r in speech)
+
+
+def _adverb(a: Filler, b: Filler) -> bool:
+    """`a` then `b` is a word of its own: the lexicon's `not_beside` for `a` names `b`."""
+    rule = filler_lexicon().get(filler_key(a.text).strip("、。,. "))
+    return bool(rule) and filler_key(b.text).strip("、。,. ") in {filler_key(x) for x in rule.not_beside}
 
 
 def _per_min(count: float, seconds: float) -> float:
@@ -142,7 +168,7 @@ def measure(transcript: Transcript, speech: list[Region], duration_s: float, rul
             target_s: float | None = None, level: Level | None = None) -> DeliveryMetrics:
     """All delivery metrics of one answer."""
     target = float(target_s or rules["length"]["default_target_s"])
-    text, fillers = timed_fillers(transcript.words)
+    text, fillers = timed_fillers(transcript.words, speech)
     if speech:
         start, end = speech[0].start, speech[-1].end
     elif transcript.words:
@@ -154,14 +180,17 @@ def measure(transcript: Transcript, speech: list[Region], duration_s: float, rul
     articulation_s = max(speech_s - sum(g.length for g in gaps), 0.0)
     mora = count_mora(text)
     chars = _count_chars(text)
-    rate = _per_min(mora, speech_s)
+    # Rates are per second of speech that has words: a hole (speech nobody could
+    # transcribe) would otherwise read as slow speech with few fillers.
+    heard_s = max(speech_s - transcript.hole_s, 0.0)
+    rate = _per_min(mora, heard_s)
     return DeliveryMetrics(
         duration_s=duration_s, speech_start_s=start, speech_end_s=end, speech_s=speech_s,
         articulation_s=articulation_s, mora=mora, mora_per_min=rate,
-        articulation_mora_per_min=_per_min(mora, articulation_s), chars=chars,
-        chars_per_min=_per_min(chars, speech_s), fillers=tuple(fillers),
-        fillers_per_min=_per_min(len(fillers), speech_s), speech=tuple(speech),
+        articulation_mora_per_min=_per_min(mora, max(articulation_s - transcript.hole_s, 0.0)), chars=chars,
+        chars_per_min=_per_min(chars, heard_s), fillers=tuple(fillers),
+        fillers_per_min=_per_min(len(fillers), heard_s), speech=tuple(speech),
         pauses=tuple(g for g in gaps if g.length >= rules["pauses"]["long_s"]),
         pause_count=len(gaps), longest_pause_s=max((g.length for g in gaps), default=0.0),
-        target_s=target, length_verdict=length_verdict(speech_s, target, rules) if text else "too_short",
+        target_s=target, length_verdict=length_verdict(speech_s, target, rules) if text or transcript.holes else "too_short",
         pace_verdict=pace_verdict(rate, rules), level=level)

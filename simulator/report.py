@@ -19,6 +19,7 @@ import jinja2
 
 from . import bank
 from .analyze import AnswerAnalysis
+from .asr import hole_mark
 from .company import CompanyError, load_profile
 from .consistency import Conflict, Fact, Stated, conflicts
 from .delivery import DeliveryMetrics
@@ -197,13 +198,21 @@ def _words(answer: AnswerAnalysis, min_probability: float) -> list[dict]:
     d = answer.delivery
     fillers = [(f.start_s, f.end_s) for f in d.fillers] if d else []
     pauses = list(d.pauses) if d else []
+    holes = list(answer.transcript.holes)
     out = []
+
+    def hole(h) -> dict:   # a stretch no decoding put words to: shown, and playable
+        return {"hole": hole_mark(h), "t": round(h.start, 2)}
+
     for w in answer.transcript.words:
+        while holes and holes[0].start < w.start:
+            out.append(hole(holes.pop(0)))
         while pauses and pauses[0].end <= w.start + 0.01:
             out.append({"pause": round(pauses.pop(0).length, 1)})
         filler = any(a < w.end and w.start < b for a, b in fillers)
         unsure = w.probability < min_probability and not filler
         out.append({"text": w.text, "t": round(w.start, 2), "filler": filler, "unsure": unsure})
+    out.extend(hole(h) for h in holes)
     return out
 
 

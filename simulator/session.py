@@ -216,7 +216,7 @@ class Practice:
                 stream.cancel()
             # kept on disk and in session.json, but never analysed, scored or averaged
             self._save(result, replace(entry, recording=RecordingInfo("no_voice", stopped_s=recording.stopped_s)))
-            if self.ui.no_voice(recording) == "retry":
+            if self.source.live and self.ui.no_voice(recording) == "retry":   # a file cannot be said again
                 self.asked.discard(q.id)
                 return self._ask(result, q, parent, trigger, reason)
             return UNHEARD

@@ -242,5 +242,5 @@ class StreamingTranscriber:
                 inside = [r for r in rest if chunk.start <= r.start < chunk.end]
                 self._raw.extend(self._decode(transcriber, samples, inside))
         speech = self._speech + rest
-        return finish(self._raw, speech), speech
+        return transcriber.cover(samples, finish(self._raw, speech), speech, self.question), speech
 

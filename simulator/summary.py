@@ -17,7 +17,7 @@ def render(result: AnswerAnalysis) -> str:
     if result.question_text:
         lines.append(f"  質問: {escape(result.question_text)}")
     heading = "文字起こし" if result.delivery else "回答文"
-    lines.append(f"  {heading}: {escape(result.transcript.text) or '（なし）'}")
+    lines.append(f"  {heading}: {escape(result.transcript.marked_text()) or '（なし）'}")
     if result.delivery:
         lines += _delivery(result)
     lines += _content(result)

@@ -141,7 +141,7 @@ class PageSpeaker:
 def reaction_of(analysis: AnswerAnalysis, voice_rules: dict, labels: dict) -> dict:
     """What the terminal prints after an answer, as data for the page."""
     d, c = analysis.delivery, analysis.content
-    return {"transcript": analysis.transcript.text,
+    return {"transcript": analysis.transcript.marked_text(),
             "speech_s": round(d.speech_s, 1) if d else None,
             "target_s": d.target_s if d else None,
             "mora_per_min": round(d.mora_per_min) if d else None,
