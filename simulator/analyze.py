@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from . import audio, bank, fit
+from . import audio, bank, dig, fit
 from .advice import advise
 from .asr import Transcriber, Transcript, Word
 from .audio import Region
@@ -115,7 +115,8 @@ def resolve_question(id_or_text: str | None) -> tuple[Question | None, str | Non
 
 def review(text: str, question: Question | None, asked: frozenset[str] = frozenset(),
            track: str | None = None, confidence: Confidence = Confidence(),
-           company: CompanyProfile | None = None, spoken_s: float | None = None) -> Review:
+           company: CompanyProfile | None = None, spoken_s: float | None = None,
+           topic: dig.Topic | None = None) -> Review:
     """Content analysis, advice and follow-up for a transcript or a written draft.
 
     `confidence` names the words heard unsurely: advice and follow-up reasons mark them
@@ -124,14 +125,15 @@ def review(text: str, question: Question | None, asked: frozenset[str] = frozens
     questions and required skills are judged against it, and follow-ups use its words.
     `spoken_s`: seconds of speech of an answer whose transcript has holes (length is
     then judged from the time, not from the words heard).
+    `topic`: the main question and the earlier answers when `text` answers a follow-up;
+    the next follow-up digs on from them (dig.py). A main question is a topic of its own.
     """
     content = analyze_content(text, question, bank.load("content"), track, spoken_s)
     if company is not None:
         content = fit.judge(content, text, company, bank.load("company"), bank.load("content"))
         question = fit.word(question, company, bank.load("company")) if question else None   # as it was asked
     templates = bank.load("advice")
-    followup = (choose_followup(question, content, asked, bank.questions(), bank.load("content"), templates,
-                                confidence) if question else None)
+    followup = _next_question(text, question, content, asked, confidence, templates, topic)
     if followup is not None and company is not None:
         skill = dict(found.extra).get("skill", "") if (found := content.issue(followup.trigger)) else ""
         followup = replace(followup, question=fit.word(followup.question, company, bank.load("company"), skill))
@@ -140,12 +142,41 @@ def review(text: str, question: Question | None, asked: frozenset[str] = frozens
     return Review(content, tuple(advise(content, templates, bank.load("content"), confidence)), followup, facts)
 
 
-def analyze_text(text: str, question: str | None = None, track: str | None = None,
-                 company: CompanyProfile | None = None) -> AnswerAnalysis:
-    """A written draft: content only, no audio and no model."""
-    q, qtext = resolve_question(question)
+def _next_question(text: str, question: Question | None, content: ContentAnalysis, asked: frozenset[str],
+                   confidence: Confidence, templates: dict, topic: dig.Topic | None) -> FollowUp | None:
+    """The interviewer's next question: a stock probe when the answer is too short to dig
+    into (or misses the posting's skill), else the next rung of the topic's ladder, else
+    (a type with no ladder, or an unknown topic) the question's stock follow-ups."""
+    if question is None:
+        return None
+    stock = lambda: choose_followup(question, content, asked, bank.questions(), bank.load("content"),  # noqa: E731
+                                    templates, confidence)
+    if topic is None:
+        if question.type == "followup":
+            return stock()
+        topic = dig.Topic(question)
+    turns = (*topic.turns, dig.Turn.answering(question, text, content.issue("blame") is not None))
+    # Too short to dig into (no claim to pick up), or the posting's skill not shown: a stock probe.
+    if len(turns) == 1 and (content.issue("skill_not_shown") or (
+            content.issue("too_short") and not dig.claims([text], question.type, confidence))):
+        return stock()
+    try:
+        return dig.next_followup(replace(topic, turns=turns), frozenset(content.issue_ids)
+                                 | frozenset(f.id for f in content.findings), confidence)
+    except KeyError:   # no ladder for this type
+        return stock()
+
+
+def analyze_text(text: str, question: str | Question | None = None, track: str | None = None,
+                 company: CompanyProfile | None = None, asked: frozenset[str] = frozenset(),
+                 topic: dig.Topic | None = None) -> AnswerAnalysis:
+    """A written draft or a typed answer: content and follow-up, no audio and no model."""
+    if isinstance(question, Question):
+        q, qtext = question, question.text
+    else:
+        q, qtext = resolve_question(question)
     return AnswerAnalysis(None, q.id if q else None, qtext, Transcript(text.strip(), ()), None,
-                          review(text, q, track=track, company=company))
+                          review(text, q, asked, track=track, company=company, topic=topic))
 
 
 class Analyzer:
@@ -159,8 +190,10 @@ class Analyzer:
 
     def analyze_samples(self, samples: np.ndarray, question: str | None = None, file: str | None = None,
                         asked: frozenset[str] = frozenset(), streamed: StreamingTranscriber | None = None,
-                        track: str | None = None, company: CompanyProfile | None = None) -> AnswerAnalysis:
-        """`streamed`, fed with exactly `samples`, has already transcribed most of the answer."""
+                        track: str | None = None, company: CompanyProfile | None = None,
+                        topic: dig.Topic | None = None) -> AnswerAnalysis:
+        """`streamed`, fed with exactly `samples`, has already transcribed most of the answer;
+        `topic`: the earlier answers when this one answers a follow-up (see `review`)."""
         q, text = resolve_question(question)
         if streamed is not None:
             transcript, speech = streamed.finish()
@@ -176,7 +209,7 @@ class Analyzer:
         confidence = Confidence.of(transcript.words, bank.load("confidence"))
         spoken = metrics.speech_s if transcript.holes else None
         return AnswerAnalysis(file, q.id if q else None, text, transcript, metrics,
-                              review(transcript.text, q, asked, track, confidence, company, spoken),
+                              review(transcript.text, q, asked, track, confidence, company, spoken, topic),
                               self.model_info, voice)
 
     def _candidate_only(self, samples: np.ndarray, transcript: Transcript, speech: list[Region]

@@ -85,6 +85,7 @@ class Recording:
     speech_end_s: float | None   # end of the last speech heard (microphone only)
     stopped_s: float             # when recording stopped, seconds from its start
     turn: TurnDecision | None = None   # why the last pause ended the answer (end-of-turn rule)
+    typed: str | None = None           # a typed answer (a .txt file): the text, and no audio
 
     @property
     def duration_s(self) -> float:
@@ -340,7 +341,7 @@ class MicrophoneSource:
 class FileSource:
     """Answers recorded beforehand (a phone, another app): the files of a folder, by name."""
 
-    SUFFIXES = {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".webm"}
+    SUFFIXES = {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".webm", ".txt"}
     live = False
 
     def __init__(self, folder: str | os.PathLike) -> None:
@@ -356,6 +357,17 @@ class FileSource:
         if not self.files:
             return None
         source = self.files.pop(0)
+        if source.suffix.lower() == ".txt":   # a typed answer, rehearsed without a microphone
+            try:
+                text = source.read_text(encoding="utf-8").strip()
+            except UnicodeDecodeError:
+                raise CaptureError(f"文字コードが UTF-8 ではありません: {source}") from None
+            typed = dest.with_suffix(".txt")
+            typed.parent.mkdir(parents=True, exist_ok=True)
+            typed.write_text(text + "\n", encoding="utf-8")
+            if not text:
+                return Recording(typed, np.zeros(0, np.float32), "no_voice", None, 0.0)
+            return Recording(typed, np.zeros(0, np.float32), "typed", None, 0.0, typed=text)
         samples = load_audio(source)
         if on_progress:
             on_progress(0.0, 0.0, False)

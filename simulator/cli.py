@@ -106,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="面接官の声（既定: auto = この環境で日本語を話せる最良のもの）")
     pr.add_argument("--input-device", metavar="NAME|INDEX", help="マイク（`mensetsu check` で一覧）")
     pr.add_argument("--answers-from", metavar="DIR",
-                    help="マイクの代わりに DIR の音声ファイル（名前順）で順に回答する。尽きたら終了・保存")
+                    help="マイクの代わりに DIR の音声ファイルか .txt（UTF-8 の文章。話し方は測らず内容と深掘りだけ）で"
+                         "名前順に回答する。尽きたら終了・保存")
     pr.add_argument("--resume", nargs="?", const="latest", metavar="SESSION",
                     help="中断したセッションを続ける（既定: 直近）。未分析の録音を分析し、残りの質問を続けます")
     pr.add_argument("--silence", type=float, default=None, metavar="SEC",
@@ -114,8 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "（既定: 話し方と内容から話し終わりを判断。言いよどみや考え中の間では待ちます）")
     pr.add_argument("--max-seconds", type=float, default=180.0, metavar="SEC",
                     help="1 回答の上限秒数（既定: 180）")
-    pr.add_argument("--followups", type=int, default=2, choices=[0, 1, 2],
-                    help="主質問ごとの深掘りの最大数（既定: 2）")
+    pr.add_argument("--followups", type=int, default=3, choices=[0, 1, 2, 3, 4],
+                    help="主質問ごとの深掘りの最大数（0〜4、既定: 3。話が出そろえば早めに終わります）")
     pr.add_argument("--time-limit", type=float, default=30.0, metavar="MIN",
                     help="面接の持ち時間（分）。残りが少なくなると深掘りを省く（既定: 30）")
     pr.add_argument("--company", metavar="NAME|FILE",
@@ -132,8 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     we.add_argument("--no-browser", action="store_true", help="ブラウザを自動で開かない（表示したアドレスを自分で開く）")
     we.add_argument("--tts", default="auto", choices=["auto", "pyttsx3", "openjtalk", "kokoro", "none"],
                     help="面接官の声（既定: auto）")
-    we.add_argument("--followups", type=int, default=2, choices=[0, 1, 2],
-                    help="主質問ごとの深掘りの最大数（既定: 2）")
+    we.add_argument("--followups", type=int, default=3, choices=[0, 1, 2, 3, 4],
+                    help="主質問ごとの深掘りの最大数（0〜4、既定: 3。話が出そろえば早めに終わります）")
     _data_option(we)
     _model_options(we)
 

@@ -289,7 +289,11 @@ def analyze_content(text: str, question: Question | None, rules: dict, track: st
     lemmas = [t.lemma for t in tokens]
 
     # Conclusion first
-    first = re.sub(rules["conclusion"]["openers"], "", sentences[0]) if sentences else ""
+    first = sentences[0] if sentences else ""
+    if re.match(rules["conclusion"]["openers"], normalise(text).lstrip()):
+        # a plain opener (そうですね、…) is a beat before the point; after a filler
+        # (えー、そうですね、あのー、…) it is the hesitation itself, and stays
+        first = re.sub(rules["conclusion"]["openers"], "", first)
     by_type = rules["conclusion"]["by_type"]
     patterns = by_type.get(qtype or "followup", by_type["followup"]) + by_type["any"]
     conclusion = bool(first) and not ends_open(first) and not _any(rules["conclusion"]["hedges"], _bare(first)) and bool(

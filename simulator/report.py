@@ -27,6 +27,7 @@ from .errors import MensetsuError
 from .notes import load_notes
 from .record import SCHEMA_VERSION
 from .storage import Store, content_score, load_session_meta, session_answers, write_text
+from .summary import topic_depths
 from .voice import VoiceMetrics
 
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -276,7 +277,9 @@ def render(store: Store, folder: Path, out: Path | None = None, web: bool = Fals
     weights = bank.load("content")["score"]
     confidence = bank.load("confidence")
     answers = []
-    for a in session_answers(meta):
+    saved = session_answers(meta)
+    depths = {main.idx: depth for main, depth in topic_depths(saved)}
+    for a in saved:
         m = a.analysis
         q = qs.get(a.question_id)
         item = {"a": a, "m": m, "question": a.question or (q.text if q else a.question_id),
@@ -284,9 +287,11 @@ def render(store: Store, folder: Path, out: Path | None = None, web: bool = Fals
                 # a corrected transcript is shown as typed: its words are no longer the timed ones
                 "words": [] if not m or m.corrected else _words(m, confidence["min_probability"]),
                 "score": content_score(m.content, weights) if m else None,
-                "audio": _audio_src(folder, a.audio, out_dir) if (folder / a.audio).is_file() else None,
+                "audio": (_audio_src(folder, a.audio, out_dir)
+                          if (folder / a.audio).is_file() and not a.audio.endswith(".txt") else None),
                 "timeline": timeline_svg(m.delivery) if m and m.delivery else None,
-                "voice": voice_svg(m.voice) if m else None}
+                "voice": voice_svg(m.voice) if m else None,
+                "depth": depths[a.idx].label() if a.idx in depths and depths[a.idx].asked else None}
         answers.append(item)
     progress, by_type = _progress_rows(store, meta["id"])
     found, unsure_facts = _consistency(store, meta)

@@ -13,8 +13,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Callable, Protocol
 
-from . import bank, fit, turn
-from .analyze import AnswerAnalysis, Analyzer, review
+from . import bank, dig, fit, turn
+from .analyze import AnswerAnalysis, Analyzer, analyze_text, review
 from .audio import AudioError
 from .bank import TRACKS, Question
 from .capture import AnswerSource, Recording
@@ -100,7 +100,7 @@ class Practice:
     """One mock interview. The model loads in the background while the first question is spoken."""
 
     def __init__(self, store: Store, voice: Voice, source: AnswerSource, load_analyzer: Callable[[], Analyzer],
-                 ui: UI, max_followups: int = 2, time_limit_s: float = 1800.0,
+                 ui: UI, max_followups: int = 3, time_limit_s: float = 1800.0,
                  company: CompanyProfile | None = None) -> None:
         self.store, self.voice, self.source, self.ui = store, voice, source, ui
         self.company = company   # judged against, and asked in the words of, this profile
@@ -140,18 +140,24 @@ class Practice:
                 if analysis is UNHEARD:
                     continue  # nothing was heard: nothing to dig into
                 current = analysis
+                turns = [dig.Turn.answering(main, analysis.transcript.text, analysis.content.issue("blame") is not None)]
                 for depth in range(self.max_followups):
-                    if time.monotonic() - start > 0.8 * self.time_limit_s:
-                        break  # time is short: no digging
-                    fu = current.review.followup  # chosen with everything asked so far excluded
+                    used = (time.monotonic() - start) / self.time_limit_s
+                    if used > 0.8 or (used > 0.6 and depth >= 1):
+                        break  # time is short: dig less, then not at all
+                    fu = current.review.followup  # chosen from everything said in this topic
                     if fu is None or (depth > 0 and fu.trigger == "question"):
-                        break  # dig a second time only when the answer itself gives a reason
-                    current = self._ask(result, fu.question, parent=main.id, trigger=fu.trigger, reason=fu.reason)
+                        break  # a stock question's own follow-up is asked once; the ladder climbs on
+                    topic = dig.Topic(main, tuple(turns))
+                    current = self._ask(result, fu.question, parent=main.id, trigger=fu.trigger, reason=fu.reason,
+                                        topic=topic)
                     if current is None:
                         result.ended_early = True
                         break
                     if current is UNHEARD:
                         break
+                    turns.append(dig.Turn.answering(fu.question, current.transcript.text,
+                                                    current.content.issue("blame") is not None))
                 if result.ended_early:
                     break
         except KeyboardInterrupt:
@@ -180,8 +186,9 @@ class Practice:
             self.ui.recovered(path.name, analysis)
 
     def _ask(self, result: SessionResult, q: Question, parent: str | None, trigger: str | None = None,
-             reason: str | None = None) -> AnswerAnalysis | object | None:
-        """Ask `q` and analyse the answer; None when the answer files ran out, UNHEARD when no voice came."""
+             reason: str | None = None, topic: dig.Topic | None = None) -> AnswerAnalysis | object | None:
+        """Ask `q` and analyse the answer; None when the answer files ran out, UNHEARD when no voice came.
+        `topic`: the main question and the answers so far, when `q` is a follow-up."""
         idx = result.session.next_idx()
         self.asked.add(q.id)
         self.ui.asking(q, self._main, reason)
@@ -191,7 +198,7 @@ class Practice:
         # Transcribe while the user speaks, so feedback follows the answer at once, the
         # end-of-turn rule can read the words, and the likely follow-up is voiced in advance.
         stream = (StreamingTranscriber(lambda: self._analyzer.result().transcriber, q.text,
-                                       on_text=self._foresee(q, result.session.meta.get("track")))
+                                       on_text=self._foresee(q, result.session.meta.get("track"), topic))
                   if self.source.live else None)
         try:
             recording = self.source.record(dest, q.target_s, self.ui.recording(q.target_s),
@@ -211,6 +218,13 @@ class Practice:
                 stream.cancel()
             return None
         self.ui.recorded(recording)
+        if recording.typed is not None:   # a typed answer: content and follow-ups, no delivery
+            analysis = analyze_text(recording.typed, q, result.session.meta.get("track"), self.company,
+                                    frozenset(self.asked), topic)
+            self._save(result, replace(entry, audio=recording.path.name, analysis=analysis,
+                                       recording=RecordingInfo("typed")))
+            self.ui.reaction(analysis)
+            return analysis
         if recording.ended_by == "no_voice":
             if stream:
                 stream.cancel()
@@ -225,7 +239,7 @@ class Practice:
         analysis = self._analyzer.result().analyze_samples(recording.samples, q.id, file=str(dest),
                                                              asked=frozenset(self.asked), streamed=stream,
                                                              track=result.session.meta.get("track"),
-                                                             company=self.company)
+                                                             company=self.company, topic=topic)
         self._save(result, replace(entry, analysis=analysis, recording=RecordingInfo(
             recording.ended_by, recording.speech_end_s, recording.stopped_s,
             recording.turn.to_dict() if recording.turn else None)))
@@ -243,7 +257,7 @@ class Practice:
         self._acks.append(self._acks.pop(0))
         return self.voice.speak_soon(self._acks[-1])
 
-    def _foresee(self, q: Question, track: str | None) -> Callable[[str], None] | None:
+    def _foresee(self, q: Question, track: str | None, topic: dig.Topic | None) -> Callable[[str], None] | None:
         """While the answer is spoken: synthesise the follow-up its words so far would
         prompt, so that it can be played as soon as the answer ends."""
         if self.max_followups < 1:
@@ -251,7 +265,7 @@ class Practice:
 
         def foresee(text: str) -> None:
             try:
-                fu = review(text, q, frozenset(self.asked), track, company=self.company).followup
+                fu = review(text, q, frozenset(self.asked), track, company=self.company, topic=topic).followup
             except Exception:  # a hint only: the real choice is made on the whole answer
                 log.debug("follow-up foresight failed", exc_info=True)
                 return

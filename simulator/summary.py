@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from rich.markup import escape
 
-from . import bank
+from . import bank, dig
 from .analyze import AnswerAnalysis
+from .dig import Depth
+from .record import SavedAnswer
 
 
 def label(section: str, key: str) -> str:
@@ -61,3 +63,22 @@ def _delivery(result: AnswerAnalysis) -> list[str]:
             if getattr(d.level, problem):
                 lines.append(f"  [yellow]録音: {label('level', problem)}[/yellow]")
     return lines
+
+
+def topic_depths(answers: list[SavedAnswer]) -> list[tuple[SavedAnswer, Depth]]:
+    """Each main answer of a session with how far its story held under the follow-ups
+    (深掘り耐性), replayed from the saved answers with the same judge as the interview."""
+    out: list[tuple[SavedAnswer, Depth]] = []
+    topic: list[dig.Turn] = []
+    main: SavedAnswer | None = None
+    for a in [*answers, None]:
+        if a is None or a.parent_id is None:
+            if main is not None:
+                out.append((main, dig.depth(topic)))
+            main, topic = a, []
+            continue
+        if main is None or a.analysis is None or a.parent_id != main.question_id:
+            continue
+        blamed = a.analysis.content.issue("blame") is not None
+        topic.append(dig.Turn.of(a.trigger, a.question, a.analysis.transcript.text, blamed))
+    return out

@@ -18,11 +18,11 @@ from . import bank
 from .bank import Question
 from .capture import Recording
 from .record import SavedAnswer
-from .summary import label
+from .summary import label, topic_depths
 from .voice import remark as voice_remark
 
 _ENDED = {"silence": "自動で終了", "enter": "Enter で終了", "cap": "上限時間で終了", "file": "ファイル",
-          "interrupted": "中断", "no_voice": "声が届かず終了"}
+          "interrupted": "中断", "no_voice": "声が届かず終了", "typed": "文章"}
 
 
 class TerminalUI:
@@ -75,6 +75,9 @@ class TerminalUI:
 
     def recorded(self, recording: Recording) -> None:
         self.close_live()
+        if recording.typed is not None:
+            self.console.print(f"回答（文章、{len(recording.typed)} 文字）: {escape(recording.typed)}")
+            return
         if recording.ended_by == "cap":
             self.console.print("[yellow]上限時間に達したため録音を終了しました。回答は短くまとめましょう。[/yellow]")
         self.console.print(f"録音終了（{_ENDED.get(recording.ended_by, recording.ended_by)}、"
@@ -93,6 +96,10 @@ class TerminalUI:
 
     def reaction(self, analysis: AnswerAnalysis) -> None:
         d, r = analysis.delivery, analysis.review
+        if d is None:   # a typed answer: content only
+            if r.advice:
+                self.console.print(f"  → {escape(r.advice[0])}")
+            return
         if d.level and d.level.silent:
             self.console.print(f"  [yellow]{label('level', 'silent')}[/yellow]")
             return
@@ -135,3 +142,6 @@ class TerminalUI:
                           ("○" if c.conclusion_first else "×") if c else "—",
                           "、".join(label("issues", i) for i in c.issue_ids) or "なし" if c else "—")
         self.console.print(table)
+        for main, depth in topic_depths(answers):
+            if depth.asked:
+                self.console.print(f"  {escape(main.question)[:24]} — {depth.label()}", markup=False)

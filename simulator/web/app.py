@@ -107,7 +107,7 @@ class Guard:
 class WebApp:
     """What the routes share: the store, the model, the voice engine and the one live practice."""
 
-    def __init__(self, store: Store, analyzer: Future, engine, max_followups: int = 2) -> None:
+    def __init__(self, store: Store, analyzer: Future, engine, max_followups: int = 3) -> None:
         self.store, self.analyzer, self.engine, self.max_followups = store, analyzer, engine, max_followups
         self.clips: dict[str, bytes] = {}
         self.practising = threading.Lock()   # one microphone, one interview at a time
@@ -337,7 +337,7 @@ class WebApp:
         return worker
 
 
-def create_app(store: Store, token: str, port: int, analyzer: Future, engine, max_followups: int = 2):
+def create_app(store: Store, token: str, port: int, analyzer: Future, engine, max_followups: int = 3):
     """The ASGI application, wrapped in its guard."""
     web = WebApp(store, analyzer, engine, max_followups)
 
@@ -367,7 +367,7 @@ def create_app(store: Store, token: str, port: int, analyzer: Future, engine, ma
 
 
 def serve(store: Store, port: int, load_analyzer: Callable[[], Analyzer], engine, open_browser: bool,
-          on_ready: Callable[[str], None], max_followups: int = 2) -> None:
+          on_ready: Callable[[str], None], max_followups: int = 3) -> None:
     """Serve on 127.0.0.1 until Ctrl-C; `on_ready` gets the URL to open once it listens."""
     import socket
     import webbrowser
