@@ -11,8 +11,9 @@ Default: every answer in tests/data/eval (dev, rendered, rooms). On one loaded m
 
 and per file and overall it prints:
 
-  kept      characters of mensetsu's transcript / plain faster-whisper's (punctuation and
-            spaces not counted); goal ≥ 0.98 on every file
+  kept      what mensetsu's transcript says / what plain faster-whisper's says, counted in
+            mora of the reading (so 15% and 15パーセント, 3か月 and 3ヶ月 count the same;
+            punctuation and spaces not at all); goal ≥ 0.98 on every file
   holes     seconds of speech marked as not heard (shown to the user)
   unmarked  seconds of speech with no word near them that are not marked; goal 0
   fillers   recall / precision against truth.json, where it lies beside the file
@@ -33,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from simulator import audio  # noqa: E402
 from simulator.analyze import Analyzer  # noqa: E402
 from simulator.asr import Transcriber, uncovered  # noqa: E402
+from simulator.japanese import count_mora  # noqa: E402
 from simulator.models import load_model  # noqa: E402
 from simulator.streaming import StreamingTranscriber  # noqa: E402
 
@@ -41,7 +43,8 @@ _NOT_COUNTED = re.compile(r"[\s、。,.!?！？「」『』・…()（）]")
 
 
 def chars(text: str) -> int:
-    return len(_NOT_COUNTED.sub("", text))
+    """The length of what is said: mora of the reading (a spelling does not count)."""
+    return count_mora(_NOT_COUNTED.sub("", text))
 
 
 def answers(paths: list[str]) -> list[tuple[Path, dict | None]]:
@@ -84,9 +87,9 @@ def main() -> None:
         unmarked = sum(r.length for r in uncovered(t.words, list(result.delivery.speech))
                        if not any(h.start <= r.start + 0.01 and r.end <= h.end + 0.01 for h in t.holes))
         row = {"file": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
-               "plain_chars": chars(plain), "chars": chars(t.text), "hole_s": round(t.hole_s, 2),
+               "plain_mora": chars(plain), "mora": chars(t.text), "hole_s": round(t.hole_s, 2),
                "unmarked_s": round(unmarked, 2)}
-        row["kept"] = round(row["chars"] / row["plain_chars"], 3) if row["plain_chars"] else 1.0
+        row["kept"] = round(row["mora"] / row["plain_mora"], 3) if row["plain_mora"] else 1.0
         fillers = ""
         if truth:
             want, got = Counter(truth["fillers"]), Counter(f.canonical for f in result.delivery.fillers)
@@ -94,13 +97,13 @@ def main() -> None:
             row.update(filler_true=sum(want.values()), filler_found=sum(got.values()), filler_hits=hits)
             fillers = f"{hits}/{sum(want.values())} heard, {sum(got.values()) - hits} extra"
         rows.append(row)
-        print(f"{path.name:44} {row['plain_chars']:6} {row['chars']:8} {row['kept']:5.2f} {row['hole_s']:6.1f} "
+        print(f"{path.name:44} {row['plain_mora']:6} {row['mora']:8} {row['kept']:5.2f} {row['hole_s']:6.1f} "
               f"{row['unmarked_s']:8.1f}  {fillers}", flush=True)
-    plain_total, kept_total = sum(r["plain_chars"] for r in rows), sum(r["chars"] for r in rows)
+    plain_total, kept_total = sum(r["plain_mora"] for r in rows), sum(r["mora"] for r in rows)
     true = sum(r.get("filler_true", 0) for r in rows)
     found = sum(r.get("filler_found", 0) for r in rows)
     hits = sum(r.get("filler_hits", 0) for r in rows)
-    print(f"overall: kept {kept_total / max(plain_total, 1):.3f} of plain faster-whisper's characters "
+    print(f"overall: kept {kept_total / max(plain_total, 1):.3f} of what plain faster-whisper heard (mora) "
           f"(lowest file {min(r['kept'] for r in rows):.3f}), holes {sum(r['hole_s'] for r in rows):.1f} s, "
           f"unmarked {sum(r['unmarked_s'] for r in rows):.1f} s, filler recall {hits / max(true, 1):.2f} "
           f"precision {hits / max(found, 1):.2f}")

@@ -19,6 +19,7 @@ from simulator.analyze import analyze_text
 from simulator.asr import Transcript, Word, hole_mark, uncovered
 from simulator.audio import Region
 from simulator.delivery import measure, timed_fillers
+from simulator.japanese import count_mora
 from simulator.streaming import StreamingTranscriber
 
 from conftest import EVAL, noise, write_wav
@@ -30,7 +31,8 @@ _NOT_COUNTED = re.compile(r"[\s、。,.!?！？「」『』・…()（）]")
 
 
 def chars(text: str) -> int:
-    return len(_NOT_COUNTED.sub("", text))
+    """What is said, in mora of the reading (15% and 15パーセント are the same length)."""
+    return count_mora(_NOT_COUNTED.sub("", text))
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RENDERED, as_wav
+import soundfile as sf
+from conftest import RENDERED, as_wav, noise
 from simulator.storage import Store, session_answers
 from simulator.tts import make_engine
 from simulator.web.app import COOKIE, create_app
@@ -284,3 +285,16 @@ def test_practice_for_a_company_in_the_page(server, browser):
     page.goto(f"{base}/companies/hakobu/prep")
     assert "最後に、何か質問はありますか。" in page.inner_text("section h2")
     assert errors == []
+
+
+def test_answer_audio_answers_range_requests_so_the_player_can_seek(client, tmp_path):
+    client.cookies.set(COOKIE, TOKEN)
+    session = Store(tmp_path).begin({"track": "shinsotsu"})
+    wav = session.path / "01_jikoshokai.wav"
+    sf.write(wav, noise(2.0, dbfs=-30.0), 16000, subtype="PCM_16")
+    data = wav.read_bytes()
+    whole = client.get(f"/sessions/{session.id}/01_jikoshokai.wav")
+    assert whole.status_code == 200 and whole.headers["accept-ranges"] == "bytes" and whole.content == data
+    part = client.get(f"/sessions/{session.id}/01_jikoshokai.wav", headers={"range": "bytes=32000-32999"})
+    assert part.status_code == 206 and part.content == data[32000:33000]
+    assert part.headers["content-range"] == f"bytes 32000-32999/{len(data)}"

@@ -25,7 +25,8 @@ from urllib.parse import parse_qs, urlencode
 import jinja2
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse,
+                                 Response)
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -156,7 +157,8 @@ class WebApp:
         path = folder / name
         if not AUDIO_NAME.fullmatch(name) or not path.is_file() or path.resolve().parent != folder.resolve():
             return PlainTextResponse("not found", 404)
-        return Response(path.read_bytes(), media_type="audio/wav")
+        # FileResponse answers Range requests (206), so the player can seek to any word
+        return FileResponse(path, media_type="audio/wav")
 
     async def compare_page(self, request: Request) -> Response:
         qid = request.path_params["qid"]
