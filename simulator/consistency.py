@@ -105,6 +105,7 @@ def extract_facts(text: str, rules: dict) -> list[Fact]:
         subject = _following(t[m.end():m.end() + 8], table) or _nearest(before, table)
         if subject is None:
             continue
+        subject += _qualifier(t[start:m.end() + 8], rules["subjects"][subject]["words"], rules.get("qualifiers", []))
         period = _nearest(before, rules["periods"]) or ""
         value = float(m.group(1)) * rules["multipliers"].get(m.group(2) or "", 1)
         sentence_end = t.find("。", m.end())
@@ -153,6 +154,18 @@ def _following(after: str, table: dict[str, list[str]]) -> str | None:
     if not after.startswith("の"):
         return None
     return next((c for c, words in table.items() for w in words if after[1:].startswith(w)), None)
+
+
+def _qualifier(span: str, words: list[str], qualifiers: list[str]) -> str:
+    """A word that narrows the subject to a part of it (新入部員 is not 部員): the two
+    figures are of different things, so the subject carries it（新入）."""
+    for w in words:
+        at = span.rfind(w)
+        if at > 0:
+            q = next((q for q in qualifiers if span[:at].endswith(q)), None)
+            if q:
+                return f"（{q}）"
+    return ""
 
 
 def _nearest(before: str, table: dict[str, list[str]]) -> str | None:

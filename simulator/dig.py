@@ -24,6 +24,7 @@ from typing import Any, Mapping
 from .bank import PromptsError, Question, _line_of, load
 from .paths import project_dir
 from .confidence import Confidence
+from .consistency import Fact
 from .followup import FollowUp
 from .japanese import normalise
 
@@ -54,7 +55,7 @@ class Turn:
     @classmethod
     def answering(cls, question: Question, text: str, blamed: bool = False) -> Turn:
         """The turn of an answer to `question` (a ladder question knows its rung)."""
-        if question.id.startswith(("dig_", "press_")):
+        if question.id.startswith(("dig_", "press_")) and question.trigger in rules().rungs:
             return cls(question.trigger, question.id.startswith("press_"), question.text, text, blamed)
         return cls(None, False, question.text, text, blamed)
 
@@ -63,7 +64,7 @@ class Turn:
         """A turn from a saved answer's follow-up trigger."""
         trigger = trigger or ""
         for prefix, pressed in ((DIG_PREFIX, False), (PRESS_PREFIX, True)):
-            if trigger.startswith(prefix):
+            if trigger.startswith(prefix) and trigger[len(prefix):] in rules().rungs:
                 return cls(trigger[len(prefix):], pressed, asked, text, blamed)
         return cls(None, False, asked, text, blamed)
 
@@ -300,3 +301,21 @@ def depth(turns: list[Turn], r: DigRules | None = None) -> Depth:
         else:
             gave_way = t.rung
     return Depth(len(rungs), len(held), r.rungs[gave_way].label if gave_way else None)
+
+
+def _said(fact: Fact) -> str:
+    """A fact as it would be read back: the claim's words, or the figure with its unit."""
+    if isinstance(fact.value, str):
+        return fact.value
+    return f"{fact.value:g}{fact.unit}"
+
+
+def contradiction(before: Fact, now: Fact, source: str | None) -> FollowUp:
+    """The follow-up that puts a contradiction to the candidate, quoting both sides.
+    `source`: what `before` was written in (エントリーシート, 一次面接); None: an earlier answer."""
+    spec = load("interviewer")["consistency"]
+    b, n = _said(before), _said(now)
+    text = (spec["from_note"] if source else spec["from_answer"]).format(source=source, before=b, now=n)
+    q = Question("dig_consistency", text, "followup", ("followup",), intent="一貫性", target_s=rules().target_s,
+                 trigger="consistency")
+    return FollowUp(q, "consistency", spec["reason"].format(source=source or "先ほどの答え", before=b, now=n))

@@ -19,6 +19,9 @@ from .audio import AudioError
 from .bank import TRACKS, Question
 from .capture import AnswerSource, Recording
 from .company import CompanyProfile
+from .consistency import Stated, conflicts
+from .followup import FollowUp
+from .notes import load_notes
 from .errors import MensetsuError
 from .record import RecordingInfo, SavedAnswer
 from .storage import SessionFolder, Store
@@ -110,6 +113,13 @@ class Practice:
         self.asked: set[str] = set()
         self._main = (1, 1)
         self._acks = list(turn.rules().acknowledge)
+        # 一貫性 during the interview: what the entry sheet and round-one notes for this
+        # company say, then every fact stated in this session, in order
+        self._said = [s for note in load_notes(store.root)
+                      if note.company is None or (company is not None and note.company == company.name)
+                      for s in note.stated(bank.load("consistency"))]
+        self._contradiction: FollowUp | None = None
+        self._contradicted: set[tuple] = set()
         for phrase in self._acks:
             voice.prepare(phrase)
 
@@ -133,6 +143,7 @@ class Practice:
                 self._main = (n + 1, len(plan))  # "question 2 of 3", follow-ups under it
                 if n + 1 < len(plan):
                     self.voice.prepare(plan[n + 1].text)  # ready before it is needed
+                self._contradiction = None
                 analysis = self._ask(result, main, parent=None)
                 if analysis is None:
                     result.ended_early = True
@@ -145,7 +156,8 @@ class Practice:
                     used = (time.monotonic() - start) / self.time_limit_s
                     if used > 0.8 or (used > 0.6 and depth >= 1):
                         break  # time is short: dig less, then not at all
-                    fu = current.review.followup  # chosen from everything said in this topic
+                    # a contradiction comes first, else the next rung, chosen from this topic
+                    fu, self._contradiction = self._contradiction or current.review.followup, None
                     if fu is None or (depth > 0 and fu.trigger == "question"):
                         break  # a stock question's own follow-up is asked once; the ladder climbs on
                     topic = dig.Topic(main, tuple(turns))
@@ -224,6 +236,7 @@ class Practice:
             self._save(result, replace(entry, audio=recording.path.name, analysis=analysis,
                                        recording=RecordingInfo("typed")))
             self.ui.reaction(analysis)
+            self._check_consistency(analysis, q)
             return analysis
         if recording.ended_by == "no_voice":
             if stream:
@@ -244,9 +257,25 @@ class Practice:
             recording.ended_by, recording.speech_end_s, recording.stopped_s,
             recording.turn.to_dict() if recording.turn else None)))
         self.ui.reaction(analysis)
+        self._check_consistency(analysis, q)
         if ack is not None:
             ack.result()   # the next question follows the acknowledgement, never over it
         return analysis
+
+    def _check_consistency(self, analysis: AnswerAnalysis, q: Question) -> None:
+        """Compare the facts of this answer with the notes and the earlier answers; the
+        first contradiction not yet put to the candidate becomes the next follow-up."""
+        rules = bank.load("consistency")
+        new = [Stated(f, "now", "", q.id) for f in analysis.review.facts if not f.uncertain]
+        exact = frozenset(k for k, spec in rules.get("claims", {}).items() if spec.get("exact"))
+        found = [c for c in conflicts(self._said + new, rules["tolerance"], exact)
+                 if c.second in new and c.first not in new and c.first.fact.key not in self._contradicted]
+        self._said += new
+        if found and self.max_followups:
+            c = found[0]
+            self._contradicted.add(c.first.fact.key)
+            source = c.first.source.split("（")[0] if c.first.session_id != "now" else None
+            self._contradiction = dig.contradiction(c.first.fact, c.second.fact, source)
 
     def _acknowledge(self, recording: Recording) -> Future | None:
         """Say a short acknowledgement as soon as a spoken answer ends. After the reverse

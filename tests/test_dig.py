@@ -138,3 +138,29 @@ def test_a_typed_interview_end_to_end(tmp_path):
     assert report.returncode == 0, report.stderr
     html = next(folder.glob("*.html")).read_text(encoding="utf-8")
     assert "「自分の行動」で詰まった" in html
+
+
+def test_a_contradiction_with_the_entry_sheet_is_the_next_question(tmp_path):
+    """一貫性 during the interview: the ES says 副部長, the answer 部長 — asked at once, quoting
+    both; a note for another company is not on this desk; 新入部員30人 is not 部員40人."""
+    data = tmp_path / "data"
+    es = tmp_path / "es.txt"
+    es.write_text("大学ではサークルの副部長を務め、定期ライブの運営を担当しました。新入部員は30人でした。", encoding="utf-8")
+    assert run("notes", "add", "--file", str(es), "--data-dir", str(data)).returncode == 0
+    other = tmp_path / "other.txt"
+    other.write_text("アルバイトではリーダーとして部員40人をまとめました。", encoding="utf-8")
+    shutil.copy(Path(__file__).parent / "data" / "companies" / "hakobu.toml", tmp_path / "hakobu.toml")
+    assert run("notes", "add", "--file", str(other), "--company", str(tmp_path / "hakobu.toml"),
+               "--data-dir", str(data)).returncode == 0
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    (answers / "01.txt").write_text("学生時代に力を入れたのは、軽音楽サークルで部長として定期ライブの運営を立て直したことです。"
+                                    "部員は40人で、来場者が前の年の半分まで減っていたので、私がアンケートを取ることにしました。"
+                                    "その結果、来場者は百二十人になりました。", encoding="utf-8")
+    (answers / "02.txt").write_text("副部長の誤りでした。私が部長を補佐して、アンケートの設計と集計を担当しました。", encoding="utf-8")
+    p = run("practice", "--answers-from", str(answers), "--tts", "none", "--ids", "gakuchika", "--data-dir", str(data))
+    assert p.returncode == 0, p.stderr
+    asked = [line for line in p.stdout.splitlines() if line.startswith("深掘り")]
+    assert asked[0].endswith("エントリーシートでは副部長と書かれていますが、今は部長とおっしゃいました。どちらが正しいのでしょうか。")
+    assert not any("30" in line or "40" in line for line in asked)
+    assert len(asked) == 2 and "リーダー" not in asked[1]
