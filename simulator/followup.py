@@ -23,12 +23,16 @@ class FollowUp:
     reason: str
 
     def to_dict(self) -> dict:
-        return {"id": self.question.id, "text": self.question.text, "trigger": self.trigger, "reason": self.reason}
+        q = self.question
+        return {"id": q.id, "text": q.text, "trigger": self.trigger, "reason": self.reason,
+                "intent": q.intent, "target_s": q.target_s, "rung": q.trigger}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], questions: Mapping[str, Question]) -> FollowUp:
-        """The bank's question when it still exists, with the words it was asked in (a company's own)."""
-        q = questions.get(d["id"]) or Question(d["id"], d["text"], "followup", ())
+        """The bank's question when it still exists, with the words it was asked in (a company's
+        own); a question built from the answer (dig.py) is rebuilt from what was stored."""
+        q = questions.get(d["id"]) or Question(d["id"], d["text"], "followup", ("followup",), d.get("intent", ""),
+                                               float(d.get("target_s", 45.0)), trigger=d.get("rung", ""))
         return cls(replace(q, text=d["text"]), d.get("trigger", ""), d.get("reason", ""))
 
 

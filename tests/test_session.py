@@ -72,7 +72,7 @@ def test_answers_from_files_run_unattended_and_are_saved(recorded_session):
     assert f"保存先: {folder}" in p.stdout
     meta = json.loads((folder / "session.json").read_text(encoding="utf-8"))
     ids = [a["question_id"] for a in meta["answers"]]
-    assert ids[0] == "tenshoku_riyuu" and ids[1] == "fu_change_what"  # blame is dug into first
+    assert ids[0] == "tenshoku_riyuu" and ids[1] == "dig_tried_inside"  # blame is dug into first
     assert meta["answers"][1]["reason"] and meta["answers"][1]["parent_id"] == "tenshoku_riyuu"
     assert len(ids) == 3 and meta["ended_at"]
     for a in meta["answers"]:
@@ -83,7 +83,7 @@ def test_the_database_indexes_the_session(recorded_session):
     _, data = recorded_session
     with sqlite3.connect(data / "mensetsu.db") as con:
         rows = con.execute("SELECT question_id, filler_count, content_score FROM answers ORDER BY idx").fetchall()
-    assert [r[0] for r in rows][:2] == ["tenshoku_riyuu", "fu_change_what"]
+    assert [r[0] for r in rows][:2] == ["tenshoku_riyuu", "dig_tried_inside"]
     assert rows[0][1] >= 5 and 0 <= rows[0][2] < 100
     history = Store(data).question_history()
     assert history["tenshoku_riyuu"]["times"] == 1
