@@ -38,7 +38,7 @@ def run_chain(chain: dict, followups: int = 3) -> dict:
     main = bank.questions()[chain["qid"]]
     answers = list(chain["answers"])
     result = analyze_text(answers.pop(0), main, chain.get("track"))
-    turns = [dig.Turn.answering(main, result.transcript.text, result.content.issue("blame") is not None)]
+    turns = [dig.Turn.of(main, result.transcript.text, result.content.issue("blame") is not None)]
     asked, review_s = [], []
     for _ in range(followups):
         fu = result.review.followup
@@ -50,7 +50,7 @@ def run_chain(chain: dict, followups: int = 3) -> dict:
         t0 = time.perf_counter()
         result = analyze_text(text, fu.question, chain.get("track"), topic=topic)
         review_s.append(time.perf_counter() - t0)
-        turns.append(dig.Turn.answering(fu.question, text, result.content.issue("blame") is not None))
+        turns.append(dig.Turn.of(fu.question, text, result.content.issue("blame") is not None))
     return {"asked": asked, "turns": turns, "review_s": review_s, "main": main}
 
 

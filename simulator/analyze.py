@@ -155,7 +155,7 @@ def _next_question(text: str, question: Question | None, content: ContentAnalysi
         if question.type == "followup":
             return stock()
         topic = dig.Topic(question)
-    turns = (*topic.turns, dig.Turn.answering(question, text, content.issue("blame") is not None))
+    turns = (*topic.turns, dig.Turn.of(question, text, content.issue("blame") is not None))
     # Too short to dig into (no claim to pick up), or the posting's skill not shown: a stock probe.
     if len(turns) == 1 and (content.issue("skill_not_shown") or (
             content.issue("too_short") and not dig.claims([text], question.type, confidence))):

@@ -194,6 +194,12 @@ def conflicts(statements: list[Stated], tolerance: float, exact: frozenset[str] 
     return out
 
 
+def contradictions(statements: list[Stated], rules: dict) -> list[Conflict]:
+    """`conflicts` with prompts/consistency.toml's tolerance and its exact subjects."""
+    exact = frozenset(k for k, spec in rules.get("claims", {}).items() if spec.get("exact"))
+    return conflicts(statements, rules["tolerance"], exact)
+
+
 def _differ(a: float | str, b: float | str, tolerance: float, exact: bool = False) -> bool:
     if isinstance(a, str) or isinstance(b, str):
         return isinstance(a, str) and isinstance(b, str) and (a != b if exact else not _same_claim(a, b))

@@ -28,7 +28,6 @@ from .consistency import Fact
 from .followup import FollowUp
 from .japanese import normalise
 
-DIG_PREFIX, PRESS_PREFIX = "dig:", "press:"   # FollowUp.trigger of a ladder question and of a press
 
 
 @dataclass(frozen=True)
@@ -53,20 +52,13 @@ class Turn:
     blamed: bool = False   # the answer blames others (content's `blame`)
 
     @classmethod
-    def answering(cls, question: Question, text: str, blamed: bool = False) -> Turn:
-        """The turn of an answer to `question` (a ladder question knows its rung)."""
-        if question.id.startswith(("dig_", "press_")) and question.trigger in rules().rungs:
-            return cls(question.trigger, question.id.startswith("press_"), question.text, text, blamed)
+    def of(cls, question: Question, text: str, blamed: bool = False) -> Turn:
+        """The answer `text` to `question`: a ladder question's id names its rung
+        (dig_<rung>, press_<rung>), in the interview and in a saved session alike."""
+        kind, _, rung = question.id.partition("_")
+        if kind in ("dig", "press") and rung in rules().rungs:
+            return cls(rung, kind == "press", question.text, text, blamed)
         return cls(None, False, question.text, text, blamed)
-
-    @classmethod
-    def of(cls, trigger: str | None, asked: str, text: str, blamed: bool = False) -> Turn:
-        """A turn from a saved answer's follow-up trigger."""
-        trigger = trigger or ""
-        for prefix, pressed in ((DIG_PREFIX, False), (PRESS_PREFIX, True)):
-            if trigger.startswith(prefix) and trigger[len(prefix):] in rules().rungs:
-                return cls(trigger[len(prefix):], pressed, asked, text, blamed)
-        return cls(None, False, asked, text, blamed)
 
 
 @dataclass(frozen=True)
@@ -148,7 +140,7 @@ def rules(folder: str | None = None) -> DigRules:
     data = load("interviewer", folder)
     path = (Path(folder) if folder else project_dir("prompts")) / "interviewer.toml"
 
-    def prompt_line(_name: str, needle: str) -> str:
+    def prompt_line(_name: str, needle: str) -> str:   # bank.prompt_line, for this folder's file
         return f"{path}:{_line_of(path, needle)}"
 
     def _compile(patterns: list[str], where: str) -> tuple[re.Pattern, ...]:
@@ -281,7 +273,7 @@ def next_followup(topic: Topic, findings: frozenset[str] = frozenset(), confiden
 def _followup(spec: Rung, text: str, reason: str, r: DigRules, pressed: bool = False) -> FollowUp:
     q = Question(f"{'press' if pressed else 'dig'}_{spec.id}", text, "followup", ("followup",), intent=spec.label,
                  target_s=r.target_s, trigger=spec.id)
-    return FollowUp(q, (PRESS_PREFIX if pressed else DIG_PREFIX) + spec.id, reason)
+    return FollowUp(q, f"{'press' if pressed else 'dig'}:{spec.id}", reason)
 
 
 def depth(turns: list[Turn], r: DigRules | None = None) -> Depth:

@@ -21,7 +21,7 @@ from . import bank
 from .analyze import AnswerAnalysis
 from .asr import hole_mark
 from .company import CompanyError, load_profile
-from .consistency import Conflict, Fact, Stated, conflicts
+from .consistency import Conflict, Fact, Stated, contradictions
 from .delivery import DeliveryMetrics
 from .errors import MensetsuError
 from .notes import load_notes
@@ -255,9 +255,7 @@ def _consistency(store: Store, meta: dict) -> tuple[list[Conflict], list[Fact]]:
     statements += [Stated(Fact(r["subject"], r["period"], r["unit"], r["value"], r["quote"], bool(r["uncertain"])),
                           r["session_id"], r["started_at"][:10], r["question_id"] or "",
                           f"{r['started_at'][5:10].replace('-', '/')} の練習") for r in rows]
-    tolerance = rules["tolerance"]
-    exact = frozenset(k for k, spec in rules.get("claims", {}).items() if spec.get("exact"))
-    found = [c for c in conflicts(statements, tolerance, exact) if meta["id"] in (c.first.session_id, c.second.session_id)]
+    found = [c for c in contradictions(statements, rules) if meta["id"] in (c.first.session_id, c.second.session_id)]
     return found, [s.fact for s in statements if s.session_id == meta["id"] and s.fact.uncertain]
 
 

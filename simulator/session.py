@@ -19,9 +19,9 @@ from .audio import AudioError
 from .bank import TRACKS, Question
 from .capture import AnswerSource, Recording
 from .company import CompanyProfile
-from .consistency import Stated, conflicts
+from .consistency import Stated, contradictions
 from .followup import FollowUp
-from .notes import load_notes
+from .notes import KINDS as NOTE_KINDS, load_notes
 from .errors import MensetsuError
 from .record import RecordingInfo, SavedAnswer
 from .storage import SessionFolder, Store
@@ -115,9 +115,10 @@ class Practice:
         self._acks = list(turn.rules().acknowledge)
         # 一貫性 during the interview: what the entry sheet and round-one notes for this
         # company say, then every fact stated in this session, in order
-        self._said = [s for note in load_notes(store.root)
+        self._said = [Stated(f, note.id, note.added_at[:10], "", NOTE_KINDS.get(note.kind, note.kind))
+                      for note in load_notes(store.root)
                       if note.company is None or (company is not None and note.company == company.name)
-                      for s in note.stated(bank.load("consistency"))]
+                      for f in note.facts(bank.load("consistency"))]
         self._contradiction: FollowUp | None = None
         self._contradicted: set[tuple] = set()
         for phrase in self._acks:
@@ -151,7 +152,7 @@ class Practice:
                 if analysis is UNHEARD:
                     continue  # nothing was heard: nothing to dig into
                 current = analysis
-                turns = [dig.Turn.answering(main, analysis.transcript.text, analysis.content.issue("blame") is not None)]
+                turns = [dig.Turn.of(main, analysis.transcript.text, analysis.content.issue("blame") is not None)]
                 for depth in range(self.max_followups):
                     used = (time.monotonic() - start) / self.time_limit_s
                     if used > 0.8 or (used > 0.6 and depth >= 1):
@@ -168,7 +169,7 @@ class Practice:
                         break
                     if current is UNHEARD:
                         break
-                    turns.append(dig.Turn.answering(fu.question, current.transcript.text,
+                    turns.append(dig.Turn.of(fu.question, current.transcript.text,
                                                     current.content.issue("blame") is not None))
                 if result.ended_early:
                     break
@@ -265,17 +266,15 @@ class Practice:
     def _check_consistency(self, analysis: AnswerAnalysis, q: Question) -> None:
         """Compare the facts of this answer with the notes and the earlier answers; the
         first contradiction not yet put to the candidate becomes the next follow-up."""
-        rules = bank.load("consistency")
         new = [Stated(f, "now", "", q.id) for f in analysis.review.facts if not f.uncertain]
-        exact = frozenset(k for k, spec in rules.get("claims", {}).items() if spec.get("exact"))
-        found = [c for c in conflicts(self._said + new, rules["tolerance"], exact)
+        found = [c for c in contradictions(self._said + new, bank.load("consistency"))
                  if c.second in new and c.first not in new and c.first.fact.key not in self._contradicted]
         self._said += new
         if found and self.max_followups:
             c = found[0]
             self._contradicted.add(c.first.fact.key)
-            source = c.first.source.split("（")[0] if c.first.session_id != "now" else None
-            self._contradiction = dig.contradiction(c.first.fact, c.second.fact, source)
+            # a note's source is what it is (エントリーシート); an earlier answer has none
+            self._contradiction = dig.contradiction(c.first.fact, c.second.fact, c.first.source or None)
 
     def _acknowledge(self, recording: Recording) -> Future | None:
         """Say a short acknowledgement as soon as a spoken answer ends. After the reverse

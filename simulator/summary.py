@@ -6,6 +6,7 @@ from rich.markup import escape
 
 from . import bank, dig
 from .analyze import AnswerAnalysis
+from .bank import Question
 from .dig import Depth
 from .record import SavedAnswer
 
@@ -80,5 +81,6 @@ def topic_depths(answers: list[SavedAnswer]) -> list[tuple[SavedAnswer, Depth]]:
         if main is None or a.analysis is None or a.parent_id != main.question_id:
             continue
         blamed = a.analysis.content.issue("blame") is not None
-        topic.append(dig.Turn.of(a.trigger, a.question, a.analysis.transcript.text, blamed))
+        asked = Question(a.question_id, a.question, "followup", ())
+        topic.append(dig.Turn.of(asked, a.analysis.transcript.text, blamed))
     return out

@@ -14,12 +14,12 @@ import sqlite3
 
 import pytest
 
+from benchmarks.bench_coverage import chars   # what is said, in mora: 15% = 15パーセント
 from simulator import audio, bank
 from simulator.analyze import analyze_text
 from simulator.asr import Transcript, Word, hole_mark, uncovered
 from simulator.audio import Region
 from simulator.delivery import measure, timed_fillers
-from simulator.japanese import count_mora
 from simulator.streaming import StreamingTranscriber
 
 from conftest import EVAL, noise, write_wav
@@ -27,12 +27,6 @@ from conftest import EVAL, noise, write_wav
 ROOMS = EVAL / "rooms"
 ROOMS_TRUTH = {r["file"]: r for r in json.loads((ROOMS / "truth.json").read_text(encoding="utf-8"))}
 LONG = "k01_gakuchika_three_minutes.mp3"
-_NOT_COUNTED = re.compile(r"[\s、。,.!?！？「」『』・…()（）]")
-
-
-def chars(text: str) -> int:
-    """What is said, in mora of the reading (15% and 15パーセント are the same length)."""
-    return count_mora(_NOT_COUNTED.sub("", text))
 
 
 @pytest.fixture(scope="module")

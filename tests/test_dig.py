@@ -27,7 +27,7 @@ STRIKING = ("私の実績は、担当エリアの売上を前年比150%にした
 
 def answer(question, text, topic):
     result = analyze_text(text, question, topic=topic)
-    turn = dig.Turn.answering(question, text, result.content.issue("blame") is not None)
+    turn = dig.Turn.of(question, text, result.content.issue("blame") is not None)
     return result.review.followup, dig.Topic(topic.main, (*topic.turns, turn))
 
 
@@ -53,7 +53,7 @@ def test_an_unsure_figure_is_never_quoted():
 def test_an_answered_rung_climbs_a_dodge_is_pressed_once_then_the_story_gives_way():
     main = Q["jisseki"]
     first = review(STRIKING, main).followup
-    topic = dig.Topic(main, (dig.Turn.answering(main, STRIKING),))
+    topic = dig.Topic(main, (dig.Turn.of(main, STRIKING),))
     # dodged: pressed on the same rung
     press, after_dodge = answer(first.question, "特にありません。とにかく頑張ったとしか言えないです。", topic)
     assert press.trigger == "press:action" and press.question.text == "具体的には、あなたが何をしたのか教えてください。"
@@ -81,7 +81,7 @@ def test_more_blame_is_no_answer_to_what_did_you_do_about_it():
     chain = CHAINS["c11"]["answers"]
     fu = review(chain[0], main).followup
     assert fu.trigger == "dig:tried_inside" and "不公平だったから" in fu.question.text
-    press, _ = answer(fu.question, chain[1], dig.Topic(main, (dig.Turn.answering(main, chain[0], True),)))
+    press, _ = answer(fu.question, chain[1], dig.Topic(main, (dig.Turn.of(main, chain[0], True),)))
     assert press.trigger == "press:tried_inside"
 
 
