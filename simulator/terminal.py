@@ -78,6 +78,9 @@ class TerminalUI:
         if recording.typed is not None:
             self.console.print(f"回答（文章、{len(recording.typed)} 文字）: {escape(recording.typed)}")
             return
+        if recording.path.suffix == ".txt":   # an empty typed answer
+            self.console.print("回答の文章が空のため、この質問は飛ばします。", markup=False)
+            return
         if recording.ended_by == "cap":
             self.console.print("[yellow]上限時間に達したため録音を終了しました。回答は短くまとめましょう。[/yellow]")
         self.console.print(f"録音終了（{_ENDED.get(recording.ended_by, recording.ended_by)}、"
