@@ -31,9 +31,9 @@ def _line_of(path: Path, needle: str) -> int:
     return 1
 
 
-def prompt_line(name: str, needle: str) -> str:
-    """`path:line` of the first line of prompts/<name>.toml that holds `needle`."""
-    path = project_dir("prompts") / f"{name}.toml"
+def prompt_line(name: str, needle: str, folder: str | None = None) -> str:
+    """`path:line` of the first line of prompts/<name>.toml (or `folder`'s) that holds `needle`."""
+    path = (Path(folder) if folder else project_dir("prompts")) / f"{name}.toml"
     return f"{path}:{_line_of(path, needle)}"
 
 

@@ -362,12 +362,7 @@ class FileSource:
                 text = source.read_text(encoding="utf-8").strip()
             except UnicodeDecodeError:
                 raise CaptureError(f"文字コードが UTF-8 ではありません: {source}") from None
-            typed = dest.with_suffix(".txt")
-            typed.parent.mkdir(parents=True, exist_ok=True)
-            typed.write_text(text + "\n", encoding="utf-8")
-            if not text:
-                return Recording(typed, np.zeros(0, np.float32), "no_voice", None, 0.0)
-            return Recording(typed, np.zeros(0, np.float32), "typed", None, 0.0, typed=text)
+            return typed_answer(dest, text)
         samples = load_audio(source)
         if on_progress:
             on_progress(0.0, 0.0, False)
@@ -380,6 +375,18 @@ class FileSource:
         # recording is kept but never analysed, scored or followed up either
         ended_by = "file" if voiced(samples) else "no_voice"
         return Recording(dest, samples, ended_by, None, len(samples) / SAMPLE_RATE)
+
+
+def typed_answer(dest: Path, text: str) -> Recording:
+    """A typed answer (a .txt file, the web page's text box), kept beside the recordings
+    as <dest>.txt: content and follow-ups as usual, no delivery. An empty one is no answer."""
+    text = text.strip()
+    typed = dest.with_suffix(".txt")
+    typed.parent.mkdir(parents=True, exist_ok=True)
+    typed.write_text(text + "\n", encoding="utf-8")
+    if not text:
+        return Recording(typed, np.zeros(0, np.float32), "no_voice", None, 0.0)
+    return Recording(typed, np.zeros(0, np.float32), "typed", None, 0.0, typed=text)
 
 
 def voiced(samples: np.ndarray) -> bool:

@@ -455,7 +455,9 @@ def cmd_practice(args) -> int:
             "model": {"name": args.model, "device": args.device, "compute_type": args.compute_type},
             **({"company": company.name, "company_file": company.path} if company else {})}
     result = practice.run(plan, meta, resume)
-    ui.summary(result.answers)
+    from .report import conclusion
+
+    ui.summary(result.answers, conclusion(store, result.session.meta))
     if result.interrupted:
         ui.say("中断しました。ここまでの回答は保存しました。")
     elif result.ended_early:

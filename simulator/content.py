@@ -365,6 +365,12 @@ def analyze_content(text: str, question: Question | None, rules: dict, track: st
         flag(length, first)
 
     findings = _findings(sentences, clean, where, elements, numbers, process, rules)
+    # A striking figure with no account of how it was reached is the first thing a
+    # second-round interviewer doubts: with a number it is a fault, not only a lead
+    # (in a main answer: a follow-up answer asked for the result gives just that).
+    if numbers and qtype != "followup":
+        issues += [f for f in findings if f.id == "result_without_process"]
+        findings = [f for f in findings if f.id != "result_without_process"]
     issues = [i for i in issues if in_scope(i.id, qtype, track, rules)]
     findings = [f for f in findings if in_scope(f.id, qtype, track, rules)]
     return ContentAnalysis(

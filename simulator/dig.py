@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from functools import lru_cache
 from typing import Any, Mapping
 
-from .bank import PromptsError, Question, _line_of, load
-from .paths import project_dir
+from .bank import PromptsError, Question, load, prompt_line as _prompt_line
 from .confidence import Confidence
 from .consistency import Fact
 from .followup import FollowUp
@@ -138,10 +136,9 @@ def rules(folder: str | None = None) -> DigRules:
     """prompts/interviewer.toml (or `folder`'s), checked once: every rung a ladder names
     exists, every `about` names a claim kind, every pattern compiles (file:line errors)."""
     data = load("interviewer", folder)
-    path = (Path(folder) if folder else project_dir("prompts")) / "interviewer.toml"
 
-    def prompt_line(_name: str, needle: str) -> str:   # bank.prompt_line, for this folder's file
-        return f"{path}:{_line_of(path, needle)}"
+    def prompt_line(name: str, needle: str) -> str:
+        return _prompt_line(name, needle, folder)
 
     def _compile(patterns: list[str], where: str) -> tuple[re.Pattern, ...]:
         try:

@@ -20,6 +20,7 @@ import jinja2
 from . import bank
 from .analyze import AnswerAnalysis
 from .asr import hole_mark
+from .assessment import Assessment, assess
 from .company import CompanyError, load_profile
 from .consistency import Conflict, Fact, Stated, contradictions
 from .delivery import DeliveryMetrics
@@ -151,7 +152,8 @@ _PROGRESS = [("fillers_per_min", "フィラー（回/分）", "#c0392b", 4.0),
              ("speech_s", "回答の長さ（秒）", "#27ae60", 40.0),
              ("content_score", "内容スコア", "#8e44ad", 100.0),
              ("pitch_spread_st", "抑揚（半音）", "#2c3e50", 3.0),
-             ("fade_share", "語尾が弱い文の割合", "#e67e22", 1.0)]
+             ("fade_share", "語尾が弱い文の割合", "#e67e22", 1.0),
+             ("depth_held", "深掘りに答えられた段数（平均）", "#16a085", 3.0)]
 
 
 def axis_range(values: list[float], span: float) -> tuple[float, float] | None:
@@ -238,7 +240,19 @@ def _progress_rows(store: Store, until: str) -> tuple[list[dict], list[dict]]:
             SELECT question_type, COUNT(*) AS n, AVG(fillers_per_min) AS fillers_per_min,
                    AVG(mora_per_min) AS mora_per_min, AVG(speech_s) AS speech_s, AVG(content_score) AS content_score
             FROM answers WHERE question_type IS NOT NULL GROUP BY question_type ORDER BY question_type""").fetchall()
-    return [dict(r) for r in rows], [dict(r) for r in by_type]
+    sessions = [dict(r) for r in rows]
+    for row in sessions:
+        row["depth_held"] = _depth_held(store.sessions_dir / row["id"])
+    return sessions, [dict(r) for r in by_type]
+
+
+def _depth_held(folder: Path) -> float | None:
+    """深掘り耐性 of one session: the mean number of follow-up rungs answered concretely,
+    over the topics that were dug into (None: no topic was)."""
+    meta = load_session_meta(folder)
+    depths = [d for _, d in topic_depths(session_answers(meta))] if meta else []
+    held = [d.held for d in depths if d.asked]
+    return sum(held) / len(held) if held else None
 
 
 def _consistency(store: Store, meta: dict) -> tuple[list[Conflict], list[Fact]]:
@@ -257,6 +271,11 @@ def _consistency(store: Store, meta: dict) -> tuple[list[Conflict], list[Fact]]:
                           f"{r['started_at'][5:10].replace('-', '/')} の練習") for r in rows]
     found = [c for c in contradictions(statements, rules) if meta["id"] in (c.first.session_id, c.second.session_id)]
     return found, [s.fact for s in statements if s.session_id == meta["id"] and s.fact.uncertain]
+
+
+def conclusion(store: Store, meta: dict) -> Assessment:
+    """The interviewer's conclusion on a session (assessment.py), with its contradictions."""
+    return assess(session_answers(meta), _consistency(store, meta)[0])
 
 
 def render(store: Store, folder: Path, out: Path | None = None, web: bool = False) -> Path:
@@ -298,7 +317,7 @@ def render(store: Store, folder: Path, out: Path | None = None, web: bool = Fals
         meta=meta, answers=answers, labels=labels, progress=progress, by_type=by_type,
         progress_svgs=progress_svgs(progress) if progress else [],
         question_types=labels["question_types"],
-        conflicts=found, unsure_facts=unsure_facts, pace=bank.load("delivery")["pace"], voice_rules=bank.load("voice"),
+        conflicts=found, unsure_facts=unsure_facts, assessment=assess(saved, found), pace=bank.load("delivery")["pace"], voice_rules=bank.load("voice"),
         web=web, company_key=Path(meta["company_file"]).stem if meta.get("company_file") else "")
     write_text(out, html)
     return out

@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .analyze import AnswerAnalysis
+from .assessment import Assessment
 from . import bank
 from .bank import Question
 from .capture import Recording
@@ -129,7 +130,7 @@ class TerminalUI:
             self._live.stop()
             self._live = None
 
-    def summary(self, answers: list[SavedAnswer]) -> None:
+    def summary(self, answers: list[SavedAnswer], verdict: Assessment | None = None) -> None:
         self.close_live()
         table = Table(title="今回のセッション", show_lines=False)
         for col in ("#", "質問", "長さ", "フィラー", "速さ", "結論", "指摘"):
@@ -148,3 +149,13 @@ class TerminalUI:
         for main, depth in topic_depths(answers):
             if depth.asked:
                 self.console.print(f"  {escape(main.question)[:24]} — {depth.label()}", markup=False)
+        if verdict is not None and verdict.judged:
+            self.console.print("[bold]面接官の見立て[/bold]")
+            for axis in verdict.axes:
+                self.console.print(f"  {axis.label}: {axis.verdict_label}", markup=False)
+                # the first against (what to work on) and the first for (what to keep)
+                for e in [next((e for e in axis.evidence if e.good is side), None) for side in (False, True)]:
+                    if e is not None:
+                        self.console.print(f"    {'○' if e.good else '×'} {e.says}", markup=False)
+            for e in verdict.red_flags:
+                self.console.print(f"  [red]レッドフラグ[/red]: {escape(e.says)}")

@@ -40,7 +40,9 @@ def test_no_word_plain_faster_whisper_hears_is_lost(name, rooms, model_bundle):
     segments, _ = model.transcribe(audio.load_audio(ROOMS / name), language="ja", vad_filter=True)
     plain = chars("".join(s.text for s in segments))
     result = rooms[name]
-    assert chars(result.transcript.text) >= 0.98 * plain, (plain, result.transcript.text)
+    # 2% of the answer, and one word's slack: a word misheard shorter (「2.5輝します」 for
+    # 「2点お伺いします」) is not a word lost; a lost word leaves an unmarked stretch below.
+    assert chars(result.transcript.text) >= 0.98 * plain - 3, (plain, result.transcript.text)
     speech = list(result.delivery.speech)
     assert not [r for r in uncovered(result.transcript.words, speech)
                 if not any(h.start <= r.start + 0.01 and r.end <= h.end + 0.01 for h in result.transcript.holes)]

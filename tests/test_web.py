@@ -9,6 +9,7 @@ transcriber and end-of-turn rule as in the terminal decide when the answer ends.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import socket
@@ -37,10 +38,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _app(store: Store, port: int, analyzer=None):
+def _app(store: Store, port: int, analyzer=None, max_followups: int = 0):
     ready: Future = Future()
     ready.set_result(analyzer)
-    return create_app(store, TOKEN, port, ready, make_engine("openjtalk"), max_followups=0)
+    return create_app(store, TOKEN, port, ready, make_engine("openjtalk"), max_followups=max_followups)
 
 
 # -- the guard, through Starlette's test client ---------------------------------------------
@@ -122,23 +123,32 @@ def test_company_pages_list_profiles_and_serve_their_prep_sheet(client, tmp_path
 
 # -- whole sessions in Chromium ---------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def server(analyzer, tmp_path_factory):
-    """A real server on a free loopback port, with the suite's one loaded model."""
+@contextlib.contextmanager
+def _serving(store: Store, analyzer=None, max_followups: int = 0):
+    """A real server on a free loopback port."""
     import uvicorn
 
-    store = Store(tmp_path_factory.mktemp("web-data"))
     port = _free_port()
-    config = uvicorn.Config(_app(store, port, analyzer), host="127.0.0.1", port=port, log_level="warning",
-                            ws_max_size=1 << 20, lifespan="off")
+    config = uvicorn.Config(_app(store, port, analyzer, max_followups), host="127.0.0.1", port=port,
+                            log_level="warning", ws_max_size=1 << 20, lifespan="off")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(srv.serve()), daemon=True)
     thread.start()
     while not srv.started:
         time.sleep(0.05)
-    yield store, f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def server(analyzer, tmp_path_factory):
+    """A real server with the suite's one loaded model."""
+    store = Store(tmp_path_factory.mktemp("web-data"))
+    with _serving(store, analyzer) as base:
+        yield store, base
 
 
 @pytest.fixture(scope="module")
@@ -298,3 +308,44 @@ def test_answer_audio_answers_range_requests_so_the_player_can_seek(client, tmp_
     part = client.get(f"/sessions/{session.id}/01_jikoshokai.wav", headers={"range": "bytes=32000-32999"})
     assert part.status_code == 206 and part.content == data[32000:33000]
     assert part.headers["content-range"] == f"bytes 32000-32999/{len(data)}"
+
+
+def test_a_typed_interview_in_the_page_digs_into_the_answer(browser, tmp_path):
+    """No microphone: the page's text box answers, the interviewer quotes the answer back
+    and digs rung by rung, and the review gives the interviewer's conclusion."""
+    store = Store(tmp_path)
+    answers = ["私の実績は、担当エリアの売上を前年比150%にしたことです。入社三年目に、既存のお客様二十社を担当しました。"
+               "その結果、社内の営業表彰を受けました。御社でもこの経験を活かしたいと考えています。",
+               "特にありません。とにかく頑張ったとしか言えないです。",
+               "うーん、いろいろありましたが、とにかく一生懸命やりました。"]
+    with _serving(store, max_followups=3) as base:
+        page, errors = _page(browser, 390)
+        page.goto(f"{base}/?question=jisseki&token={TOKEN}")
+        page.check("input[name=followups]")
+        page.check("input[name=mode][value=typed]")
+        page.click("#start")
+        asked = []
+        for text in answers:
+            page.wait_for_selector("#typing:not([hidden])", timeout=60000)
+            asked.append(page.inner_text("#question"))
+            page.fill("#typed-text", text)
+            assert page.inner_text("#typed-count") == str(len(text.replace(" ", "")))
+            page.click("#typing button[type=submit]")
+        page.wait_for_selector("#done:not([hidden])", timeout=60000)
+        assert asked[1] == "前年比150%とおっしゃいましたが、その中で、あなた自身は何をしたのですか。"
+        assert asked[2] == "具体的には、あなたが何をしたのか教えてください。"
+        reactions = page.inner_text("#reactions")
+        assert "null" not in reactions and "モーラ" not in reactions   # typed: no delivery shown
+        assert _fits(page)
+        page.goto(f"{base}{page.get_attribute('#report-link', 'href')}?token={TOKEN}")
+        verdict = page.inner_text("#verdict")
+        assert "再現性（入社後も同じように成果を出せそうか）: 伝わらなかった" in verdict
+        assert "「自分の行動」に答えられなかった" in verdict
+        assert _fits(page)
+        page.close()
+    [row] = store.history()
+    meta = json.loads((store.sessions_dir / row["id"] / "session.json").read_text(encoding="utf-8"))
+    assert meta["input"] == "typed"
+    assert [a.question_id for a in session_answers(meta)] == ["jisseki", "dig_action", "press_action"]
+    assert (store.sessions_dir / row["id"] / "01_jisseki.txt").read_text(encoding="utf-8").startswith("私の実績は")
+    assert errors == []

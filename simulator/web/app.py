@@ -44,7 +44,7 @@ from ..prep import answer_counts, prep_html
 from ..session import Practice, company_plan, plan_questions
 from ..storage import Store, short_ids
 from ..tts import Voice
-from .live import BrowserMic, Channel, PageGone, PageSpeaker, PageUI
+from .live import BrowserMic, Channel, PageGone, PageSpeaker, PageTyping, PageUI
 
 log = logging.getLogger(__name__)
 
@@ -269,14 +269,17 @@ class WebApp:
                 kind = msg.get("type") if isinstance(msg, dict) else None
                 if kind == "start" and worker is None:
                     try:
-                        mic.append(BrowserMic(int(msg.get("rate", 0))))
-                        worker = self._start(msg, channel, mic[0])
+                        if not msg.get("typed"):
+                            mic.append(BrowserMic(int(msg.get("rate", 0))))
+                        worker = self._start(msg, channel, mic[0] if mic else None)
                     except (MensetsuError, TypeError, ValueError) as e:
                         channel.send({"type": "error", "message": str(e) or "始められませんでした"})
                 elif kind == "played":
                     channel.reply(f"played:{msg.get('clip')}", True)
                 elif kind == "stop":
                     channel.stop_answer.set()
+                elif kind == "typed":
+                    channel.reply("typed", str(msg.get("text") or ""))
                 elif kind == "choice" and msg.get("value") in ("retry", "skip"):
                     channel.reply("choice", msg["value"])
                 elif kind == "quit":
@@ -296,8 +299,9 @@ class WebApp:
             sender.cancel()
             self.practising.release()
 
-    def _start(self, msg: dict, channel: Channel, mic: BrowserMic) -> threading.Thread:
-        """Plan the interview the page asked for and run it on a worker thread."""
+    def _start(self, msg: dict, channel: Channel, mic: BrowserMic | None) -> threading.Thread:
+        """Plan the interview the page asked for and run it on a worker thread; without
+        `mic` the answers are typed in the page."""
         from ..capture import MicrophoneSource
 
         track = msg.get("track") if msg.get("track") in TRACKS else "shinsotsu"
@@ -312,12 +316,13 @@ class WebApp:
                 raise CompanyError("選んだ会社のプロフィールが見つかりません（読めない書き方かもしれません）")
             plan = company_plan(plan, company)
         followups = self.max_followups if msg.get("followups", True) else 0
-        source = MicrophoneSource(None, None, 180.0, backend=mic, stop=channel.stop_answer.is_set)
+        source = (MicrophoneSource(None, None, 180.0, backend=mic, stop=channel.stop_answer.is_set) if mic
+                  else PageTyping(channel))
         voice = Voice(self.engine, PageSpeaker(channel, self.clips))
         ui = PageUI(channel, bank.load("voice"), bank.load("labels"))
         practice = Practice(self.store, voice, source, self.analyzer.result, ui, max_followups=followups,
                             company=company)
-        meta = {"track": track, "tts": self.engine.name, "input": "browser", "front_end": "web",
+        meta = {"track": track, "tts": self.engine.name, "input": "browser" if mic else "typed", "front_end": "web",
                 **({"company": company.name, "company_file": company.path} if company else {})}
         channel.send({"type": "planned", "questions": [q.text for q in plan]})
 

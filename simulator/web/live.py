@@ -1,12 +1,14 @@
 """A practice session held in the browser: the page is the microphone, speaker and screen.
 
-The same `Practice` loop as in the terminal runs on a worker thread. Three adapters,
+The same `Practice` loop as in the terminal runs on a worker thread. Four adapters,
 each behind the interface the real hardware or terminal uses, connect it to the page:
 
 - `BrowserMic` stands in for the sounddevice module behind `MicrophoneSource`: PCM
   blocks that the page's AudioWorklet sends over the WebSocket are handed to the
   stream's callback as PortAudio would, so resampling, the WAV on disk, streaming
   transcription and the end-of-turn rule are exactly the terminal's.
+- `PageTyping` is an `AnswerSource` like `--answers-from` with .txt files: the answer
+  is what the user typed in the page's text box (practice on a train, no microphone).
 - `PageSpeaker` is a `tts.Speaker`: the interviewer's voice is synthesised by the
   server, fetched by the page as a WAV, and `play` returns when the page says it ended.
 - `PageUI` is the loop's `UI`: each event becomes one JSON message to the page.
@@ -27,7 +29,7 @@ import soundfile as sf
 
 from ..analyze import AnswerAnalysis
 from ..bank import Question
-from ..capture import Recording
+from ..capture import Recording, typed_answer
 from ..errors import MensetsuError
 from ..voice import remark
 
@@ -81,6 +83,22 @@ class _Stream:
     def __exit__(self, *exc) -> None:
         with self.mic._lock:
             self.mic._callback = None
+
+
+class PageTyping:
+    """Typed answers from the page's text box, behind the interface of capture's sources."""
+
+    live = False   # no audio: nothing to stream, no end of turn to detect
+
+    def __init__(self, channel: Channel, max_chars: int = 5000) -> None:
+        self.channel, self.max_chars = channel, max_chars
+
+    def record(self, dest, target_s: float, on_progress=None, on_audio=None, words=None,
+               question_type=None) -> Recording:
+        if on_progress:
+            on_progress(0.0, 0.0, False)   # the page is told to show the text box
+        text = self.channel.wait("typed", 3600.0)   # PageGone when the page leaves
+        return typed_answer(dest, str(text or "")[:self.max_chars])
 
 
 class Channel:

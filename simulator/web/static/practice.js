@@ -4,7 +4,7 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const form = $("setup");
-  let ws = null, ctx = null, stream = null, node = null, source = null, finished = false;
+  let ws = null, ctx = null, stream = null, node = null, source = null, finished = false, typed = false;
 
   function show(id, on) { $(id).hidden = !on; }
   function text(id, value) { $(id).textContent = value == null ? "" : String(value); }
@@ -41,9 +41,10 @@
     const h = document.createElement("h3");
     h.textContent = $("question").textContent;
     card.appendChild(h);
+    const spoken = r.speech_s != null;   // a typed answer has no delivery to show
     const lines = [
-      `${r.speech_s} 秒（目安 ${r.target_s} 秒）・フィラー ${r.fillers.length} 回・${r.mora_per_min} モーラ/分（${r.pace}）`,
-      "声: " + r.voice,
+      ...(spoken ? [`${r.speech_s} 秒（目安 ${r.target_s} 秒）・フィラー ${r.fillers.length} 回・${r.mora_per_min} モーラ/分（${r.pace}）`] : []),
+      ...(spoken && r.voice ? ["声: " + r.voice] : []),
       ...(r.issues.length ? ["指摘: " + r.issues.join("、")] : []),
       ...r.advice.slice(0, 2),
     ];
@@ -67,6 +68,13 @@
     },
     speak: (m) => play(m.clip),
     recording: async (m) => {
+      if (typed) {   // the answer is typed: the text box instead of the microphone
+        $("typed-text").value = "";
+        text("typed-count", 0);
+        show("typing", true);
+        $("typed-text").focus();
+        return;
+      }
       text("target", Math.round(m.target_s));
       text("elapsed", 0);
       try { await openMic(); } catch (e) { fail("マイクを使えません（" + e.message + "）。ブラウザの設定でマイクを許可してください"); return; }
@@ -77,7 +85,7 @@
       $("level").style.width = Math.min(100, Math.max(0, (20 * Math.log10(m.rms + 1e-6) + 60) * 2)) + "%";
       text("speaking", m.speaking ? "● 話しています" : "");
     },
-    recorded: () => { closeMic(); show("meter", false); },
+    recorded: () => { closeMic(); show("meter", false); show("typing", false); },
     reaction: (m) => reaction(m),
     no_voice: (m) => {
       text("novoice-text", m.no_input ? "マイクから音が届いていません。マイクの接続と許可を確かめてください。"
@@ -99,12 +107,15 @@
     e.preventDefault();
     show("error", false);
     const data = new FormData(form);
-    ctx = new AudioContext();
-    await ctx.audioWorklet.addModule("/static/worklet.js");
+    typed = data.get("mode") === "typed";
+    if (!typed) {
+      ctx = new AudioContext();
+      await ctx.audioWorklet.addModule("/static/worklet.js");
+    }
     ws = new WebSocket(`ws://${location.host}/ws/practice`);
     ws.onopen = () => {
       const ids = data.get("ids");
-      send({ type: "start", rate: ctx.sampleRate, track: data.get("track") || "shinsotsu",
+      send({ type: "start", typed, rate: typed ? null : ctx.sampleRate, track: data.get("track") || "shinsotsu",
              questions: Number(data.get("questions") || 1), ids: ids ? [ids] : null,
              followups: Boolean(data.get("followups")), company: data.get("company") || null });
       show("setup", false);
@@ -117,6 +128,14 @@
     };
   });
   $("stop").addEventListener("click", () => send({ type: "stop" }));
+  $("typed-text").addEventListener("input", () => text("typed-count", $("typed-text").value.replace(/\s/g, "").length));
+  $("typing").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const answer = $("typed-text").value.trim();
+    if (!answer) return;
+    show("typing", false);
+    send({ type: "typed", text: answer });
+  });
   $("quit").addEventListener("click", () => send({ type: "quit" }));
   for (const b of document.querySelectorAll("#novoice button")) {
     b.addEventListener("click", () => { show("novoice", false); send({ type: "choice", value: b.dataset.choice }); });
