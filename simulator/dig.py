@@ -237,7 +237,6 @@ def next_followup(topic: Topic, findings: frozenset[str] = frozenset(), confiden
     `findings`: the content findings of the main answer (a red flag puts its rung first).
     """
     r = r or rules()
-    ladder = r.ladders[topic.main.type]
     turns = list(topic.turns)
     last = turns[-1]
     if last.rung is not None and not answered(last.rung, last.text, last.blamed, r):
@@ -246,16 +245,10 @@ def next_followup(topic: Topic, findings: frozenset[str] = frozenset(), confiden
         spec = r.rungs[last.rung]
         return _followup(spec, spec.press, r.reason_press.format(rung=spec.label), pressed=True, r=r)
     texts = [t.text for t in turns]
-    asked = {t.rung for t in turns if t.rung}
-    order = list(ladder)
-    for finding, rung in r.first_rung.items():
-        if finding in findings and rung in order:
-            order.remove(rung)
-            order.insert(0, rung)
-    todo = [rid for rid in order if rid not in asked and not _covered(r.rungs[rid], texts)]
+    todo = remaining(topic, findings, r)
     if not todo:
         return None   # the story is complete
-    spec = r.rungs[todo[0]]
+    spec = todo[0]
     quoted = " ".join(t.asked for t in turns)
     fits = {c.kind for c in r.claims if not c.rungs or spec.id in c.rungs}
     claim = next((c for c in claims(texts, topic.main.type, confidence, r)
@@ -265,6 +258,26 @@ def next_followup(topic: Topic, findings: frozenset[str] = frozenset(), confiden
     rule = next(c for c in r.claims if c.kind == claim.kind)
     text = (spec.about[claim.kind] if claim.kind in spec.about else rule.prefix + spec.question).format(q=claim.quote)
     return _followup(spec, text, r.reason_claim.format(quote=claim.quote, rung=spec.label), r=r)
+
+
+def remaining(topic: Topic, findings: frozenset[str] = frozenset(), r: DigRules | None = None) -> list[Rung]:
+    """The rungs of the topic's ladder not yet asked nor told, in the order to ask them
+    (a red flag's rung first). Raises KeyError for a type with no ladder."""
+    r = r or rules()
+    texts = [t.text for t in topic.turns]
+    asked = {t.rung for t in topic.turns if t.rung}
+    order = list(r.ladders[topic.main.type])
+    for finding, rung in r.first_rung.items():
+        if finding in findings and rung in order:
+            order.remove(rung)
+            order.insert(0, rung)
+    return [r.rungs[rid] for rid in order if rid not in asked and not _covered(r.rungs[rid], texts)]
+
+
+def ask(rung: str, text: str, reason: str) -> FollowUp:
+    """A follow-up on `rung` in words chosen elsewhere (an optional language model)."""
+    r = rules()
+    return _followup(r.rungs[rung], text, reason, r)
 
 
 def _followup(spec: Rung, text: str, reason: str, r: DigRules, pressed: bool = False) -> FollowUp:
