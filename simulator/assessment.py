@@ -119,7 +119,7 @@ def _sentence(c: ContentAnalysis, element: str) -> str:
 
 def _signals(answers: list[SavedAnswer], conflicts: list[Conflict]) -> list[tuple[str, str, dict]]:
     """(signal, quote, slots) for everything the session showed, in the order said."""
-    rules = bank.load("content")
+    content = bank.load("content")
     out: list[tuple[str, str, dict]] = []
     for main, depth in topic_depths(answers):
         if depth.asked and main.analysis and main.analysis.content.sentences:
@@ -141,12 +141,12 @@ def _signals(answers: list[SavedAnswer], conflicts: list[Conflict]) -> list[tupl
             if turn.rung and c.sentences and dig.answered(turn.rung, turn.text, turn.blamed):
                 out.append((Signal.RUNG_HELD, c.sentences[0], {"rung": dig.rules().rungs[turn.rung].label}))
             continue   # what a type of answer shows is read from the main answer
-        experience = qtype in rules["scope"]["experience"]
+        experience = qtype in content["scope"]["experience"]
         action = _sentence(c, "action")
         if experience and action and (c.has_numbers or c.process_words) and not c.has("result_without_process"):
             out.append((Signal.PROCESS_SHOWN, action, {}))
         # a team story in which the candidate's own part is said (「私は〜を担当しました」)
-        spec = rules["followup_triggers"]
+        spec = content["followup_triggers"]
         team = any(re.search(p, s) for p in spec["team"] for s in c.sentences)
         role = next((s for s in c.sentences if any(re.search(p, s) for p in spec["own_role"])), "")
         if (team or qtype == "team") and role and not c.has("vague_team"):

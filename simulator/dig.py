@@ -274,12 +274,6 @@ def remaining(topic: Topic, findings: frozenset[str] = frozenset(), r: DigRules 
     return [r.rungs[rid] for rid in order if rid not in asked and not _covered(r.rungs[rid], texts)]
 
 
-def ask(rung: str, text: str, reason: str) -> FollowUp:
-    """A follow-up on `rung` in words chosen elsewhere (an optional language model)."""
-    r = rules()
-    return _followup(r.rungs[rung], text, reason, r)
-
-
 def _followup(spec: Rung, text: str, reason: str, r: DigRules, pressed: bool = False) -> FollowUp:
     q = Question(f"{'press' if pressed else 'dig'}_{spec.id}", text, "followup", ("followup",), intent=spec.label,
                  target_s=r.target_s, trigger=spec.id)

@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Callable, Protocol
 
-from . import bank, dig, fit, turn
+from . import assessment, bank, dig, fit, turn
 from .analyze import AnswerAnalysis, Analyzer, analyze_text, review
 from .audio import AudioError
 from .bank import TRACKS, Question
@@ -113,6 +113,10 @@ class Practice:
         self.asked: set[str] = set()
         self._main = (1, 1)
         self._acks = list(turn.rules().acknowledge)
+        # the interviewer's rules are checked now, so a typo in prompts/ stops the session
+        # before the first question rather than after the answers
+        dig.rules()
+        assessment.rules()
         # 一貫性 during the interview: what the entry sheet and round-one notes for this
         # company say, then every fact stated in this session, in order
         self._said = [Stated(f, note.id, note.added_at[:10], "", NOTE_KINDS.get(note.kind, note.kind))

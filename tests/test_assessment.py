@@ -4,7 +4,6 @@ candidate's words as evidence, and the red flags — from whole typed sessions r
 
 from __future__ import annotations
 
-import shutil
 import tomllib
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from simulator.analyze import analyze_text
 from simulator.bank import PromptsError
 from simulator.storage import content_score
 
+from support import edited_prompts
 from test_session import run
 
 CHAINS = {c["id"]: c for c in tomllib.loads(
@@ -85,13 +85,9 @@ def test_a_contradiction_with_an_earlier_session_is_a_red_flag(tmp_path):
 
 
 def test_a_typo_in_the_assessment_rules_names_file_and_line(tmp_path):
-    prompts = tmp_path / "prompts"
-    shutil.copytree(Path(__file__).parents[1] / "prompts", prompts)
-    text = (prompts / "assessment.toml").read_text(encoding="utf-8")
-    (prompts / "assessment.toml").write_text(text.replace('signal = "blame"', 'signal = "blaim"'), encoding="utf-8")
+    folder = edited_prompts(tmp_path, "assessment", 'signal = "blame"', 'signal = "blaim"')
     with pytest.raises(PromptsError, match=r"assessment\.toml:\d+: signal 'blaim'"):
-        assessment.rules(str(prompts))
-    (prompts / "assessment.toml").write_text(text.replace('axis = "honki"', 'axis = "honky"', 1), encoding="utf-8")
-    bank.load.cache_clear()
+        assessment.rules(folder)
+    folder = edited_prompts(tmp_path, "assessment", 'axis = "honki"', 'axis = "honky"')
     with pytest.raises(PromptsError, match=r"assessment\.toml:\d+: axis 'honky'"):
-        assessment.rules(str(prompts))
+        assessment.rules(folder)

@@ -16,6 +16,7 @@ from simulator.analyze import analyze_text, review
 from simulator.bank import PromptsError
 from simulator.confidence import Confidence
 
+from support import edited_prompts
 from test_session import run
 
 Q = bank.questions()
@@ -98,18 +99,13 @@ def test_a_direct_followup_answer_in_deshita_is_conclusion_first():
 
 
 def test_a_typo_in_the_ladder_is_reported_with_file_and_line(tmp_path):
-    prompts = tmp_path / "prompts"
-    shutil.copytree(Path(__file__).parents[1] / "prompts", prompts)
-    text = (prompts / "interviewer.toml").read_text(encoding="utf-8")
-    (prompts / "interviewer.toml").write_text(text.replace('jiko_pr = ["situation", "action", "why_method"',
-                                                           'jiko_pr = ["situation", "action", "why_metod"'),
-                                              encoding="utf-8")
+    folder = edited_prompts(tmp_path, "interviewer", 'jiko_pr = ["situation", "action", "why_method"',
+                            'jiko_pr = ["situation", "action", "why_metod"')
     with pytest.raises(PromptsError, match=r"interviewer\.toml:\d+: .*why_metod"):
-        dig.rules(str(prompts))
-    (prompts / "interviewer.toml").write_text(text.replace('kind = "figure"', 'kinds = "figure"', 1), encoding="utf-8")
-    bank.load.cache_clear()
+        dig.rules(folder)
+    folder = edited_prompts(tmp_path, "interviewer", 'kind = "figure"', 'kinds = "figure"')
     with pytest.raises(PromptsError, match=r"interviewer\.toml:\d+: kind がありません"):
-        dig.rules(str(prompts))
+        dig.rules(folder)
 
 
 def test_a_typed_interview_end_to_end(tmp_path):
