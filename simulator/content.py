@@ -283,7 +283,11 @@ def analyze_content(text: str, question: Question | None, rules: dict, track: st
     clean = clean_text(text, rules)
     sentences = join_broken_sentences([s for s in split_sentences(clean) if re.sub(r"[、。!?！？]", "", s)])
     skip = rules["conclusion"]["skip_sentences"]
+    heard = find_fillers(normalise(text))
+    hesitant = bool(heard) and heard[0].start <= 1   # the answer opens on a filler
     while len(sentences) > 1 and _any(skip, sentences[0]):
+        if hesitant and _any(rules["conclusion"]["hedges"], _bare(sentences[0])):
+            break   # 「えー、そうですね。」 is the hesitation itself, not a beat before the point
         sentences.pop(0)
     tokens = tokenize(clean)
     lemmas = [t.lemma for t in tokens]
