@@ -9,7 +9,9 @@ import os
 import re
 import sys
 import tempfile
+import urllib.parse
 from pathlib import Path
+from typing import Callable
 
 from . import __version__
 from .bank import TRACKS
@@ -62,6 +64,43 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--compute-type", default="default",
                    help="CTranslate2 の計算型（既定: CPU は int8、CUDA は float16）")
     g.add_argument("--threads", type=int, default=0, help="CPU スレッド数（既定: 0 = 自動）")
+
+
+def _interviewer_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("面接官")
+    g.add_argument("--interviewer", default="rules", choices=["rules", "llm"],
+                   help="深掘りの質問を作るもの。rules は同梱のルール、llm は自分で動かしている言語モデル"
+                        "（ルールが聞く段を決め、言語モデルが言葉を選びます。間に合わない・使えない返答のときはルールの質問。"
+                        "送るのは文字起こしだけで、音声は送りません。既定: rules）")
+    g.add_argument("--llm-url", metavar="URL",
+                   help="OpenAI 互換のチャット API のアドレス（既定: Ollama の http://127.0.0.1:11434/v1。"
+                        "llama.cpp は :8080/v1、LM Studio は :1234/v1）。このパソコン以外は --llm-allow-remote が必要")
+    g.add_argument("--llm-model", metavar="NAME", help="使うモデル名（既定: サーバーが最初に示すもの）")
+    g.add_argument("--llm-allow-remote", action="store_true",
+                   help="このパソコン以外の --llm-url を許す（回答の文字起こしがそのサーバーへ送られます）")
+
+
+def _llm_client(args, say: Callable[[str], None]):
+    """The language-model client `args` ask for, checked before the first question; None
+    for the rules' interviewer, or (with a warning) when the server does not answer."""
+    if args.interviewer != "llm":
+        return None
+    from .llm import Client, EndpointError, rules
+
+    try:
+        client = Client(args.llm_url or rules().url, args.llm_model, args.llm_allow_remote)
+    except EndpointError as e:
+        raise UserError(str(e)) from None
+    host = urllib.parse.urlsplit(client.url).hostname
+    if args.llm_allow_remote:
+        say(f"注意: 回答の文字起こしが {host} の言語モデルへ送られます（音声は送りません）。")
+    try:
+        client.connect(rules().connect_timeout_s)
+    except EndpointError as e:
+        say(f"{e}。ルールの面接官で続けます。")
+        return None
+    say(f"深掘りの質問は言語モデル {client.model} が言葉を選びます（間に合わないときはルールの質問）。")
+    return client
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "志望動機の質問を必ず含め、その会社の言葉で質問し、回答をその会社に照らして判定します")
     _data_option(pr)
     _model_options(pr)
+    _interviewer_options(pr)
 
     we = sub.add_parser("web", help="ブラウザで練習・振り返りをする（このパソコンの中だけで動きます）",
                         description="このパソコンの中だけで動くページを開き、ブラウザで模擬面接・結果の確認・"
@@ -137,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="主質問ごとの深掘りの最大数（0〜4、既定: 3。話が出そろえば早めに終わります）")
     _data_option(we)
     _model_options(we)
+    _interviewer_options(we)
 
     rp = sub.add_parser("report", help="セッションのレポート（HTML）を作る",
                         description="保存したセッションから、日本語の HTML レポートを作り、そのパスを表示します。")
@@ -404,7 +445,7 @@ def cmd_practice(args) -> int:
     from .storage import Store
     from .terminal import TerminalUI
     from .tts import Voice, make_engine
-
+    from .llm import Interviewer
     from .models import check_model
 
     ui = TerminalUI()
@@ -449,8 +490,12 @@ def cmd_practice(args) -> int:
     plan_words = f"質問 {len(plan)} 問" + ("と、答えに応じた深掘り" if args.followups else "")
     for_whom = f"{company.name} 向け、" if company else ""
     ui.say(f"模擬面接を始めます（{for_whom}{plan_words}。声: {engine.name}）。Ctrl-C でいつでも終了・保存します。")
+    from rich.markup import escape
+
+    client = _llm_client(args, lambda m: ui.say(escape(m)))
     practice = Practice(store, voice, source, lambda: _load_analyzer(args), ui,
-                        max_followups=args.followups, time_limit_s=args.time_limit * 60, company=company)
+                        max_followups=args.followups, time_limit_s=args.time_limit * 60, company=company,
+                        interviewer=Interviewer(client) if client else None)
     meta = {"track": args.track, "tts": engine.name, "input": args.answers_from or args.input_device or "default",
             "model": {"name": args.model, "device": args.device, "compute_type": args.compute_type},
             **({"company": company.name, "company_file": company.path} if company else {})}
@@ -458,6 +503,8 @@ def cmd_practice(args) -> int:
     from .report import conclusion
 
     ui.summary(result.answers, conclusion(store, result.session.meta))
+    if client is not None:
+        ui.say(_llm_tally(result.session.meta.get("interviewer", {})))
     if result.interrupted:
         ui.say("中断しました。ここまでの回答は保存しました。")
     elif result.ended_early:
@@ -468,6 +515,13 @@ def cmd_practice(args) -> int:
     if result.interrupted:
         ui.say(f"続きから練習する: mensetsu practice --resume {result.session.id}")
     return EXIT_OK
+
+
+def _llm_tally(t: dict) -> str:
+    fell = [f"{label} {t[k]}" for k, label in (("late", "間に合わず"), ("invalid", "使えない返答"), ("error", "接続エラー"))
+            if t.get(k)]
+    return (f"言語モデルの言葉で聞いた深掘り: {t.get('llm', 0)} 問"
+            + (f"（ルールの質問にした: {'、'.join(fell)}）" if fell else ""))
 
 
 def cmd_web(args) -> int:
@@ -486,8 +540,10 @@ def cmd_web(args) -> int:
         print("mensetsu web を起動しました。次のアドレスをブラウザで開いてください（Ctrl-C で終了）:", flush=True)
         print(url, flush=True)
 
+    client = _llm_client(args, lambda m: print(m, flush=True))
     try:
-        serve(store, args.port, lambda: _load_analyzer(args), engine, not args.no_browser, ready, args.followups)
+        serve(store, args.port, lambda: _load_analyzer(args), engine, not args.no_browser, ready, args.followups,
+              client)
     except KeyboardInterrupt:
         pass
     print("終了しました。", flush=True)

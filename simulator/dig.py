@@ -243,7 +243,7 @@ def next_followup(topic: Topic, findings: frozenset[str] = frozenset(), confiden
         if last.pressed:
             return None   # dodged twice: the story gave way here
         spec = r.rungs[last.rung]
-        return _followup(spec, spec.press, r.reason_press.format(rung=spec.label), pressed=True, r=r)
+        return followup(spec, spec.press, r.reason_press.format(rung=spec.label), pressed=True, r=r)
     texts = [t.text for t in turns]
     todo = remaining(topic, findings, r)
     if not todo:
@@ -254,10 +254,10 @@ def next_followup(topic: Topic, findings: frozenset[str] = frozenset(), confiden
     claim = next((c for c in claims(texts, topic.main.type, confidence, r)
                   if c.quote not in quoted and c.kind in fits), None)
     if claim is None:
-        return _followup(spec, spec.question, r.reason_rung.format(rung=spec.label), r=r)
+        return followup(spec, spec.question, r.reason_rung.format(rung=spec.label), r=r)
     rule = next(c for c in r.claims if c.kind == claim.kind)
     text = (spec.about[claim.kind] if claim.kind in spec.about else rule.prefix + spec.question).format(q=claim.quote)
-    return _followup(spec, text, r.reason_claim.format(quote=claim.quote, rung=spec.label), r=r)
+    return followup(spec, text, r.reason_claim.format(quote=claim.quote, rung=spec.label), r=r)
 
 
 def remaining(topic: Topic, findings: frozenset[str] = frozenset(), r: DigRules | None = None) -> list[Rung]:
@@ -274,7 +274,7 @@ def remaining(topic: Topic, findings: frozenset[str] = frozenset(), r: DigRules 
     return [r.rungs[rid] for rid in order if rid not in asked and not _covered(r.rungs[rid], texts)]
 
 
-def _followup(spec: Rung, text: str, reason: str, r: DigRules, pressed: bool = False) -> FollowUp:
+def followup(spec: Rung, text: str, reason: str, r: DigRules, pressed: bool = False) -> FollowUp:
     q = Question(f"{'press' if pressed else 'dig'}_{spec.id}", text, "followup", ("followup",), intent=spec.label,
                  target_s=r.target_s, trigger=spec.id)
     return FollowUp(q, f"{'press' if pressed else 'dig'}:{spec.id}", reason)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Protocol
 
 from . import assessment, bank, dig, fit, turn
+from .llm import Interviewer
 from .analyze import AnswerAnalysis, Analyzer, analyze_text, review
 from .audio import AudioError
 from .bank import TRACKS, Question
@@ -104,8 +105,9 @@ class Practice:
 
     def __init__(self, store: Store, voice: Voice, source: AnswerSource, load_analyzer: Callable[[], Analyzer],
                  ui: UI, max_followups: int = 3, time_limit_s: float = 1800.0,
-                 company: CompanyProfile | None = None) -> None:
+                 company: CompanyProfile | None = None, interviewer: Interviewer | None = None) -> None:
         self.store, self.voice, self.source, self.ui = store, voice, source, ui
+        self.llm = interviewer   # words the ladder's follow-ups when the user runs a language model
         self.company = company   # judged against, and asked in the words of, this profile
         self.max_followups, self.time_limit_s = max_followups, time_limit_s
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
@@ -125,6 +127,7 @@ class Practice:
                       for f in note.facts(bank.load("consistency"))]
         self._contradiction: FollowUp | None = None
         self._contradicted: set[tuple] = set()
+        self._ended_at = 0.0   # time.monotonic() when the last answer ended: the follow-up's clock
         for phrase in self._acks:
             voice.prepare(phrase)
 
@@ -166,6 +169,8 @@ class Practice:
                     if fu is None or (depth > 0 and fu.trigger == "question"):
                         break  # a stock question's own follow-up is asked once; the ladder climbs on
                     topic = dig.Topic(main, tuple(turns))
+                    if self.llm is not None:
+                        fu = self._worded(topic, fu)
                     current = self._ask(result, fu.question, parent=main.id, trigger=fu.trigger, reason=fu.reason,
                                         topic=topic)
                     if current is None:
@@ -181,6 +186,9 @@ class Practice:
             result.interrupted = True
         finally:
             session.meta["interrupted"] = result.interrupted
+            if self.llm is not None:
+                session.meta["interviewer"] = self.llm.summary()
+                self.llm.close()
             self.store.finish(session)
             self.voice.close()
             # A model still loading is waited for: CTranslate2 must not be torn down mid-call.
@@ -234,12 +242,14 @@ class Practice:
             if stream:
                 stream.cancel()
             return None
+        self._ended_at = time.monotonic()
         self.ui.recorded(recording)
         if recording.typed is not None:   # a typed answer: content and follow-ups, no delivery
             analysis = analyze_text(recording.typed, q, result.session.meta.get("track"), self.company,
                                     frozenset(self.asked), topic)
             self._save(result, replace(entry, audio=recording.path.name, analysis=analysis,
                                        recording=RecordingInfo("typed")))
+            self._ended_at = time.monotonic()   # the answer is there when it is sent, not when it was written
             self.ui.reaction(analysis)
             self._check_consistency(analysis, q)
             return analysis
@@ -261,6 +271,8 @@ class Practice:
         self._save(result, replace(entry, analysis=analysis, recording=RecordingInfo(
             recording.ended_by, recording.speech_end_s, recording.stopped_s,
             recording.turn.to_dict() if recording.turn else None)))
+        if not self.source.live:
+            self._ended_at = time.monotonic()   # a file has no end of speech to reply to: its analysis is
         self.ui.reaction(analysis)
         self._check_consistency(analysis, q)
         if ack is not None:
@@ -301,8 +313,12 @@ class Practice:
             except Exception:  # a hint only: the real choice is made on the whole answer
                 log.debug("follow-up foresight failed", exc_info=True)
                 return
-            if fu is not None:
-                self.voice.prepare(fu.question.text)
+            if fu is None:
+                return
+            self.voice.prepare(fu.question.text)
+            if self.llm is not None:   # the model starts on the answer so far, to be in time at its end
+                base = topic or dig.Topic(q)
+                self.llm.foresee(dig.Topic(base.main, (*base.turns, dig.Turn.of(q, text))), fu, self.voice.prepare)
 
         def on_text(text: str) -> None:
             # Off the transcriber's thread (it is called from there): the model's loader is idle by now.
@@ -312,6 +328,14 @@ class Practice:
                 pass
 
         return on_text
+
+    def _worded(self, topic: dig.Topic, fu: FollowUp) -> FollowUp:
+        """`fu` in the language model's words when its reply is in time and fit to ask,
+        in this company's words as the rules' questions are."""
+        worded = self.llm.word(topic, fu, self._ended_at)
+        if worded is fu or self.company is None:
+            return worded
+        return replace(worded, question=fit.word(worded.question, self.company, bank.load("company")))
 
     def _save(self, result: SessionResult, entry: SavedAnswer) -> None:
         result.answers.append(entry)

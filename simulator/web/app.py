@@ -38,6 +38,7 @@ from ..company import CompanyError, list_profiles, load_profile
 from ..compare import compare
 from ..correction import correct
 from ..errors import MensetsuError
+from ..llm import Client, Interviewer
 from ..record import SavedAnswer
 from ..report import render
 from ..prep import answer_counts, prep_html
@@ -108,8 +109,10 @@ class Guard:
 class WebApp:
     """What the routes share: the store, the model, the voice engine and the one live practice."""
 
-    def __init__(self, store: Store, analyzer: Future, engine, max_followups: int = 3) -> None:
+    def __init__(self, store: Store, analyzer: Future, engine, max_followups: int = 3,
+                 llm: Client | None = None) -> None:
         self.store, self.analyzer, self.engine, self.max_followups = store, analyzer, engine, max_followups
+        self.llm = llm   # the language model that words the follow-ups (`--interviewer llm`), if any
         self.clips: dict[str, bytes] = {}
         self.practising = threading.Lock()   # one microphone, one interview at a time
         self.pages = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
@@ -321,7 +324,7 @@ class WebApp:
         voice = Voice(self.engine, PageSpeaker(channel, self.clips))
         ui = PageUI(channel, bank.load("voice"), bank.load("labels"))
         practice = Practice(self.store, voice, source, self.analyzer.result, ui, max_followups=followups,
-                            company=company)
+                            company=company, interviewer=Interviewer(self.llm) if self.llm else None)
         meta = {"track": track, "tts": self.engine.name, "input": "browser" if mic else "typed", "front_end": "web",
                 **({"company": company.name, "company_file": company.path} if company else {})}
         channel.send({"type": "planned", "questions": [q.text for q in plan]})
@@ -344,9 +347,10 @@ class WebApp:
         return worker
 
 
-def create_app(store: Store, token: str, port: int, analyzer: Future, engine, max_followups: int = 3):
+def create_app(store: Store, token: str, port: int, analyzer: Future, engine, max_followups: int = 3,
+               llm: Client | None = None):
     """The ASGI application, wrapped in its guard."""
-    web = WebApp(store, analyzer, engine, max_followups)
+    web = WebApp(store, analyzer, engine, max_followups, llm)
 
     async def progress(request: Request) -> Response:
         rows = store.history()
@@ -374,7 +378,7 @@ def create_app(store: Store, token: str, port: int, analyzer: Future, engine, ma
 
 
 def serve(store: Store, port: int, load_analyzer: Callable[[], Analyzer], engine, open_browser: bool,
-          on_ready: Callable[[str], None], max_followups: int = 3) -> None:
+          on_ready: Callable[[str], None], max_followups: int = 3, llm: Client | None = None) -> None:
     """Serve on 127.0.0.1 until Ctrl-C; `on_ready` gets the URL to open once it listens."""
     import socket
     import webbrowser
@@ -392,7 +396,7 @@ def serve(store: Store, port: int, load_analyzer: Callable[[], Analyzer], engine
     token = secrets.token_urlsafe(16)
     loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
     analyzer = loader.submit(load_analyzer)     # the model loads while the page opens
-    app = create_app(store, token, port, analyzer, engine, max_followups)
+    app = create_app(store, token, port, analyzer, engine, max_followups, llm)
     config = uvicorn.Config(app, log_level="warning", ws_max_size=1 << 20, lifespan="off")
     server = uvicorn.Server(config)
     url = f"http://127.0.0.1:{port}/?token={token}"
