@@ -135,8 +135,9 @@ def review(text: str, question: Question | None, asked: frozenset[str] = frozens
     templates = bank.load("advice")
     followup = _next_question(text, question, content, asked, confidence, templates, topic)
     if followup is not None and company is not None:
-        skill = dict(found.extra).get("skill", "") if (found := content.issue(followup.trigger)) else ""
-        followup = replace(followup, question=fit.word(followup.question, company, bank.load("company"), skill))
+        extra = dict(found.extra) if (found := content.issue(followup.trigger)) else {}
+        followup = replace(followup, question=fit.word(followup.question, company, bank.load("company"), extra,
+                                                       track))
     facts = tuple(replace(f, uncertain=confidence.touches(f.quote, figures_only=True))
                   for f in extract_facts(text, bank.load("consistency")))
     return Review(content, tuple(advise(content, templates, bank.load("content"), confidence)), followup, facts)
@@ -156,15 +157,21 @@ def _next_question(text: str, question: Question | None, content: ContentAnalysi
             return stock()
         topic = dig.Topic(question)
     turns = (*topic.turns, dig.Turn.of(question, text, content.issue("blame") is not None))
-    # Too short to dig into (no claim to pick up), or the posting's skill not shown: a stock probe.
-    if len(turns) == 1 and (content.issue("skill_not_shown") or (
-            content.issue("too_short") and not dig.claims([text], question.type, confidence))):
+    found = dig.claims([text], question.type, confidence)
+    skill = content.issue("skill_not_shown") and "fu_company_skill" not in asked
+    # a strength word with no episode and no figure is dug into before the posting's skill
+    abstract = content.issue("abstract") or (not content.has_numbers and any(c.kind == "strength" for c in found))
+    # Too short to dig into (no claim to pick up), a 短所 the job needs daily, or the
+    # posting's skill not shown: a stock probe.
+    if len(turns) == 1 and (content.issue("tansho_collides") or (skill and not abstract)
+                            or (content.issue("too_short") and not found)):
         return stock()
     try:
-        return dig.next_followup(replace(topic, turns=turns), frozenset(content.issue_ids)
-                                 | frozenset(f.id for f in content.findings), confidence)
+        nxt = dig.next_followup(replace(topic, turns=turns), frozenset(content.issue_ids)
+                                | frozenset(f.id for f in content.findings), confidence)
     except KeyError:   # no ladder for this type
         return stock()
+    return nxt if nxt is not None or not skill else stock()
 
 
 def analyze_text(text: str, question: str | Question | None = None, track: str | None = None,

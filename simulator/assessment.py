@@ -37,6 +37,7 @@ class Signal(StrEnum):
     SPECIFIC_MOTIVATION = "specific_motivation"
     CONCRETE_PLAN = "concrete_plan"
     WORK_QUESTION = "work_question"       # a reverse question about the work itself
+    RESEARCHED_QUESTION = "researched_question"   # one that builds on what the company published
     CONTRADICTION = "contradiction"
 
 
@@ -154,15 +155,18 @@ def _signals(answers: list[SavedAnswer], conflicts: list[Conflict]) -> list[tupl
         first = c.sentences[0] if c.sentences else ""
         if qtype in ("kachikan", "team") and c.conclusion_first and _sentence(c, "example"):
             out.append((Signal.VALUES_SHOWN, first, {}))
-        if qtype == "shibou" and not c.has("generic_motivation") and first:
+        if qtype == "shibou" and not c.has("generic_motivation") and not c.has("swap_passes") and first:
             named = c.company.used[0].text if c.company and c.company.used else None
             if named or c.company is None:
                 out.append((Signal.SPECIFIC_MOTIVATION, named or first, {}))
-        if qtype == "career_plan" and c.conclusion_first and (c.has_numbers or _sentence(c, "action")):
+        if qtype == "career_plan" and c.conclusion_first and (c.has_numbers or _sentence(c, "action")) \
+                and not c.has("vague_plan"):
             out.append((Signal.CONCRETE_PLAN, first, {}))
         if qtype == "gyaku" and c.questions_asked and not any(
                 c.has(i) for i in ("no_reverse_question", "conditions_only", "answered_by_company_info")):
-            out.append((Signal.WORK_QUESTION, c.questions_asked[0], {}))
+            researched = next((f.quote for f in c.findings if f.id == Signal.RESEARCHED_QUESTION), None)
+            out.append((Signal.RESEARCHED_QUESTION, researched, {}) if researched
+                       else (Signal.WORK_QUESTION, c.questions_asked[0], {}))
     for conflict in conflicts:
         if conflict.uncertain:
             continue   # one side may be a mishearing: the report asks to listen, no verdict

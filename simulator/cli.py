@@ -473,10 +473,10 @@ def cmd_practice(args) -> int:
         plan = plan_questions(args.track, args.questions, ids, store.question_history())
     company = _company(args)
     if company is None and resume is not None and resume.meta.get("company_file"):
-        from .company import CompanyError, load_profile
+        from .company import CompanyError, session_profile
 
         try:   # the profile the session began with; moved or broken since, the session still goes on
-            company = load_profile(Path(resume.meta["company_file"]))
+            company = session_profile(resume.meta, store.root)
         except CompanyError as e:
             from rich.markup import escape
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -66,6 +66,8 @@ class CompanyProfile:
     published: tuple[str, ...] = ()
     notes: str = ""
     path: str = ""
+    # the user's other saved profiles: what "only this company" is judged against (fit.py)
+    rivals: tuple[CompanyProfile, ...] = field(default=(), compare=False, repr=False)
 
     def items(self, keys: tuple[str, ...] = (*LIST_KEYS, *TEXT_KEYS)) -> list[Item]:
         """The profile as items: each list entry, and each sentence of the texts."""
@@ -77,7 +79,12 @@ class CompanyProfile:
         return out
 
     def to_dict(self) -> dict:
-        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v for f in fields(self)}
+        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v for f in fields(self)
+                if f.name != "rivals"}
+
+    def text(self) -> str:
+        """Everything the profile says, its name included, as one text to search."""
+        return "\n".join([self.name, *(i.text for i in self.items())])
 
 
 def _sentences(text: str) -> list[str]:
@@ -231,14 +238,38 @@ def list_profiles(root: Path) -> dict[str, CompanyProfile]:
 
 
 def find_profile(root: Path, ref: str) -> CompanyProfile:
-    """A profile by file path, by its file name in the data folder, or by the name inside it."""
+    """A profile by file path, by its file name in the data folder, or by the name inside
+    it, with the user's other profiles as its rivals."""
     path = Path(ref).expanduser()
     if path.suffix == ".toml" or path.is_file():
-        return load_profile(path)
+        return with_rivals(load_profile(path), root)
     direct = profile_path(root, ref)
     if direct.is_file():
-        return load_profile(direct)
+        return with_rivals(load_profile(direct), root)
     for profile in list_profiles(root).values():
         if profile.name == ref.strip():
-            return profile
+            return with_rivals(profile, root)
     raise CompanyError(f"会社のプロフィールが見つかりません: {ref}（mensetsu company add {ref} で作れます）")
+
+
+def with_rivals(profile: CompanyProfile, root: Path) -> CompanyProfile:
+    """`profile` with the other companies the user researched: the profiles of the data
+    folder, and those kept beside the profile's own file."""
+    found: dict[str, CompanyProfile] = {}
+    folders = [profiles_dir(root)] + ([Path(profile.path).parent] if profile.path else [])
+    for folder in folders:
+        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+            try:
+                other = load_profile(path)
+            except CompanyError:
+                continue
+            if other.name != profile.name:
+                found.setdefault(other.name, other)
+    return replace(profile, rivals=tuple(found.values()))
+
+
+def session_profile(meta: Mapping[str, Any], root: Path) -> CompanyProfile | None:
+    """The profile a saved session was practised for, with its rivals; None when it had
+    none. Raises CompanyError when that file has gone or is broken since."""
+    path = meta.get("company_file")
+    return with_rivals(load_profile(Path(path)), root) if path else None

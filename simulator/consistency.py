@@ -12,9 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .japanese import normalise
-
-_KANJI_NUM = "〇一二三四五六七八九十百千"
+from .japanese import digits, normalise
 
 
 @dataclass(frozen=True)
@@ -73,21 +71,8 @@ class Conflict:
                 "uncertain": self.uncertain}
 
 
-def _digits(text: str) -> str:
-    """Kanji numerals before a unit or 万/億 become digits (二百万円 → 200万円), kanjize does the maths."""
-    from kanjize import kanji2number
-
-    def repl(m: re.Match) -> str:
-        try:
-            return str(kanji2number(m.group(0)))
-        except (ValueError, KeyError):
-            return m.group(0)
-
-    return re.sub(f"[{_KANJI_NUM}]+(?=[万億]|円|件|人|名|社|年|か月|ヶ月|カ月|%)", repl, text)
-
-
 def extract_facts(text: str, rules: dict) -> list[Fact]:
-    t = _digits(normalise(text))
+    t = digits(normalise(text))
     unit_of = {w: u for u, ws in rules["units"].items() for w in ws}
     units = "|".join(sorted(map(re.escape, unit_of), key=len, reverse=True))
     mults = "|".join(rules["multipliers"])

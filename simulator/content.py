@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from .bank import Question
 from .company import CompanyFit
-from .japanese import Token, find_fillers, normalise, reading, split_sentences, tokenize
+from .japanese import Token, digits, find_fillers, normalise, reading, split_sentences, tokenize
 
 STANDARD_ISSUES = ("generic_motivation", "blame", "abstract", "no_reverse_question", "conditions_only",
                    "too_short", "too_long")
@@ -318,6 +318,11 @@ def analyze_content(text: str, question: Question | None, rules: dict, track: st
     # Specificity
     spec = rules["specificity"]
     numbers = _quantities(tokens, rules, clean)
+    if question is not None:
+        # the question's own figures said back (五年後には… to 「五年後、十年後の…」) are not the
+        # candidate's: they show nothing measured
+        echoed = {digits(normalise(n)) for n in _quantities(tokenize(question.text), rules, question.text)}
+        numbers = [n for n in numbers if digits(normalise(n)) not in echoed]
     process = sorted({lem for lem in lemmas if lem in spec["process"]})
     abstract = [m.group(0) for p in spec["abstract"] for m in re.finditer(p, clean)]
 
@@ -341,6 +346,9 @@ def analyze_content(text: str, question: Question | None, rules: dict, track: st
         specific = any(_any(gm["specific"], s) and not _any(gm["generic"], s) for s in sentences)
         if generic and not specific and not numbers and not proper:
             flag("generic_motivation", next(s for s in sentences if generic.group(0) in s))
+    vague = next((s for s in sentences if _any(rules["vague_plan"]["patterns"], s)), "")
+    if vague and not numbers and in_scope("vague_plan", qtype, track, rules):
+        flag("vague_plan", vague)   # いろいろ経験して貢献できる人材に: no goal to ask about
     asked: list[str] = []
     rq = rules["reverse_question"]
     if in_scope("no_reverse_question", qtype, track, rules) and qtype is not None:

@@ -246,6 +246,24 @@ def find_fillers(text: str, tokens: list[Token] | None = None) -> list[FillerSpa
     return found
 
 
+
+_KANJI_NUM = "〇一二三四五六七八九十百千"
+
+
+def digits(text: str) -> str:
+    """Kanji numerals before a unit or 万/億 become digits (二百万円 → 200万円, 五年 → 5年),
+    so that a figure said either way compares equal; kanjize does the maths."""
+    from kanjize import kanji2number
+
+    def repl(m: re.Match) -> str:
+        try:
+            return str(kanji2number(m.group(0)))
+        except (ValueError, KeyError):
+            return m.group(0)
+
+    return re.sub(f"[{_KANJI_NUM}]+(?=[万億]|円|件|人|名|社|年|か月|ヶ月|カ月|%)", repl, text)
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of a transcript; Whisper's own full stops and question marks mark the ends."""
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]

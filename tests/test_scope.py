@@ -32,6 +32,7 @@ CASES = {
     "vague_team": ("チームで活躍されている方に共通する特徴があれば教えてください。みんなで協力して成果を出しました。",
                    "team_role", "gyaku_shitsumon"),
     "no_lesson": ("一番の失敗は、提出期限を間違えたことです。すぐに謝って再提出しました。", "shippai", "jiko_pr"),
+    "vague_plan": ("五年後には、いろいろな経験を積んで、様々な分野で貢献できる人材になりたいです。", "career_plan", "jiko_pr"),
 }
 # Verdicts meant for every question type: where they must not fire is a near miss of the text.
 UNIVERSAL = {

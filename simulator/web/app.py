@@ -34,7 +34,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from .. import bank
 from ..analyze import Analyzer
 from ..bank import TRACKS
-from ..company import CompanyError, list_profiles, load_profile
+from ..company import CompanyError, list_profiles, session_profile, with_rivals
 from ..compare import compare
 from ..correction import correct
 from ..errors import MensetsuError
@@ -184,7 +184,7 @@ class WebApp:
         profile = list_profiles(self.store.root).get(request.path_params["name"])   # never a path from the URL
         if profile is None:
             return self.page("message.html.j2", title="会社が見つかりません", text="その会社のプロフィールはありません。")
-        return HTMLResponse(await asyncio.to_thread(prep_html, self.store, profile))
+        return HTMLResponse(await asyncio.to_thread(prep_html, self.store, with_rivals(profile, self.store.root)))
 
     async def clip(self, request: Request) -> Response:
         data = self.clips.get(request.path_params["clip"])
@@ -217,12 +217,10 @@ class WebApp:
         answer = next((a for a in session.answers if a.idx == idx), None)
         if answer is None:
             raise LookupError(idx)
-        company = None
-        if session.meta.get("company_file"):
-            try:   # judged again against the profile it was practised for, if it is still there
-                company = load_profile(Path(session.meta["company_file"]))
-            except CompanyError:
-                pass
+        try:   # judged again against the profile it was practised for, if it is still there
+            company = session_profile(session.meta, self.store.root)
+        except CompanyError:
+            company = None
         fixed = correct(answer, text, session.meta.get("track"), frozenset(a.question_id for a in session.answers),
                         company)
         self.store.replace_answer(session, fixed)
@@ -317,6 +315,7 @@ class WebApp:
             company = list_profiles(self.store.root).get(str(msg["company"]))
             if company is None:
                 raise CompanyError("選んだ会社のプロフィールが見つかりません（読めない書き方かもしれません）")
+            company = with_rivals(company, self.store.root)
             plan = company_plan(plan, company)
         followups = self.max_followups if msg.get("followups", True) else 0
         source = (MicrophoneSource(None, None, 180.0, backend=mic, stop=channel.stop_answer.is_set) if mic
