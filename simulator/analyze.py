@@ -161,9 +161,10 @@ def _next_question(text: str, question: Question | None, content: ContentAnalysi
     skill = content.issue("skill_not_shown") and "fu_company_skill" not in asked
     # a strength word with no episode and no figure is dug into before the posting's skill
     abstract = content.issue("abstract") or (not content.has_numbers and any(c.kind == "strength" for c in found))
-    # Too short to dig into (no claim to pick up), a 短所 the job needs daily, or the
-    # posting's skill not shown: a stock probe.
-    if len(turns) == 1 and (content.issue("tansho_collides") or (skill and not abstract)
+    # Too short to dig into (no claim to pick up), a 短所 the job needs daily, a plan with
+    # no goal in it (its 五年後 covers the goal rung in words only), or the posting's skill
+    # not shown: a stock probe.
+    if len(turns) == 1 and (content.issue("tansho_collides") or content.issue("vague_plan") or (skill and not abstract)
                             or (content.issue("too_short") and not found)):
         return stock()
     try:

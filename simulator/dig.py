@@ -267,16 +267,11 @@ def remaining(topic: Topic, findings: frozenset[str] = frozenset(), r: DigRules 
     texts = [t.text for t in topic.turns]
     asked = {t.rung for t in topic.turns if t.rung}
     order = list(r.ladders[topic.main.type])
-    flagged = set()
     for finding, rung in r.first_rung.items():
         if finding in findings and rung in order:
             order.remove(rung)
             order.insert(0, rung)
-            flagged.add(rung)
-    # a flagged rung is asked even where its words were said: 「五年後には様々な分野で
-    # 貢献できる人材に」 names a goal and still says none
-    return [r.rungs[rid] for rid in order
-            if rid not in asked and (rid in flagged or not _covered(r.rungs[rid], texts))]
+    return [r.rungs[rid] for rid in order if rid not in asked and not _covered(r.rungs[rid], texts)]
 
 
 def followup(spec: Rung, text: str, reason: str, r: DigRules, pressed: bool = False) -> FollowUp:

@@ -24,14 +24,14 @@ from .content import ContentAnalysis, Issue, in_scope
 _LEGAL_FORMS = re.compile(r"(株式会社|有限会社|合同会社|\(株\)|（株）|ホールディングス|グループ)")
 
 
-def _short_name(name: str) -> str:
+def short_name(name: str) -> str:
     return _LEGAL_FORMS.sub("", name).strip() or name
 
 
 def _concrete_fact(sentences: tuple[str, ...], profile: CompanyProfile) -> bool:
     """A sentence that names the company itself with a figure or a quoted name in it
     (「ハコブが2024年に始めた…」): a fact of this company the profile may not hold."""
-    name = Heard.of(_short_name(profile.name))
+    name = Heard.of(short_name(profile.name))
     for s in sentences:
         heard = Heard.of(s)
         if (name.text in heard.text or (len(name.said) >= 3 and name.said in heard.said)) and \
@@ -80,7 +80,7 @@ def _other_names(profile: CompanyProfile, heard: Heard, rules: dict) -> list[tup
     out = []
     for rival in profile.rivals:
         people = re.findall(r"[一-龥ァ-ヶ]{1,4}(?:さん|様|氏)", rival.notes)
-        candidates = [n for i in rival.items() for n in names(i)] + people + [_short_name(rival.name)]
+        candidates = [n for i in rival.items() for n in names(i)] + people + [short_name(rival.name)]
         # by spelling only: ハコブ read as 運ぶ is not naming the company
         said = next((n for n in candidates if len(normalise(n)) >= 2 and normalise(n) in heard.text
                      and normalise(n) not in own.text), None)
@@ -123,12 +123,12 @@ def judge(content: ContentAnalysis, text: str, profile: CompanyProfile, rules: d
     and by the user's other profiles (`profile.rivals`): what only this company has."""
     qtype, track = content.question_type, content.track
     # saying the company's name (ハコブ of ハコブ便) is not yet saying anything about it
-    stop = frozenset(rules["stop"]) | {_short_name(profile.name)}
+    stop = frozenset(rules["stop"]) | {short_name(profile.name)}
     heard = Heard.of(text)
     used = tuple(i for i in profile.items() if item_used(i, heard, stop, rules["item_share"]))
     issues = list(content.issues)
     findings = list(content.findings)
-    company = _short_name(profile.name)
+    company = short_name(profile.name)
 
     def applies(verdict: str) -> bool:
         return qtype is not None and in_scope(verdict, qtype, track, content_rules)
@@ -147,7 +147,7 @@ def judge(content: ContentAnalysis, text: str, profile: CompanyProfile, rules: d
         # own names were said is flagged below, as another company's)
         named = {r.name for _, r in other}
         fits = next((r for r in profile.rivals if r.name not in named and _own_items(
-            r, heard, frozenset(rules["stop"]) | {_short_name(r.name)}, rules)), None)
+            r, heard, frozenset(rules["stop"]) | {short_name(r.name)}, rules)), None)
         if not specific and own and fits is not None:
             issues.insert(0, Issue("swap_passes", quote, (("company", company), ("rival", fits.name),
                                                           ("suggest", suggest))))
@@ -194,5 +194,5 @@ def word(question: Question, profile: CompanyProfile, rules: dict, extra: Mappin
         return question
     business = profile.products[0] if profile.products else next(
         (i.text for i in profile.items(("business",))), "事業")
-    return replace(question, text=template.format(**{**extra, "name": _short_name(profile.name),
+    return replace(question, text=template.format(**{**extra, "name": short_name(profile.name),
                                                      "business": shorten(business)}))

@@ -1,8 +1,10 @@
 """The prep sheet (準備シート): one printable page for one company, from the sessions practised for it.
 
 For each question practised for the company, the best attempt so far (by the content
-score, the latest of equals), what is still weak in it, and the follow-ups it invites —
-what to read on the train before the interview.
+score, the latest of equals), what is still weak in it judged against the profiles as
+they are today (the swap test against the user's other companies included), and the
+follow-ups it invites with where each comes from — what to read on the train before the
+interview.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 import jinja2
 
 from . import bank, fit
+from .analyze import review
 from .company import CompanyProfile, file_name
 from .content import in_scope
 from .record import SavedAnswer
@@ -36,7 +39,8 @@ class PrepItem:
     best: Attempt
     attempts: int
     weak: tuple[str, ...]     # what is still weak, in the user's terms
-    followups: tuple[str, ...]
+    followups: tuple[tuple[str, str], ...]   # (the follow-up, where it comes from)
+    swap: str = ""            # the swap-test verdict of a motivation, "" for other questions
 
 
 def _company_sessions(store: Store) -> list[dict]:
@@ -68,11 +72,12 @@ def answer_counts(store: Store) -> dict[str, int]:
     return counts
 
 
-def _weak_points(a: SavedAnswer) -> tuple[str, ...]:
-    """Labels of what the best attempt still gets wrong: content, length, pace, voice."""
+def _weak_points(a: SavedAnswer, content) -> tuple[str, ...]:
+    """Labels of what the best attempt still gets wrong: content (as judged today), length,
+    pace, voice."""
     labels, voice, rules = bank.load("labels"), bank.load("voice"), bank.load("content")
     m = a.analysis
-    out = [labels["issues"].get(i, i) for i in m.content.issue_ids]
+    out = [labels["issues"].get(i, i) for i in content.issue_ids]
     if m.delivery is not None:
         # the length a reverse question takes is not a weakness (prompts/content.toml [scope])
         if m.delivery.length_verdict != "ok" and in_scope("too_short", m.content.question_type, None, rules):
@@ -84,14 +89,27 @@ def _weak_points(a: SavedAnswer) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _followups(a: SavedAnswer, company: CompanyProfile) -> tuple[str, ...]:
-    """The follow-up its answer prompted, then the question's own follow-ups, in the company's words."""
+def _swap(content, company: CompanyProfile) -> str:
+    """What the swap test says of a motivation: only this company, another company too, or any."""
+    if content.question_type != "shibou":
+        return ""
+    if (found := content.issue("swap_passes")) is not None:
+        return f"同じ事業の{dict(found.extra)['rival']}でもそのまま通ります"
+    if content.issue("generic_motivation") is not None:
+        return "どの会社にも言える志望動機です"
+    others = "、".join(r.name for r in company.rivals)
+    return f"{fit.short_name(company.name)}ならではの理由があります" + (f"（{others}とは入れ替わりません）" if others else "")
+
+
+def _followups(a: SavedAnswer, followup, company: CompanyProfile) -> tuple[tuple[str, str], ...]:
+    """The follow-up its answer prompts today and why, then the question's own follow-ups,
+    in the company's words."""
     qs, rules = bank.questions(), bank.load("company")
-    texts = [a.analysis.review.followup.question.text] if a.analysis.review.followup else []
+    out = {followup.question.text: followup.reason} if followup else {}
     q = qs.get(a.question_id)
     for fid in q.followups if q else ():
-        texts.append(fit.word(qs[fid], company, rules).text)
-    return tuple(dict.fromkeys(texts))
+        out.setdefault(fit.word(qs[fid], company, rules).text, "この質問の定番の深掘り")
+    return tuple(out.items())
 
 
 def prep_items(store: Store, company: CompanyProfile) -> list[PrepItem]:
@@ -99,8 +117,11 @@ def prep_items(store: Store, company: CompanyProfile) -> list[PrepItem]:
     order = {qid: n for n, qid in enumerate(bank.questions())}
     for qid, tries in sorted(attempts_for(store, company).items(), key=lambda kv: order.get(kv[0], len(order))):
         best = max(reversed(tries), key=lambda t: t.score)   # the latest of equal scores
-        items.append(PrepItem(tries[-1].answer.question, best, len(tries), _weak_points(best.answer),
-                              _followups(best.answer, company)))
+        m = best.answer.analysis
+        # judged again: the profile, and the other companies it is compared with, may have grown
+        today = review(m.transcript.text, bank.questions().get(qid), track=m.content.track, company=company)
+        items.append(PrepItem(tries[-1].answer.question, best, len(tries), _weak_points(best.answer, today.content),
+                              _followups(best.answer, today.followup, company), _swap(today.content, company)))
     return items
 
 

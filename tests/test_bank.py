@@ -30,7 +30,7 @@ def test_unknown_followup_is_reported(tmp_path):
 def test_shipped_prompts_load():
     for name in ("fillers", "decoding", "delivery", "content", "advice", "labels", "consistency", "company"):
         assert bank.load(name)
-    assert len(bank.questions()) == 95
+    assert len(bank.questions()) == 96
 
 
 @pytest.mark.parametrize("asked, qid", [

@@ -22,7 +22,8 @@ from conftest import QuietUI, as_wav
 from simulator import bank
 from simulator.analyze import analyze_text
 from simulator.capture import FileSource
-from simulator.company import CompanyError, load_profile
+from simulator import fit
+from simulator.company import CompanyError, load_profile, with_rivals
 from simulator.notes import new_note
 from simulator.prep import prep_items, render_prep
 from simulator.report import export, render
@@ -270,3 +271,145 @@ def test_resuming_after_the_profile_was_deleted_goes_on_without_it(tmp_path, dev
     assert "会社のプロフィールが見つかりません" in p.stdout and "照らさずに続けます" in p.stdout
     [answer] = json.loads((session.path / "session.json").read_text(encoding="utf-8"))["answers"]
     assert answer["question_id"] == "gyaku_shitsumon" and answer["content"]["company"] is None
+
+
+# --- Only this company: two companies in the same business (issue 30) -------------------
+# ツナグ物流テック is in ハコブ's business; each is judged with the others as its rivals.
+SAME_FIELD = {p.name: with_rivals(p, DATA) for p in (HAKOBU, load_profile(DATA / "tsunagu.toml"), MIDORI)}
+H, T, M = SAME_FIELD.values()
+# industry words only: true of ハコブ and ツナグ alike
+INDUSTRY = ("御社を志望したのは、物流の人手不足をデータとクラウドで解決したいからです。配車の効率化や需要予測で、"
+            "ドライバーの負担を減らせる点に惹かれました。前職の法人営業の経験を活かし、運送会社の課題に寄り添った"
+            "提案をしたいと考えています。")
+OWN_TSUNAGU = ("御社を志望したのは、ツナグ配車で地方の運送会社を支えたいからです。説明会で佐藤さんから、九州の顧客を"
+               "毎週訪ねていると伺い、顧客と一緒に考える姿勢に惹かれました。前職の法人営業の経験を活かし、"
+               "運送会社の経営者と一緒に配車の課題を解きたいと考えています。")
+
+
+def _issue(text: str, qid: str, profile, track: str | None = None):
+    return analyze_text(text, qid, track=track, company=profile)
+
+
+def test_rivals_are_the_other_saved_profiles():
+    assert {r.name for r in H.rivals} == {T.name, M.name} and H not in H.rivals
+    assert H == HAKOBU   # rivals do not change what the profile is
+    assert "rivals" not in H.to_dict()
+
+
+def test_industry_words_pass_the_swap_test_for_both_companies_and_say_so():
+    for profile, rival in ((H, T), (T, H)):
+        result = _issue(INDUSTRY, "shibou_douki", profile)
+        [swap] = [i for i in result.content.issues if i.id == "swap_passes"]
+        assert dict(swap.extra)["rival"] == rival.name and "generic_motivation" not in result.content.issue_ids
+        advice = result.review.advice[0]
+        assert advice.startswith(f"この志望動機は{rival.name}でもそのまま通ります。")
+        assert result.review.followup.question.text == \
+            f"同じ事業の会社は他にもありますが、なぜ{fit.short_name(profile.name)}なのですか。"
+    # the company in another business fits none of it: plainly generic there
+    assert "generic_motivation" in _issue(INDUSTRY, "shibou_douki", M).content.issue_ids
+    # the posting's own words (法人営業) are not what makes it specific
+    assert "swap_passes" in _issue(INDUSTRY.replace("運送会社", "法人営業の顧客"), "shibou_douki", H).content.issue_ids
+
+
+def test_a_comparison_with_a_term_of_its_own_is_specific():
+    compared = "御社を志望したのは、他社と違い、中小の運送会社に絞って需要予測まで提供している点に惹かれたからです。"
+    assert not {"swap_passes", "generic_motivation"} & set(_issue(compared, "shibou_douki", T).content.issue_ids)
+    assert "generic_motivation" in _issue(compared, "shibou_douki", H).content.issue_ids
+
+
+def test_another_companys_product_and_person_are_flagged_quoting_both():
+    mine = _issue(OWN_TSUNAGU, "shibou_douki", T).content
+    assert not {"swap_passes", "generic_motivation", "other_company_name"} & set(mine.issue_ids)
+    for profile in (H, M):
+        result = _issue(OWN_TSUNAGU, "shibou_douki", profile)
+        [other] = [i for i in result.content.issues if i.id == "other_company_name"]
+        assert other.quote == "ツナグ配車" and dict(other.extra)["rival"] == T.name
+        assert "generic_motivation" in result.content.issue_ids
+        assert any(a.startswith(f"「ツナグ配車」は{T.name}のことで") for a in result.review.advice)
+    # the person met at ツナグ's briefing, said alone, is ツナグ's too
+    person = "説明会で佐藤さんから、顧客を毎週訪ねていると伺い、顧客と一緒に考える姿勢に惹かれました。"
+    assert [i.quote for i in _issue(person, "shibou_douki", H).content.issues if i.id == "other_company_name"] \
+        == ["佐藤さん"]
+    # and ハコブ's product in an answer for ツナグ, the other way round
+    assert "ハコブ便" in [i.quote for i in _issue(MOTIVATION, "shibou_douki", T).content.issues
+                          if i.id == "other_company_name"]
+
+
+def test_a_reverse_question_building_on_a_published_fact_is_praised_not_flagged():
+    builds = "九州に物流センターを開設されたと拝見しました。提案の進め方は変わりましたか。"
+    result = _issue(builds, "gyaku_shitsumon", T)
+    assert "answered_by_company_info" not in result.content.issue_ids
+    [praise] = [f for f in result.content.findings if f.id == "researched_question"]
+    assert dict(praise.extra)["source"] == "2025年に九州に物流センターを開設した"
+    assert "踏まえて一歩踏み込んだ質問" in result.review.advice[0]
+    # the same question for ハコブ cites ツナグ's news
+    other = _issue(builds, "gyaku_shitsumon", H).content
+    assert "other_company_name" in other.issue_ids and "researched_question" not in [f.id for f in other.findings]
+    # asking for the published fact itself is still flagged
+    asks = "残業は月にどのくらいありますか。"
+    assert "answered_by_company_info" in _issue(asks, "gyaku_shitsumon", T).content.issue_ids
+
+
+def test_posting_skills_are_asked_per_track():
+    strength = ("私の強みは粘り強さです。大学時代、飲食店のアルバイトで新人の教育係を任され、作業の手順書を作りました。"
+                "その結果、新人が一人で店に立てるまでの期間を二か月から一か月に縮めました。この粘り強さを仕事でも活かしたいです。")
+    student = _issue(strength, "jiko_pr", T, "shinsotsu").review.followup.question.text
+    assert student == "ツナグ物流テックの募集要項では「新規開拓営業の経験」が求められていますが、学生時代に近い経験はありますか。"
+    worker = _issue(strength, "jiko_pr", T, "tenshoku").review.followup.question.text
+    assert worker == "募集要項にある「新規開拓営業の経験」について、これまでの経験を具体的に教えてください。"
+    # an abstract strength is dug into first
+    abstract = ("私の強みはコミュニケーション能力です。誰とでもすぐに打ち解けることができ、周りを巻き込んで"
+                "物事を進めることが得意です。この力を御社でも活かしたいと考えています。")
+    fu = _issue(abstract, "jiko_pr", T, "shinsotsu").review.followup
+    assert fu.question.id != "fu_company_skill" and "コミュニケーション能力" in fu.question.text
+
+
+def test_a_weakness_the_postings_daily_work_needs_is_a_red_flag():
+    weakness = ("私の短所は、初対面の人と話すのが苦手なところです。知らない人の前だと緊張してしまい、ゼミの最初の発表では"
+                "声が小さくなりました。そこで毎週のゼミで必ず一回は発言すると決め、半年続けました。")
+    result = _issue(weakness, "tansho", T, "shinsotsu")
+    [clash] = [i for i in result.content.issues if i.id == "tansho_collides"]
+    assert "初対面" in clash.quote and dict(clash.extra)["says"] == "初対面のお客様と話すこと"
+    assert result.review.followup.question.text == \
+        "ツナグ物流テックの仕事では、初対面のお客様と話すことが毎日求められますが、その短所とどう向き合いますか。"
+    # ハコブ's posting (proposals to its own logistics clients) and ミドリ食品's need no cold calls
+    for profile in (H, M):
+        assert "tansho_collides" not in _issue(weakness, "tansho", profile, "shinsotsu").content.issue_ids
+
+
+def test_a_vague_career_plan_is_flagged_and_the_questions_own_years_are_no_figure():
+    vague = ("五年後には、いろいろな経験を積んで、様々な分野で貢献できる人材になっていたいと考えています。"
+             "そのために、まずは目の前の仕事に全力で取り組み、周りの方から信頼される存在になりたいです。"
+             "十年後には、チームを引っ張れるような存在として、会社の成長に貢献したいと考えています。")
+    result = analyze_text(vague, "career_plan")
+    assert "vague_plan" in result.content.issue_ids and not result.content.has_numbers
+    assert result.review.followup.question.id == "fu_vague_plan"
+    concrete = ("三年後には、物流の法人営業で年間20社の新規顧客を担当したいです。そのために一年目は先輩に同行し、"
+                "提案書を月に5本書きます。")
+    assert "vague_plan" not in analyze_text(concrete, "career_plan").content.issue_ids
+
+
+def test_the_prep_sheet_shows_the_swap_verdict_and_where_each_follow_up_comes_from(tmp_path):
+    store = Store(tmp_path)
+    for text in (INDUSTRY,):
+        session = store.begin({"track": "tenshoku", "company": H.name})
+        answer = saved(text, "shibou_douki")
+        store.add_answer(session, replace(answer, analysis=replace(answer.analysis,
+                                                                   review=analyze_text(text, "shibou_douki").review)))
+        store.finish(session)
+    [item] = prep_items(store, H)
+    assert item.swap == f"同じ事業の{T.name}でもそのまま通ります"
+    assert "他社でも通る志望動機" in item.weak
+    html = render_prep(store, H).read_text(encoding="utf-8")
+    assert f"同じ事業の{T.name}でもそのまま通ります" in html and "大きな弱点はありません" not in html
+    assert "同じ事業の会社は他にもありますが、なぜハコブなのですか。" in html
+    assert "この質問の定番の深掘り" in html
+    # with no other profile to compare, the field's words alone are still any company's
+    [alone] = prep_items(store, HAKOBU)
+    assert alone.swap == "どの会社にも言える志望動機です"
+    # a motivation that names ハコブ's own product passes
+    session = store.begin({"track": "tenshoku", "company": H.name})
+    store.add_answer(session, saved(MOTIVATION, "shibou_douki"))
+    store.finish(session)
+    [best] = prep_items(store, H)
+    assert best.swap == f"ハコブならではの理由があります（{M.name}、{T.name}とは入れ替わりません）"
