@@ -1,7 +1,7 @@
-"""Company profiles (企業研究), ES notes (一貫性) and the prep sheet, with two invented companies.
+"""Company profiles (企業研究), ES notes (一貫性) and the prep sheet, with three invented companies.
 
-株式会社ハコブ (logistics software) and ミドリ食品 (food) live in tests/data/companies;
-the same answers are judged against each.
+株式会社ハコブ and ツナグ物流テック (both logistics software) and ミドリ食品 (food) live in
+tests/data/companies; the same answers are judged against each.
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ import pytest
 
 from answers import saved
 from conftest import QuietUI, as_wav
-from simulator import bank
+from simulator import fit
 from simulator.analyze import analyze_text
 from simulator.capture import FileSource
-from simulator import fit
 from simulator.company import CompanyError, load_profile, with_rivals
 from simulator.notes import new_note
 from simulator.prep import prep_items, render_prep
