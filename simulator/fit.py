@@ -52,14 +52,15 @@ def _specific(own: list[Item], sentences: tuple[str, ...], stop: frozenset[str],
     (「ハコブ便」), two of its terms that no rival's profile holds and the field does not
     share, or one such term in a sentence that compares (他社と違い…)."""
     field = stop | frozenset(rules["field_words"])
+    heard = [(s, Heard.of(s)) for s in sentences]
     for item in own:
-        if any(Heard.of(s).has(Term(normalise(n), reading(n))) for n in names(item) for s in sentences):
+        if any(h.has(Term(normalise(n), reading(n))) for n in names(item) for _, h in heard):
             return True
         mine = [t for t in terms(item.text, field) if not any(r.has(t) for r in rivals)
                 and not any(t.text in w for w in field)]   # 需要 and 予測 of 需要予測 are the field's too
-        said = [s for s in sentences if any(Heard.of(s).has(t) for t in mine)]
-        if len({t for t in mine if any(Heard.of(s).has(t) for s in said)}) >= 2 or any(
-                re.search(p, s) for p in rules["compares"] for s in said):
+        if len({t.text for t in mine if any(h.has(t) for _, h in heard)}) >= 2:
+            return True
+        if any(re.search(p, s) and any(h.has(t) for t in mine) for s, h in heard for p in rules["compares"]):
             return True
     return False
 

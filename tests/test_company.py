@@ -406,7 +406,9 @@ def test_the_prep_sheet_shows_the_swap_verdict_and_where_each_follow_up_comes_fr
     # with no other profile to compare, the field's words alone are still any company's
     [alone] = prep_items(store, HAKOBU)
     assert alone.swap == "どの会社にも言える志望動機です"
-    # a motivation that names ハコブ's own product passes
+    # a motivation that names ハコブ's own product passes (its own store: two sessions begun
+    # in one second have no order)
+    store = Store(tmp_path / "own")
     session = store.begin({"track": "tenshoku", "company": H.name})
     store.add_answer(session, saved(MOTIVATION, "shibou_douki"))
     store.finish(session)
