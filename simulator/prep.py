@@ -18,7 +18,7 @@ import jinja2
 from . import bank, fit
 from .analyze import review
 from .company import CompanyProfile, file_name
-from .content import in_scope
+from .content import ContentAnalysis, in_scope
 from .record import SavedAnswer
 from .storage import Store, content_score, load_session_meta, session_answers, write_text
 
@@ -72,7 +72,7 @@ def answer_counts(store: Store) -> dict[str, int]:
     return counts
 
 
-def _weak_points(a: SavedAnswer, content) -> tuple[str, ...]:
+def _weak_points(a: SavedAnswer, content: ContentAnalysis) -> tuple[str, ...]:
     """Labels of what the best attempt still gets wrong: content (as judged today), length,
     pace, voice."""
     labels, voice, rules = bank.load("labels"), bank.load("voice"), bank.load("content")
