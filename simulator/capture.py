@@ -262,8 +262,12 @@ class MicrophoneSource:
     live = True
 
     def __init__(self, device: str | int | None = None, silence_s: float | None = None, cap_s: float = 180.0,
-                 backend=None, stop: Callable[[], bool] | None = None, no_voice_s: float | None = 8.0) -> None:
+                 backend=None, stop: Callable[[], bool] | None = None, no_voice_s: float | None = 8.0,
+                 first_block_s: float = 10.0) -> None:
         self.sd = backend or portaudio()
+        # PortAudio can take a second or more to deliver the first block; a browser page
+        # whose microphone failed says so itself and offers a retry, so it is waited for longer
+        self.first_block_s = first_block_s
         self.stop = stop or _enter_pressed
         self.device = _parse_device(device)
         self.silence_s, self.cap_s, self.no_voice_s = silence_s, cap_s, no_voice_s
@@ -301,7 +305,7 @@ class MicrophoneSource:
         try:
             with self.sd.InputStream(device=self.device, channels=1, samplerate=self.rate, dtype="float32",
                                      blocksize=int(self.rate * 0.1), callback=callback):
-                wait_s = 10.0  # PortAudio can take a second or more to deliver the first block
+                wait_s = self.first_block_s
                 while True:
                     try:
                         block = blocks.get(timeout=wait_s)

@@ -462,11 +462,11 @@ def cmd_practice(args) -> int:
                         "--data-dir で別の場所を指定してください") from None
     resume = None
     if args.resume:
-        from .bank import questions
         from .report import find_session
+        from .session import resume_plan
 
         resume = store.reopen(find_session(store, args.resume))
-        plan = [questions()[i] for i in resume.meta.get("plan", []) if i in questions()]
+        plan = resume_plan(resume.meta)
         ui.say(f"セッション {resume.id} を再開します。")
     else:
         ids = [i.strip() for i in args.ids.split(",") if i.strip()] if args.ids else None

@@ -25,7 +25,7 @@ from .followup import FollowUp
 from .notes import KINDS as NOTE_KINDS, load_notes
 from .errors import MensetsuError
 from .record import RecordingInfo, SavedAnswer
-from .storage import SessionFolder, Store
+from .storage import SessionFolder, Store, session_answers
 from .streaming import StreamingTranscriber
 from .tts import Voice
 
@@ -63,6 +63,21 @@ def plan_questions(track: str = "shinsotsu", count: int = 5, ids: list[str] | No
     if count >= 2:
         plan += middle[:count - 2] + [qs[LAST]]
     return plan
+
+
+def resume_plan(meta: dict) -> list[Question]:
+    """The main questions a saved session planned (`--resume`, 「続きから再開」); those
+    already answered in full are skipped by `Practice.run`."""
+    qs = bank.questions()
+    return [qs[i] for i in meta.get("plan", []) if i in qs]
+
+
+def unfinished(meta: dict) -> int:
+    """How many planned main questions an interrupted session has not answered in full."""
+    if not meta.get("interrupted"):
+        return 0
+    done = {a.question_id for a in session_answers(meta) if a.parent_id is None and a.complete}
+    return sum(q.id not in done for q in resume_plan(meta))
 
 
 def company_plan(plan: list[Question], profile: CompanyProfile) -> list[Question]:
@@ -105,11 +120,15 @@ class Practice:
 
     def __init__(self, store: Store, voice: Voice, source: AnswerSource, load_analyzer: Callable[[], Analyzer],
                  ui: UI, max_followups: int = 3, time_limit_s: float = 1800.0,
-                 company: CompanyProfile | None = None, interviewer: Interviewer | None = None) -> None:
+                 company: CompanyProfile | None = None, interviewer: Interviewer | None = None,
+                 analyse_partial: bool = False) -> None:
         self.store, self.voice, self.source, self.ui = store, voice, source, ui
         self.llm = interviewer   # words the ladder's follow-ups when the user runs a language model
         self.company = company   # judged against, and asked in the words of, this profile
         self.max_followups, self.time_limit_s = max_followups, time_limit_s
+        # an answer cut short by the user leaving (a closed tab) is analysed before the session
+        # ends, so the report holds it; the terminal's Ctrl-C leaves it to `--resume`
+        self.analyse_partial = analyse_partial
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
         self._analyzer: Future = self._loader.submit(load_analyzer)
         self.asked: set[str] = set()
@@ -229,12 +248,14 @@ class Practice:
             recording = self.source.record(dest, q.target_s, self.ui.recording(q.target_s),
                                            on_audio=stream.feed if stream else None,
                                            words=stream, question_type=q.type)
-        except BaseException:
+        except BaseException as e:
             if stream:
                 stream.cancel()
             if dest.exists():  # keep what was said before Ctrl-C or a lost device
+                partial = (self._partial(dest, q, result.session.meta.get("track"))
+                           if self.analyse_partial and isinstance(e, KeyboardInterrupt) else None)
                 try:
-                    self._save(result, replace(entry, recording=RecordingInfo("interrupted")))
+                    self._save(result, replace(entry, recording=RecordingInfo("interrupted"), analysis=partial))
                 except OSError:  # a full disk: the audio is there, `--resume` will pick it up
                     pass
             raise
@@ -278,6 +299,14 @@ class Practice:
         if ack is not None:
             ack.result()   # the next question follows the acknowledgement, never over it
         return analysis
+
+    def _partial(self, dest, q: Question, track: str | None) -> AnswerAnalysis | None:
+        """The analysis of an answer cut short, or None when it holds no speech."""
+        try:
+            analysis = self._analyzer.result().analyze_file(dest, q.id, track, self.company)
+        except AudioError:
+            return None
+        return analysis if analysis.delivery and analysis.delivery.speech_s >= 0.5 else None
 
     def _check_consistency(self, analysis: AnswerAnalysis, q: Question) -> None:
         """Compare the facts of this answer with the notes and the earlier answers; the

@@ -334,15 +334,17 @@ class Store:
         shutil.rmtree(folder)
 
     def history(self) -> list[dict]:
-        """One row per session that holds an answer, oldest first, with the averages of its answers.
+        """One row per session that holds an analysed answer, oldest first, with the averages of its answers.
 
-        A session in which nothing was heard (a muted microphone) is kept on disk but not listed."""
+        A session in which nothing was heard (a muted microphone) or nothing was analysed (the
+        page closed before the first answer could be) is kept on disk but not listed."""
         with closing(self.connect()) as con:
             return [dict(r) for r in con.execute("""
                 SELECT s.id, s.started_at, s.track, COUNT(a.idx) AS answers, AVG(a.speech_s) AS speech_s,
                        AVG(a.mora_per_min) AS mora_per_min, AVG(a.fillers_per_min) AS fillers_per_min,
                        AVG(a.content_score) AS content_score
                 FROM sessions s JOIN answers a ON a.session_id = s.id
+                     AND (a.speech_s IS NOT NULL OR a.content_score IS NOT NULL)
                 GROUP BY s.id ORDER BY s.started_at, s.id""")]
 
     def question_history(self) -> dict[str, dict]:

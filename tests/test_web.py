@@ -8,14 +8,8 @@ transcriber and end-of-turn rule as in the terminal decide when the answer ends.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import shutil
-import socket
-import threading
-import time
-from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -23,25 +17,11 @@ import pytest
 import soundfile as sf
 from conftest import RENDERED, as_wav, noise
 from simulator.storage import Store, session_answers
-from simulator.tts import make_engine
-from simulator.web.app import COOKIE, create_app
+from simulator.web.app import COOKIE
+from support import TOKEN, fits, launch_chromium, open_page, serving, web_app
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ANSWER = RENDERED / "r05_gyaku_conditions.flac"   # a 9 s reverse question, in the HTS voice
-TOKEN = "test-token-0123456789"
 COMPANIES = Path(__file__).parent / "data" / "companies"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _app(store: Store, port: int, analyzer=None, max_followups: int = 0):
-    ready: Future = Future()
-    ready.set_result(analyzer)
-    return create_app(store, TOKEN, port, ready, make_engine("openjtalk"), max_followups=max_followups)
 
 
 # -- the guard, through Starlette's test client ---------------------------------------------
@@ -51,7 +31,7 @@ def client(tmp_path):
     from starlette.testclient import TestClient
 
     port = 8123
-    return TestClient(_app(Store(tmp_path), port), base_url=f"http://127.0.0.1:{port}", follow_redirects=False)
+    return TestClient(web_app(Store(tmp_path), port), base_url=f"http://127.0.0.1:{port}", follow_redirects=False)
 
 
 def test_requests_without_the_token_are_refused(client):
@@ -123,60 +103,23 @@ def test_company_pages_list_profiles_and_serve_their_prep_sheet(client, tmp_path
 
 # -- whole sessions in Chromium ---------------------------------------------------------------
 
-@contextlib.contextmanager
-def _serving(store: Store, analyzer=None, max_followups: int = 0):
-    """A real server on a free loopback port."""
-    import uvicorn
-
-    port = _free_port()
-    config = uvicorn.Config(_app(store, port, analyzer, max_followups), host="127.0.0.1", port=port,
-                            log_level="warning", ws_max_size=1 << 20, lifespan="off")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(srv.serve()), daemon=True)
-    thread.start()
-    while not srv.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(10)
-
-
 @pytest.fixture(scope="module")
 def server(analyzer, tmp_path_factory):
     """A real server with the suite's one loaded model."""
     store = Store(tmp_path_factory.mktemp("web-data"))
-    with _serving(store, analyzer) as base:
+    with serving(store, analyzer) as base:
         yield store, base
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if CHROMIUM is None:
-        pytest.fail("chromium is not installed (.ci/run installs it)")
     from playwright.sync_api import sync_playwright
 
     wav = as_wav(ANSWER, tmp_path_factory.mktemp("mic") / "answer.wav")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            # each getUserMedia (one per answer) plays the file from its start, once
-            f"--use-file-for-fake-audio-capture={wav}%noloop"])
+        b = launch_chromium(p, wav)
         yield b
         b.close()
-
-
-def _page(browser, width: int):
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("request", lambda r: errors.append("outside: " + r.url)
-            if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else None)
-    return page, errors
 
 
 def _practise_once(page, base: str, company: str = "") -> dict:
@@ -191,14 +134,10 @@ def _practise_once(page, base: str, company: str = "") -> dict:
             "messages": [m for m in messages if m != "level"]}
 
 
-def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-
-
 @pytest.fixture(scope="module")
 def first_session(server, browser, tmp_path_factory):
     store, base = server
-    page, errors = _page(browser, 1280)
+    page, errors = open_page(browser, 1280)
     done = _practise_once(page, base)
     shots = tmp_path_factory.mktemp("shots")
     page.screenshot(path=str(shots / "practice-1280.png"), full_page=True)
@@ -231,7 +170,7 @@ def test_a_practice_session_in_the_page_matches_analyze(first_session, analyzer)
 
 def test_the_review_page_corrects_a_transcript(first_session, browser):
     store, base, done, _, shots = first_session
-    page, errors = _page(browser, 1280)
+    page, errors = open_page(browser, 1280)
     page.goto(f"{base}{done['report']}?token={TOKEN}")
     page.click("details.fix summary")
     corrected = "残業は月にどのくらいありますか。それと、リモートワークは週に何日までできますか。<b>太字</b>"
@@ -242,7 +181,7 @@ def test_the_review_page_corrects_a_transcript(first_session, browser):
     assert page.locator(".transcript b").count() == 0
     page.screenshot(path=str(shots / "review-1280.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
-    assert _fits(page)
+    assert fits(page)
     page.screenshot(path=str(shots / "review-390.png"), full_page=True)
     [row] = store.history()
     [answer] = session_answers(json.loads((store.sessions_dir / row["id"] / "session.json").read_text("utf-8")))
@@ -254,14 +193,14 @@ def test_the_review_page_corrects_a_transcript(first_session, browser):
 
 def test_rework_a_question_and_compare_the_attempts(first_session, browser):
     store, base, done, _, shots = first_session
-    page, errors = _page(browser, 390)
+    page, errors = open_page(browser, 390)
     page.goto(f"{base}{done['report']}?token={TOKEN}")
     page.click("text=この質問にもう一度答える")
     page.wait_for_selector("#setup:not([hidden])")
     assert "最後に、何か質問はありますか。" in page.inner_text("#setup")
     page.click("#start")
     page.wait_for_selector("#done:not([hidden])", timeout=120000)
-    assert _fits(page)
+    assert fits(page)
     page.screenshot(path=str(shots / "practice-390.png"), full_page=True)
     page.goto(f"{base}/compare/gyaku_shitsumon")
     assert page.locator("article.attempt").count() == 2
@@ -269,7 +208,7 @@ def test_rework_a_question_and_compare_the_attempts(first_session, browser):
     table = page.inner_text("table.changes")
     assert "内容の指摘" in table and "速さ" in table
     assert any(word in table for word in ("良くなった", "悪くなった", "変わらない"))
-    assert _fits(page)
+    assert fits(page)
     page.screenshot(path=str(shots / "compare-390.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.screenshot(path=str(shots / "compare-1280.png"), full_page=True)
@@ -282,7 +221,7 @@ def test_practice_for_a_company_in_the_page(server, browser):
     the overtime the fake microphone asks about."""
     store, base = server
     shutil.copy(COMPANIES / "hakobu.toml", store.companies_dir / "hakobu.toml")
-    page, errors = _page(browser, 1280)
+    page, errors = open_page(browser, 1280)
     done = _practise_once(page, base, company="hakobu")
     assert "平均残業時間は月12時間です" in done["reaction"]
     sid = done["report"].strip("/").split("/")[-1]
@@ -318,8 +257,8 @@ def test_a_typed_interview_in_the_page_digs_into_the_answer(browser, tmp_path):
                "その結果、社内の営業表彰を受けました。御社でもこの経験を活かしたいと考えています。",
                "特にありません。とにかく頑張ったとしか言えないです。",
                "うーん、いろいろありましたが、とにかく一生懸命やりました。"]
-    with _serving(store, max_followups=3) as base:
-        page, errors = _page(browser, 390)
+    with serving(store, max_followups=3) as base:
+        page, errors = open_page(browser, 390)
         page.goto(f"{base}/?question=jisseki&token={TOKEN}")
         page.check("input[name=followups]")
         page.check("input[name=mode][value=typed]")
@@ -336,12 +275,12 @@ def test_a_typed_interview_in_the_page_digs_into_the_answer(browser, tmp_path):
         assert asked[2] == "具体的には、あなたが何をしたのか教えてください。"
         reactions = page.inner_text("#reactions")
         assert "null" not in reactions and "モーラ" not in reactions   # typed: no delivery shown
-        assert _fits(page)
+        assert fits(page)
         page.goto(f"{base}{page.get_attribute('#report-link', 'href')}?token={TOKEN}")
         verdict = page.inner_text("#verdict")
         assert "再現性（入社後も同じように成果を出せそうか）: 伝わらなかった" in verdict
         assert "「自分の行動」に答えられなかった" in verdict
-        assert _fits(page)
+        assert fits(page)
         page.close()
     [row] = store.history()
     meta = json.loads((store.sessions_dir / row["id"] / "session.json").read_text(encoding="utf-8"))

@@ -42,10 +42,10 @@ from ..llm import Client, Interviewer
 from ..record import SavedAnswer
 from ..report import render
 from ..prep import answer_counts, prep_html
-from ..session import Practice, company_plan, plan_questions
-from ..storage import Store, short_ids
+from ..session import Practice, company_plan, plan_questions, resume_plan, unfinished
+from ..storage import Store, load_session_meta, short_ids
 from ..tts import Voice
-from .live import BrowserMic, Channel, PageGone, PageSpeaker, PageTyping, PageUI
+from .live import BrowserMic, Channel, PageSpeaker, PageTyping, PageUI
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ COOKIE = "mensetsu_token"
 MAX_BODY = 64 * 1024           # a corrected transcript, with room to spare
 SESSION_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{4}")
 AUDIO_NAME = re.compile(r"\d{2}_[a-z0-9_]+\.wav")
+PAGE_MIC_WAIT_S = 600.0        # a page whose microphone failed shows why, with a retry
+TAKEOVER_WAIT_S = 60.0         # an interview left by its page ends once its last answer is analysed
 
 
 def _plain(value):
@@ -115,6 +117,7 @@ class WebApp:
         self.llm = llm   # the language model that words the follow-ups (`--interviewer llm`), if any
         self.clips: dict[str, bytes] = {}
         self.practising = threading.Lock()   # one microphone, one interview at a time
+        self.live: Channel | None = None     # the page whose interview holds it
         self.pages = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
 
     # -- helpers ---------------------------------------------------------------------
@@ -135,7 +138,33 @@ class WebApp:
         if qid and (question is None or question.type == "followup"):
             return self.page("message.html.j2", title="質問が見つかりません", text=f"質問 ID {qid} はありません。")
         return self.page("practice.html.j2", question=question, companies=list_profiles(self.store.root),
-                         chosen=request.query_params.get("company", ""))
+                         chosen=request.query_params.get("company", ""), rework=bool(qid))
+
+    async def resumable(self, request: Request) -> Response:
+        """The interrupted session the practice page offers to go on with, as JSON (null if none).
+
+        Asked by the page as it opens: after a reload the old page's interview may still be
+        saving its last answer, so that is waited for; another tab practising is said."""
+        other = self.live
+        for _ in range(40):   # a reloaded page's socket closes a moment after the new page loads
+            if other is None or other.closed.is_set():
+                break
+            await asyncio.sleep(0.05)
+        if other is not None and not other.closed.is_set():
+            return JSONResponse({"busy": True})
+        if other is not None and await asyncio.to_thread(self.practising.acquire, True, TAKEOVER_WAIT_S):
+            self.practising.release()
+        return JSONResponse(self._resumable())
+
+    def _resumable(self) -> dict | None:
+        """The last session, when it was left before its planned questions were all answered."""
+        rows = self.store.history()
+        meta = load_session_meta(self.store.sessions_dir / rows[-1]["id"]) if rows else None
+        left = unfinished(meta) if meta else 0
+        if not left:
+            return None
+        return {"id": meta["id"], "when": meta["started_at"][5:16].replace("-", "/").replace("T", " "),
+                "answered": rows[-1]["answers"], "left": left, "company": meta.get("company")}
 
     async def sessions(self, request: Request) -> Response:
         rows = self.store.history()
@@ -229,14 +258,11 @@ class WebApp:
     # -- live practice ---------------------------------------------------------------
     async def practice(self, ws: WebSocket) -> None:
         await ws.accept()
-        if not self.practising.acquire(blocking=False):
-            await ws.send_json({"type": "error", "message": "別の画面で練習中です。そちらを終えてから始めてください"})
-            await ws.close()
-            return
         loop = asyncio.get_running_loop()
         outbox: asyncio.Queue = asyncio.Queue()
         channel = Channel(lambda m: loop.call_soon_threadsafe(outbox.put_nowait, m))
         mic: list[BrowserMic] = []
+        held = False   # this page holds `practising`: the one microphone, the one interview
 
         async def pump() -> None:
             while True:
@@ -269,9 +295,13 @@ class WebApp:
                     continue
                 kind = msg.get("type") if isinstance(msg, dict) else None
                 if kind == "start" and worker is None:
+                    held = held or await self._hold(channel, bool(msg.get("takeover")))
+                    if not held:
+                        continue   # the page was told another tab practises, and may take over
                     try:
                         if not msg.get("typed"):
-                            mic.append(BrowserMic(int(msg.get("rate", 0))))
+                            mic[:] = [BrowserMic(int(msg.get("rate", 0)))]
+                            channel.mic = mic[0]
                         worker = self._start(msg, channel, mic[0] if mic else None)
                     except (MensetsuError, TypeError, ValueError) as e:
                         channel.send({"type": "error", "message": str(e) or "始められませんでした"})
@@ -284,11 +314,15 @@ class WebApp:
                 elif kind == "choice" and msg.get("value") in ("retry", "skip"):
                     channel.reply("choice", msg["value"])
                 elif kind == "quit":
-                    channel.close()
+                    channel.quit()   # the loop ends as on Ctrl-C and the page is sent the done card
+                    if mic:
+                        mic[0].hang_up()
         except WebSocketDisconnect:
             pass
         finally:
             channel.close()
+            if mic:
+                mic[0].hang_up()
             if worker is not None:
                 await asyncio.to_thread(worker.join)
             # what the worker sent last (done, error) goes out before the socket closes
@@ -298,48 +332,94 @@ class WebApp:
                 except (RuntimeError, WebSocketDisconnect):
                     break
             sender.cancel()
-            self.practising.release()
+            if held and worker is None:   # a started interview lets go itself, as it ends
+                self._let_go(channel)
+
+    def _let_go(self, channel: Channel) -> None:
+        if self.live is channel:
+            self.live = None
+        self.practising.release()
+
+    async def _hold(self, channel: Channel, takeover: bool) -> bool:
+        """Take the one live interview for this page. An interview still going on in another
+        tab is left alone unless the page asked to take over (that tab is told, and its
+        answer so far kept); one that is only finishing (its page closed or reloaded) is
+        waited for while its last answer is analysed and saved."""
+        if self.practising.acquire(blocking=False):
+            self.live = channel
+            return True
+        other = self.live
+        if other is not None and not other.closed.is_set():
+            if not takeover:
+                channel.send({"type": "busy"})
+                return False
+            other.send({"type": "taken"})
+            other.close()
+            if other.mic is not None:
+                other.mic.hang_up()
+        channel.send({"type": "saving"})
+        if await asyncio.to_thread(self.practising.acquire, True, TAKEOVER_WAIT_S):
+            self.live = channel
+            return True
+        channel.send({"type": "error", "message": "前の練習の保存が終わりません。少し待ってからもう一度始めてください"})
+        return False
 
     def _start(self, msg: dict, channel: Channel, mic: BrowserMic | None) -> threading.Thread:
-        """Plan the interview the page asked for and run it on a worker thread; without
-        `mic` the answers are typed in the page."""
+        """Plan the interview the page asked for (or go on with the interrupted session it
+        names) and run it on a worker thread; without `mic` the answers are typed in the page."""
         from ..capture import MicrophoneSource
 
-        track = msg.get("track") if msg.get("track") in TRACKS else "shinsotsu"
-        ids = msg.get("ids")
-        ids = [str(i) for i in ids][:10] if isinstance(ids, list) and ids else None
-        count = max(1, min(int(msg.get("questions", 5)), 10))
-        plan = plan_questions(track, count, ids, self.store.question_history())
-        company = None
-        if msg.get("company"):
-            company = list_profiles(self.store.root).get(str(msg["company"]))
-            if company is None:
-                raise CompanyError("選んだ会社のプロフィールが見つかりません（読めない書き方かもしれません）")
-            company = with_rivals(company, self.store.root)
+        resume = None
+        if msg.get("resume"):
+            try:
+                resume = self.store.reopen(self.folder(str(msg["resume"])))
+            except LookupError:
+                raise MensetsuError("再開するセッションが見つかりません") from None
+            track = resume.meta.get("track") or "shinsotsu"
+            plan = resume_plan(resume.meta)
+            try:   # the profile the session began with; gone since, the session still goes on
+                company = session_profile(resume.meta, self.store.root)
+            except CompanyError:
+                company = None
+        else:
+            track = msg.get("track") if msg.get("track") in TRACKS else "shinsotsu"
+            ids = msg.get("ids")
+            ids = [str(i) for i in ids][:10] if isinstance(ids, list) and ids else None
+            count = max(1, min(int(msg.get("questions", 5)), 10))
+            plan = plan_questions(track, count, ids, self.store.question_history())
+            company = None
+            if msg.get("company"):
+                company = list_profiles(self.store.root).get(str(msg["company"]))
+                if company is None:
+                    raise CompanyError("選んだ会社のプロフィールが見つかりません（読めない書き方かもしれません）")
+                company = with_rivals(company, self.store.root)
+        if company is not None:
             plan = company_plan(plan, company)
         followups = self.max_followups if msg.get("followups", True) else 0
-        source = (MicrophoneSource(None, None, 180.0, backend=mic, stop=channel.stop_answer.is_set) if mic
+        source = (MicrophoneSource(None, None, 180.0, backend=mic, stop=channel.stop_answer.is_set,
+                                   first_block_s=PAGE_MIC_WAIT_S) if mic
                   else PageTyping(channel))
         voice = Voice(self.engine, PageSpeaker(channel, self.clips))
         ui = PageUI(channel, bank.load("voice"), bank.load("labels"))
         practice = Practice(self.store, voice, source, self.analyzer.result, ui, max_followups=followups,
-                            company=company, interviewer=Interviewer(self.llm) if self.llm else None)
+                            company=company, interviewer=Interviewer(self.llm) if self.llm else None,
+                            analyse_partial=True)
         meta = {"track": track, "tts": self.engine.name, "input": "browser" if mic else "typed", "front_end": "web",
                 **({"company": company.name, "company_file": company.path} if company else {})}
         channel.send({"type": "planned", "questions": [q.text for q in plan]})
 
         def run() -> None:
             try:
-                result = practice.run(plan, meta)
+                result = practice.run(plan, meta, resume)
                 channel.send({"type": "done", "session": result.session.id, "interrupted": result.interrupted,
                               "report": f"/sessions/{result.session.id}/"})
-            except PageGone:
-                pass
             except MensetsuError as e:
                 channel.send({"type": "error", "message": str(e)})
             except BaseException:  # the page gets one line; the details go to the server's log
                 log.exception("web practice failed")
                 channel.send({"type": "error", "message": "内部エラーで練習を続けられませんでした"})
+            finally:   # saved: another tab, or this page reloaded, may practise now
+                self._let_go(channel)
 
         worker = threading.Thread(target=run, name="web-practice", daemon=True)
         worker.start()
@@ -365,6 +445,7 @@ def create_app(store: Store, token: str, port: int, analyzer: Future, engine, ma
         Route("/sessions/{sid}/answers/{idx:int}/transcript", web.fix_transcript, methods=["POST"]),
         Route("/compare/{qid}", web.compare_page),
         Route("/progress", progress),
+        Route("/resumable", web.resumable),
         Route("/companies", web.companies),
         Route("/companies/{name}/prep", web.prep),
         Route("/clips/{clip}", web.clip),

@@ -34,8 +34,9 @@ from ..errors import MensetsuError
 from ..voice import remark
 
 
-class PageGone(MensetsuError):
-    """The page was closed or stopped the session: the loop ends as on Ctrl-C."""
+class PageGone(KeyboardInterrupt):
+    """The page pressed 終了, was closed or reloaded, or another tab took over: the loop
+    ends exactly as on Ctrl-C (what was said is kept and analysed, the session saved)."""
 
 
 class _Status:
@@ -69,6 +70,15 @@ class BrowserMic:
         block = np.frombuffer(pcm, dtype="<f4").astype(np.float32)
         if block.size:
             callback(np.clip(block, -1.0, 1.0).reshape(-1, 1), block.size, None, _Status())
+
+
+    def hang_up(self) -> None:
+        """The page has gone: one silent frame wakes the recording loop, which then ends
+        as on Ctrl-C instead of waiting for blocks that will not come."""
+        with self._lock:
+            callback = self._callback
+        if callback is not None:
+            callback(np.zeros((1, 1), dtype=np.float32), 1, None, _Status())
 
 
 class _Stream:
@@ -108,8 +118,10 @@ class Channel:
         self._send = send
         self._replies: dict[str, Any] = {}
         self._arrived = threading.Condition()
-        self.closed = threading.Event()       # the page went away or pressed 終了
+        self.closed = threading.Event()       # the page went away: nothing more can reach it
+        self.quitting = threading.Event()     # the page pressed 終了: the loop ends, the page hears how
         self.stop_answer = threading.Event()  # the page's 回答を終える button (the terminal's Enter)
+        self.mic: BrowserMic | None = None    # the page's microphone, for a spoken interview
 
     def send(self, message: dict) -> None:
         if not self.closed.is_set():
@@ -123,15 +135,19 @@ class Channel:
 
     def close(self) -> None:
         self.closed.set()
+        self.quit()
+
+    def quit(self) -> None:
+        self.quitting.set()
         with self._arrived:
             self._arrived.notify_all()
 
     def wait(self, key: str, timeout_s: float) -> Any:
-        """The page's reply to `key`, None after `timeout_s`; PageGone when the page has gone."""
+        """The page's reply to `key`, None after `timeout_s`; PageGone once the page quit or went."""
         with self._arrived:
-            self._arrived.wait_for(lambda: key in self._replies or self.closed.is_set(), timeout_s)
-            if self.closed.is_set():
-                raise PageGone("ブラウザの画面が閉じられました")
+            self._arrived.wait_for(lambda: key in self._replies or self.quitting.is_set(), timeout_s)
+            if self.quitting.is_set():
+                raise PageGone()
             return self._replies.pop(key, None)
 
 
@@ -156,19 +172,30 @@ class PageSpeaker:
             self.clips.pop(old, None)
 
 
-def reaction_of(analysis: AnswerAnalysis, voice_rules: dict, labels: dict) -> dict:
-    """What the terminal prints after an answer, as data for the page."""
-    d, c = analysis.delivery, analysis.content
-    return {"transcript": analysis.transcript.marked_text(),
-            "speech_s": round(d.speech_s, 1) if d else None,
-            "target_s": d.target_s if d else None,
-            "mora_per_min": round(d.mora_per_min) if d else None,
-            "pace": labels["pace_verdict"].get(d.pace_verdict, "") if d else "",
-            "fillers": [f.canonical for f in d.fillers] if d else [],
-            "conclusion_first": c.conclusion_first, "has_numbers": c.has_numbers,
-            "issues": [labels["issues"].get(i, i) for i in c.issue_ids],
-            "advice": list(analysis.review.advice),
-            "voice": remark(analysis.voice, voice_rules) if analysis.voice else "",
+def reaction_of(analysis: AnswerAnalysis, question: str, voice_rules: dict, labels: dict,
+                shown: set[str] | None = None) -> dict:
+    """What the terminal prints after an answer, in plain words for the page. Advice
+    already in `shown` (earlier cards of this interview) is not repeated word for word."""
+    d, c, words = analysis.delivery, analysis.content, labels["reaction"]
+    issues = [labels["issues"].get(i, i) for i in c.issue_ids]
+    lines = []
+    if d:   # a typed answer has no delivery to show
+        lines.append(words["length"].format(speech_s=round(d.speech_s), target_s=round(d.target_s)))
+        if d.mora_per_min:
+            lines.append(words["pace"].format(mora_per_min=round(d.mora_per_min),
+                                              verdict=labels["pace_verdict"].get(d.pace_verdict, "")))
+        lines.append(words["fillers"].format(count=len(d.fillers)) if d.fillers else words["no_fillers"])
+        if analysis.voice:
+            lines.append(words["voice"].format(remark=remark(analysis.voice, voice_rules)))
+    if issues:
+        lines.append(words["issues"].format(issues="、".join(issues)))
+    shown = set() if shown is None else shown
+    advice = [a for a in analysis.review.advice if a not in shown][:2]
+    if not advice and analysis.review.advice and issues:
+        advice = [words["again"].format(issues="、".join(issues[:2]))]
+    shown.update(analysis.review.advice)
+    return {"question": question, "transcript": analysis.transcript.marked_text(), "lines": lines,
+            "fillers": [f.canonical for f in d.fillers] if d else [], "issues": issues, "advice": advice,
             "followup": analysis.review.followup.question.text if analysis.review.followup else None}
 
 
@@ -177,8 +204,11 @@ class PageUI:
 
     def __init__(self, channel: Channel, voice_rules: dict, labels: dict) -> None:
         self.channel, self.voice_rules, self.labels = channel, voice_rules, labels
+        self.question = ""
+        self.advised: set[str] = set()   # advice on earlier cards of this interview
 
     def asking(self, question: Question, main: tuple[int, int], followup_reason: str | None) -> None:
+        self.question = question.text
         self.channel.send({"type": "asking", "text": question.text, "n": main[0], "total": main[1],
                            "followup": followup_reason is not None, "reason": followup_reason})
 
@@ -188,8 +218,8 @@ class PageUI:
         last = [-1.0]
 
         def progress(position_s: float, rms: float, speaking: bool) -> None:
-            if self.channel.closed.is_set():
-                raise KeyboardInterrupt   # the loop saves what was said, as on Ctrl-C
+            if self.channel.quitting.is_set():
+                raise PageGone()   # the loop keeps what was said, as on Ctrl-C
             if position_s - last[0] >= 0.1:
                 last[0] = position_s
                 self.channel.send({"type": "level", "t": round(position_s, 1), "rms": round(rms, 4),
@@ -202,7 +232,8 @@ class PageUI:
                            "duration_s": round(recording.duration_s, 1)})
 
     def reaction(self, analysis: AnswerAnalysis) -> None:
-        self.channel.send({"type": "reaction", **reaction_of(analysis, self.voice_rules, self.labels)})
+        self.channel.send({"type": "reaction", **reaction_of(analysis, self.question, self.voice_rules, self.labels,
+                                                             self.advised)})
 
     def recovered(self, audio: str, analysis: AnswerAnalysis | None) -> None:
         self.channel.send({"type": "recovered", "audio": audio})
