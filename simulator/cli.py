@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mensetsu",
         description="二次面接の練習シミュレーター。回答の録音を手元の Whisper で文字起こしし、"
-                    "話す速さ・フィラー・間・長さを測ります。音声はこのコンピューターから出ません。")
+                    "話す速さ・フィラー・間・長さを測ります。音声はこのコンピューターから出ません。"
+                    "コマンドを付けずに mensetsu とだけ打つと、ブラウザで練習のページが開きます（mensetsu web と同じ）。")
     parser.add_argument("--version", action="version", version=f"mensetsu {__version__}",
                         help="バージョンを表示して終了する")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="コマンド")
@@ -285,10 +286,9 @@ def _show_notices() -> None:
 def main(argv: list[str] | None = None) -> int:
     _show_notices()
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
+    # `mensetsu` alone opens the practice page in the browser, where most users practise;
+    # the terminal's loop is `mensetsu practice`
+    args = parser.parse_args(["web"] if argv == [] or (argv is None and len(sys.argv) == 1) else argv)
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:

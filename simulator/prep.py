@@ -108,7 +108,7 @@ def _followups(a: SavedAnswer, followup, company: CompanyProfile) -> tuple[tuple
     out = {followup.question.text: followup.reason} if followup else {}
     q = qs.get(a.question_id)
     for fid in q.followups if q else ():
-        out.setdefault(fit.word(qs[fid], company, rules).text, "この質問の定番の深掘り")
+        out.setdefault(fit.word(qs[fid], company, rules).text, "この質問のあとによく聞かれること")
     return tuple(out.items())
 
 

@@ -148,10 +148,10 @@ def voice_svg(voice: VoiceMetrics | None) -> str | None:
 # Per progress series: key, title, colour, and the smallest span of its y axis, so that
 # noise between sessions (an intonation of 2.66 against 2.67) is not drawn as a swing.
 _PROGRESS = [("fillers_per_min", "フィラー（回/分）", "#c0392b", 4.0),
-             ("mora_per_min", "速さ（モーラ/分）", "#4a7bb7", 120.0),
+             ("mora_per_min", "話す速さ（1 分あたりの音の数）", "#4a7bb7", 120.0),
              ("speech_s", "回答の長さ（秒）", "#27ae60", 40.0),
              ("content_score", "内容スコア", "#8e44ad", 100.0),
-             ("pitch_spread_st", "抑揚（半音）", "#2c3e50", 3.0),
+             ("pitch_spread_st", "声の高さの幅（抑揚）", "#2c3e50", 3.0),
              ("fade_share", "語尾が弱い文の割合", "#e67e22", 1.0),
              ("depth_held", "深掘りに答えられた段数（平均）", "#16a085", 3.0)]
 
@@ -176,6 +176,9 @@ def progress_svgs(rows: list[dict]) -> list[str]:
     and one under another on a phone, each readable at either size."""
     plt = _pyplot()
     x = list(range(1, len(rows) + 1))
+    # the day of each session on the axis; the same day twice reads 12/06, 12/06 (2)
+    days = [r["started_at"][5:10].replace("-", "/") for r in rows]
+    ticks = [d if n == 0 or days[n - 1] != d else "" for n, d in enumerate(days)]
     out = []
     for key, title, color, span in _PROGRESS:
         values = [r[key] if r.get(key) is not None else float("nan") for r in rows]
@@ -187,8 +190,8 @@ def progress_svgs(rows: list[dict]) -> list[str]:
         if limits:
             ax.set_ylim(*limits)
         ax.set_title(title)
-        ax.set_xticks(x)
-        ax.set_xlabel("セッション")
+        ax.set_xticks(x, ticks, fontsize=7, rotation=45 if len(x) > 6 else 0)
+        ax.set_xlabel("練習した日")
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         fig.tight_layout()
@@ -216,6 +219,53 @@ def _words(answer: AnswerAnalysis, min_probability: float) -> list[dict]:
         unsure = w.probability < min_probability and not filler
         out.append({"text": w.text, "t": round(w.start, 2), "filler": filler, "unsure": unsure})
     out.extend(hole(h) for h in holes)
+    return _realigned(out, answer.transcript.text) if answer.corrected else out
+
+
+def _realigned(heard: list[dict], text: str) -> list[dict]:
+    """The heard words' marks carried over to a corrected transcript: each character the
+    user kept keeps its word's time and filler mark, a character typed in takes the time
+    of the heard word it replaced (or the one before it), so the transcript stays
+    clickable and the fillers highlighted. Pauses stay before the word they preceded;
+    holes go, the user has said what was in them; nothing typed is unsure any more."""
+    import difflib
+
+    words = [w for w in heard if "text" in w]
+    owner = [n for n, w in enumerate(words) for _ in w["text"]]   # heard character → its word
+    pauses: dict[int, list[dict]] = {}
+    n = 0
+    for w in heard:
+        if "pause" in w:
+            pauses.setdefault(n, []).append(w)
+        elif "text" in w:
+            n += 1
+    out: list[dict] = []
+    last = [-1]
+
+    def put(chars: str, n: int, kept: bool) -> None:
+        n = min(max(n, 0), len(words) - 1)
+        if n > last[0]:
+            for k in range(last[0] + 1, n + 1):
+                out.extend(pauses.get(k, []))
+            last[0] = n
+        if out and out[-1].get("_n") == n and out[-1].get("_kept") == kept:
+            out[-1]["text"] += chars
+            return
+        out.append({"text": chars, "t": words[n]["t"], "filler": kept and words[n]["filler"], "unsure": False,
+                    "_n": n, "_kept": kept})
+
+    if not words:
+        return [{"text": text, "t": 0.0, "filler": False, "unsure": False}]
+    matcher = difflib.SequenceMatcher(None, "".join(w["text"] for w in words), text, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            for k in range(i2 - i1):
+                put(text[j1 + k], owner[i1 + k], True)
+        elif j2 > j1:   # typed in, in place of what was heard (or between two heard words)
+            put(text[j1:j2], owner[i1] if i1 < len(owner) else len(words) - 1, False)
+    for w in out:
+        w.pop("_n", None)
+        w.pop("_kept", None)
     return out
 
 
@@ -226,30 +276,40 @@ def _audio_src(folder: Path, audio: str, out_dir: Path) -> str:
     return "data:audio/wav;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def _progress_rows(store: Store, until: str) -> tuple[list[dict], list[dict]]:
-    """Per-session averages up to `until`, and per question type over all sessions."""
+def progress_rows(store: Store, until: str | None = None) -> tuple[list[dict], list[dict], int]:
+    """Per-session averages up to `until` (the latest session by default), per question
+    type over all sessions, and how many reworks were left out: a session of one question
+    answered before (「この質問にもう一度答える」) is not an interview, and would crowd the plot."""
     with closing(store.connect()) as con:
         rows = con.execute("""
             SELECT s.id, s.started_at, AVG(a.fillers_per_min) AS fillers_per_min, AVG(a.mora_per_min) AS mora_per_min,
                    AVG(a.speech_s) AS speech_s, AVG(a.content_score) AS content_score,
                    AVG(a.pitch_spread_st) AS pitch_spread_st, AVG(a.fade_share) AS fade_share
             FROM sessions s JOIN answers a ON a.session_id = s.id
-            WHERE s.started_at <= (SELECT started_at FROM sessions WHERE id = ?)
-            GROUP BY s.id ORDER BY s.started_at, s.id""", (until,)).fetchall()
+                 AND (a.speech_s IS NOT NULL OR a.content_score IS NOT NULL)
+            WHERE ? IS NULL OR s.started_at <= (SELECT started_at FROM sessions WHERE id = ?)
+            GROUP BY s.id ORDER BY s.started_at, s.id""", (until, until)).fetchall()
         by_type = con.execute("""
             SELECT question_type, COUNT(*) AS n, AVG(fillers_per_min) AS fillers_per_min,
                    AVG(mora_per_min) AS mora_per_min, AVG(speech_s) AS speech_s, AVG(content_score) AS content_score
             FROM answers WHERE question_type IS NOT NULL GROUP BY question_type ORDER BY question_type""").fetchall()
-    sessions = [dict(r) for r in rows]
-    for row in sessions:
-        row["depth_held"] = _depth_held(store.sessions_dir / row["id"])
-    return sessions, [dict(r) for r in by_type]
+    sessions, reworks, answered = [], 0, set()
+    for row in map(dict, rows):
+        meta = load_session_meta(store.sessions_dir / row["id"]) or {}
+        plan = meta.get("plan", [])
+        rework = len(plan) == 1 and plan[0] in answered
+        answered.update(a.question_id for a in session_answers(meta))
+        if rework and row["id"] != until:
+            reworks += 1
+            continue
+        row["depth_held"] = _depth_held(meta)
+        sessions.append(row)
+    return sessions, [dict(r) for r in by_type], reworks
 
 
-def _depth_held(folder: Path) -> float | None:
+def _depth_held(meta: dict | None) -> float | None:
     """深掘り耐性 of one session: the mean number of follow-up rungs answered concretely,
     over the topics that were dug into (None: no topic was)."""
-    meta = load_session_meta(folder)
     depths = [d for _, d in topic_depths(session_answers(meta))] if meta else []
     held = [d.held for d in depths if d.asked]
     return sum(held) / len(held) if held else None
@@ -302,7 +362,7 @@ def render(store: Store, folder: Path, out: Path | None = None, web: bool = Fals
         item = {"a": a, "m": m, "question": a.question or (q.text if q else a.question_id),
                 "intent": q.intent if q else "",
                 # a corrected transcript is shown as typed: its words are no longer the timed ones
-                "words": [] if not m or m.corrected else _words(m, confidence["min_probability"]),
+                "words": [] if not m else _words(m, confidence["min_probability"]),
                 "score": content_score(m.content, weights) if m else None,
                 "audio": (_audio_src(folder, a.audio, out_dir)
                           if (folder / a.audio).is_file() and not a.audio.endswith(".txt") else None),
@@ -310,7 +370,7 @@ def render(store: Store, folder: Path, out: Path | None = None, web: bool = Fals
                 "voice": voice_svg(m.voice) if m else None,
                 "depth": depths[a.idx].label() if a.idx in depths and depths[a.idx].asked else None}
         answers.append(item)
-    progress, by_type = _progress_rows(store, meta["id"])
+    progress, by_type, _ = progress_rows(store, meta["id"])
     found, unsure_facts = _consistency(store, meta)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True)
     html = env.get_template("report.html.j2").render(

@@ -402,7 +402,7 @@ def test_the_prep_sheet_shows_the_swap_verdict_and_where_each_follow_up_comes_fr
     html = render_prep(store, H).read_text(encoding="utf-8")
     assert f"同じ事業の{T.name}でもそのまま通ります" in html and "大きな弱点はありません" not in html
     assert "同じ事業の会社は他にもありますが、なぜハコブなのですか。" in html
-    assert "この質問の定番の深掘り" in html
+    assert "この質問のあとによく聞かれること" in html
     # with no other profile to compare, the field's words alone are still any company's
     [alone] = prep_items(store, HAKOBU)
     assert alone.swap == "どの会社にも言える志望動機です"

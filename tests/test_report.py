@@ -123,7 +123,7 @@ def test_report_in_headless_chromium(report, tmp_path):
         verdicts = page.locator('.voice-verdicts').last.inner_text()
         assert "早口になる" in verdicts and "語尾が消える" in verdicts
         progress = page.locator(".plots").inner_text()
-        assert "抑揚（半音）" in progress and "語尾が弱い文の割合" in progress
+        assert "声の高さの幅（抑揚）" in progress and "語尾が弱い文の割合" in progress
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         page.emulate_media(media="print")
         pdf = page.pdf(format="A4")
@@ -305,3 +305,24 @@ def test_progress_axes_do_not_turn_noise_into_a_swing():
     assert axis_range([float("nan")], 3.0) is None          # a session without the measure: no point
     low, high = axis_range([300.0, 480.0], 120.0)          # real change keeps its own range
     assert low < 300 and high > 480 and high - low < 200
+
+
+def test_a_corrected_transcript_keeps_its_words_times_and_fillers():
+    """After a correction the report still links each word to the audio and highlights
+    the fillers the user kept; a misheard word typed over takes the heard word's time."""
+    from simulator.report import _realigned
+
+    heard = [{"text": "えーと", "t": 0.2, "filler": True, "unsure": False}, {"pause": 1.2},
+             {"text": "温者", "t": 1.9, "filler": False, "unsure": True},
+             {"text": "を", "t": 2.4, "filler": False, "unsure": False},
+             {"text": "志望", "t": 2.6, "filler": False, "unsure": False},
+             {"hole": "（聞き取れなかった部分）", "t": 3.5}]
+    out = _realigned(heard, "えーと御社を志望しました。")
+    texts = [w.get("text") for w in out if "text" in w]
+    assert "".join(texts) == "えーと御社を志望しました。"
+    assert out[0] == {"text": "えーと", "t": 0.2, "filler": True, "unsure": False}
+    assert out[1] == {"pause": 1.2}                           # the pause stays before the next word
+    typed = next(w for w in out if "御社" in w.get("text", ""))
+    assert typed["t"] == 1.9 and not typed["filler"] and not typed["unsure"]
+    assert not any("hole" in w for w in out)
+    assert next(w for w in out if w.get("text", "").startswith("しました"))["t"] == 2.6

@@ -9,7 +9,12 @@ transcriber and end-of-turn rule as in the terminal decide when the answer ends.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -179,6 +184,16 @@ def test_the_review_page_corrects_a_transcript(first_session, browser):
     page.wait_for_selector("text=文字起こしは手で直しました", timeout=30000)
     assert "<b>太字</b>" in page.inner_text(".transcript")        # shown as typed, never as markup
     assert page.locator(".transcript b").count() == 0
+    # the corrected words keep the audio's timing: a word late in the answer plays from there
+    # (the server answers the player's Range requests, so it can seek)
+    words = page.locator(".transcript .w")
+    assert words.count() > 5 and page.inner_text(".transcript").replace("\n", "").startswith("残業は")
+    late = words.nth(words.count() - 3)
+    t = float(late.get_attribute("data-t"))
+    assert t > 3.0
+    late.click()
+    page.wait_for_function("document.querySelector('audio').currentTime > 0")
+    assert page.evaluate("document.querySelector('audio').currentTime") >= t - 0.1
     page.screenshot(path=str(shots / "review-1280.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     assert fits(page)
@@ -213,6 +228,19 @@ def test_rework_a_question_and_compare_the_attempts(first_session, browser):
     page.set_viewport_size({"width": 1280, "height": 900})
     page.screenshot(path=str(shots / "compare-1280.png"), full_page=True)
     assert len(store.history()) == 2
+    # 上達の様子: a real page, the rework is not counted as a session, dates on the axis
+    page.click("text=上達の様子")
+    assert page.url.endswith("/progress")
+    intro = page.inner_text("main")
+    assert "練習 1 回の推移" in intro and "やり直した練習 1 回は含めていません" in intro
+    assert page.locator("figure.progress svg").count() == 7
+    day = store.history()[0]["started_at"][5:10].replace("-", "/")
+    assert day in page.inner_text("figure.progress") or day in page.content()
+    assert "320〜360" in intro and "モーラ" not in intro
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert fits(page)
+        page.screenshot(path=str(shots / f"progress-{width}.png"), full_page=True)
     assert errors == []
 
 
@@ -288,3 +316,39 @@ def test_a_typed_interview_in_the_page_digs_into_the_answer(browser, tmp_path):
     assert [a.question_id for a in session_answers(meta)] == ["jisseki", "dig_action", "press_action"]
     assert (store.sessions_dir / row["id"] / "01_jisseki.txt").read_text(encoding="utf-8").startswith("私の実績は")
     assert errors == []
+
+
+def _start_bare(data: Path) -> tuple[subprocess.Popen, str]:
+    """`mensetsu` with no arguments, as a user double-clicks it; returns the process and its URL."""
+    proc = subprocess.Popen([sys.executable, "-m", "simulator"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "MENSETSU_DATA_DIR": str(data), "BROWSER": "true"})
+    for line in proc.stdout:
+        if line.startswith("http://127.0.0.1:"):
+            return proc, line.strip()
+    raise AssertionError(proc.stderr.read())
+
+
+def test_mensetsu_alone_opens_the_page_and_a_bookmark_keeps_working(tmp_path, browser):
+    data = tmp_path / "data"
+    tokens = []
+    for _ in range(2):   # started again: the same token, so the bookmarked page opens
+        proc, url = _start_bare(data)
+        try:
+            tokens.append(url.split("token=")[1])
+            base = url.split("/?")[0]
+            page, errors = open_page(browser, 390)
+            page.goto(url)
+            assert page.url == f"{base}/" and "模擬面接を始める" in page.inner_text("h1")   # no token in the bar
+            [cookie] = page.context.cookies()
+            assert cookie["expires"] > time.time() + 300 * 86400                # outlives a closed browser
+            page.context.clear_cookies()
+            page.goto(f"{base}/sessions")                                       # no token: told how to get in
+            assert "合言葉" in page.inner_text("main") and "ブックマーク" in page.inner_text("main")
+            assert fits(page)
+            page.close()
+            assert errors == [] or all("403" in e for e in errors)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(30) == 0 and "Traceback" not in proc.stderr.read()
+    assert tokens[0] == tokens[1] and len(tokens[0]) >= 20
+    assert (data / "web-token").stat().st_mode & 0o077 == 0                     # the owner's only

@@ -38,9 +38,10 @@ from ..company import CompanyError, list_profiles, session_profile, with_rivals
 from ..compare import compare
 from ..correction import correct
 from ..errors import MensetsuError
+from ..paths import open_private
 from ..llm import Client, Interviewer
 from ..record import SavedAnswer
-from ..report import render
+from ..report import progress_rows, progress_svgs, render
 from ..prep import answer_counts, prep_html
 from ..session import Practice, company_plan, plan_questions, resume_plan, unfinished
 from ..storage import Store, load_session_meta, short_ids
@@ -51,6 +52,18 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 COOKIE = "mensetsu_token"
+COOKIE_DAYS = 365
+# The page for a request without the token: styled inline (the stylesheet is behind the
+# guard too), with what to do, in words for someone who never opened a terminal.
+REFUSAL = """<!doctype html><html lang="ja"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>mensetsu 面接練習</title>
+<style>body{{margin:0;font-family:"IPAGothic","Noto Sans CJK JP","Hiragino Sans","Yu Gothic",sans-serif;
+background:#f6f7f9;color:#1f2933;line-height:1.8}}main{{max-width:36rem;margin:3rem auto;padding:1.5rem;
+background:#fff;border:1px solid #d9dee5;border-radius:8px}}h1{{font-size:1.3rem}}</style></head>
+<body><main><h1>mensetsu 面接練習</h1><p>{message}</p>
+<p>開き方: mensetsu を起動すると、ブラウザでこのページが自動で開きます。開かないときは、起動したときに表示された
+アドレス（http://127.0.0.1:… で始まるもの）をブラウザに貼り付けてください。一度開けば、次からはブックマークからも開けます。</p>
+</main></body></html>"""
 MAX_BODY = 64 * 1024           # a corrected transcript, with room to spare
 SESSION_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{4}")
 AUDIO_NAME = re.compile(r"\d{2}_[a-z0-9_]+\.wav")
@@ -92,18 +105,20 @@ class Guard:
             rest = {k: v for k, v in query.items() if k != "token"}
             target = scope["path"] + ("?" + urlencode(rest, doseq=True) if rest else "")
             response = RedirectResponse(target, status_code=303)
-            response.set_cookie(COOKIE, self.token, httponly=True, samesite="strict", path="/")
+            # kept for a year: the token is the same at every start, so a bookmark keeps working
+            response.set_cookie(COOKIE, self.token, max_age=COOKIE_DAYS * 86400, httponly=True,
+                                samesite="strict", path="/")
             return await response(scope, receive, send)
-        return await self._refuse(scope, send, 403, "このページを開くには、mensetsu web が表示した URL を使ってください")
+        return await self._refuse(scope, send, 403, "このページを開くための合言葉（アドレスの token）がありません。")
 
     @staticmethod
     async def _refuse(scope, send, status: int, message: str) -> None:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 4403})
             return
-        body = message.encode("utf-8")
+        body = REFUSAL.format(message=message).encode("utf-8")
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                    "headers": [(b"content-type", b"text/html; charset=utf-8"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
@@ -202,6 +217,12 @@ class WebApp:
                    if len(attempts) >= 2 else [])
         return self.page("compare.html.j2", question=question, attempts=attempts[-2:], all_count=len(attempts),
                          changes=changes, labels=bank.load("labels"), voice_labels=bank.load("voice")["labels"])
+
+    async def progress(self, request: Request) -> Response:
+        rows, by_type, reworks = await asyncio.to_thread(progress_rows, self.store)
+        svgs = await asyncio.to_thread(progress_svgs, rows) if rows else []
+        return self.page("progress.html.j2", rows=rows, by_type=by_type, reworks=reworks, svgs=svgs,
+                         types=bank.load("labels")["question_types"])
 
     async def companies(self, request: Request) -> Response:
         profiles = list_profiles(self.store.root)
@@ -431,12 +452,6 @@ def create_app(store: Store, token: str, port: int, analyzer: Future, engine, ma
     """The ASGI application, wrapped in its guard."""
     web = WebApp(store, analyzer, engine, max_followups, llm)
 
-    async def progress(request: Request) -> Response:
-        rows = store.history()
-        if not rows:
-            return web.page("message.html.j2", title="まだ記録がありません", text="練習すると、ここで上達の様子を見られます。")
-        return RedirectResponse(f"/sessions/{rows[-1]['id']}/#progress", status_code=303)
-
     routes = [
         Route("/", web.index),
         Route("/sessions", web.sessions),
@@ -444,7 +459,7 @@ def create_app(store: Store, token: str, port: int, analyzer: Future, engine, ma
         Route("/sessions/{sid}/{name}", web.audio),
         Route("/sessions/{sid}/answers/{idx:int}/transcript", web.fix_transcript, methods=["POST"]),
         Route("/compare/{qid}", web.compare_page),
-        Route("/progress", progress),
+        Route("/progress", web.progress),
         Route("/resumable", web.resumable),
         Route("/companies", web.companies),
         Route("/companies/{name}/prep", web.prep),
@@ -455,6 +470,21 @@ def create_app(store: Store, token: str, port: int, analyzer: Future, engine, ma
     ]
     app = Starlette(routes=routes, max_body_size=MAX_BODY)
     return Guard(app, token, port)
+
+
+def user_token(store: Store) -> str:
+    """This user's token, kept in the data folder (owner-only) so that a bookmark or a
+    reopened browser still gets in after `mensetsu web` starts again."""
+    path = store.root / "web-token"
+    try:
+        token = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        token = ""
+    if len(token) < 20:
+        token = secrets.token_urlsafe(24)
+        with open_private(path, "w", encoding="ascii") as f:
+            f.write(token)
+    return token
 
 
 def serve(store: Store, port: int, load_analyzer: Callable[[], Analyzer], engine, open_browser: bool,
@@ -473,7 +503,7 @@ def serve(store: Store, port: int, load_analyzer: Callable[[], Analyzer], engine
     except OSError as e:
         raise MensetsuError(f"ポート {port} を使えません（{e.strerror}）。--port で別の番号を指定してください") from None
     port = sock.getsockname()[1]
-    token = secrets.token_urlsafe(16)
+    token = user_token(store)
     loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
     analyzer = loader.submit(load_analyzer)     # the model loads while the page opens
     app = create_app(store, token, port, analyzer, engine, max_followups, llm)
