@@ -730,7 +730,7 @@ def cmd_company(args) -> int:
 
 def cmd_notes(args) -> int:
     from .bank import load
-    from .consistency import extract_facts
+    from .consistency import extract_facts, fact_words
     from .notes import find_note, load_notes, new_note
     from .storage import Store
 
@@ -742,8 +742,7 @@ def cmd_notes(args) -> int:
         facts = extract_facts(note.text, load("consistency"))
         print(f"{note.label} を登録しました（ID {note.id}）。練習で話したことと照らし合わせます。")
         for f in facts:
-            shown = f.value if f.is_claim else f"{f.value:,.0f}{f.unit}" if f.value.is_integer() else f"{f.value:g}{f.unit}"
-            print(f"  {f.subject}{'（' + f.period + '）' if f.period else ''}: {shown}")
+            print(f"  {fact_words(f)}")
         if not facts:
             print("  （照らし合わせられる数字や強み・役割・退職理由は見つかりませんでした）")
         return EXIT_OK
@@ -755,7 +754,7 @@ def cmd_notes(args) -> int:
             print(f"{n.id}\t{n.label}\t{n.text[:30].replace(chr(10), ' ')}…")
         return EXIT_OK
     path = find_note(store.root, args.note)
-    path.unlink()
+    store.delete_note(path.stem)
     print(f"メモ {path.stem} を削除しました。")
     return EXIT_OK
 

@@ -13,6 +13,7 @@ well as their spelling (ハコブ heard as 運ぶ still matches).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import tomllib
@@ -132,6 +133,38 @@ def load_profile(path: Path) -> CompanyProfile:
             raise CompanyError(f"{path}:{_line_of(source, key)}: {key} は文字列のリスト（[\"…\", \"…\"]）で書いてください")
         values[key] = tuple(x.strip() for x in v if x.strip())
     return CompanyProfile(**values)
+
+
+def profile_toml(template: str, name: str, form: Mapping[str, str | list[str] | tuple[str, ...]]) -> str:
+    """The profile file the page's form writes: the commented template (the same file
+    `mensetsu company add` makes) with each item's value filled in, so that it stays the
+    user's to edit by hand too. Text items are multi-line strings, lists one item a line."""
+    def text(value: str) -> str:
+        value = value.strip()
+        if "'''" in value or value.endswith("\\"):
+            return json.dumps(value, ensure_ascii=False)
+        return "'''\n" + value + "\n'''"
+
+    def items(values) -> str:
+        values = [v.strip() for v in values if v.strip()]
+        return "[]" if not values else "[\n" + "".join(f"    {json.dumps(v, ensure_ascii=False)},\n" for v in values) + "]"
+
+    values = {"name": json.dumps(name.strip(), ensure_ascii=False),
+              **{k: text(str(form.get(k) or "")) for k in TEXT_KEYS},
+              **{k: items(form.get(k) or ()) for k in LIST_KEYS}}
+    out, skipping = [], False
+    for line in template.splitlines():
+        if skipping:   # the rest of the template's own multi-line value
+            skipping = not line.rstrip().endswith("'''")
+            continue
+        key = line.split("=", 1)[0].strip() if "=" in line and not line.startswith("#") else None
+        if key in values:
+            out.append(f"{key} = {values[key]}")
+            rest = line.split("=", 1)[1].strip()
+            skipping = rest.startswith("'''") and not (len(rest) > 3 and rest.endswith("'''"))
+        else:
+            out.append(line)
+    return "\n".join(out) + "\n"
 
 
 # -- matching -----------------------------------------------------------------------

@@ -71,6 +71,12 @@ class Conflict:
                 "uncertain": self.uncertain}
 
 
+def fact_words(f: Fact) -> str:
+    """A fact as the user reads it: 売上（前年比）: 150%, 強み: 粘り強さ."""
+    shown = f.value if f.is_claim else f"{f.value:,.0f}{f.unit}" if f.value.is_integer() else f"{f.value:g}{f.unit}"
+    return f"{f.subject}{'（' + f.period + '）' if f.period else ''}: {shown}"
+
+
 def extract_facts(text: str, rules: dict) -> list[Fact]:
     t = digits(normalise(text))
     unit_of = {w: u for u, ws in rules["units"].items() for w in ws}

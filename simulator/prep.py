@@ -125,12 +125,13 @@ def prep_items(store: Store, company: CompanyProfile) -> list[PrepItem]:
     return items
 
 
-def prep_html(store: Store, company: CompanyProfile) -> str:
-    """The sheet as one self-contained HTML page that prints on A4."""
+def prep_html(store: Store, company: CompanyProfile, web: bool = False) -> str:
+    """The sheet as one self-contained HTML page that prints on A4; `web`: served by
+    `mensetsu web`, whose links replace the terminal's commands."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True)
     return env.get_template("prep.html.j2").render(
         company=company, items=prep_items(store, company), labels=bank.load("company")["labels"],
-        made=datetime.now().astimezone().strftime("%Y/%m/%d"))
+        made=datetime.now().astimezone().strftime("%Y/%m/%d"), web=web, key=Path(company.path).stem)
 
 
 def render_prep(store: Store, company: CompanyProfile, out: Path | None = None) -> Path:

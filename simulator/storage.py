@@ -20,7 +20,7 @@ from pathlib import Path
 
 import platformdirs
 
-from .company import CompanyProfile, profile_path, profiles_dir
+from .company import CompanyProfile, load_profile, profile_path, profile_toml, profiles_dir
 from .content import ContentAnalysis
 from .errors import MensetsuError
 from .notes import Note, load_notes, note_path, notes_dir
@@ -260,6 +260,27 @@ class Store:
         write_text(path, template.replace("{name}", json.dumps(name.strip(), ensure_ascii=False)))
         return path
 
+    def save_profile(self, name: str, form: dict, existing: CompanyProfile | None = None) -> CompanyProfile:
+        """Write a profile from the page's form: a new file from the template, or `existing`
+        rewritten in place. The text is checked as a profile before it replaces anything."""
+        if not name.strip():
+            raise StorageError("会社名を入力してください")
+        path = Path(existing.path) if existing else profile_path(self.root, name)
+        if existing is None and path.exists():
+            raise StorageError(f"{name} のプロフィールはもうあります。一覧から「編集」を選んでください")
+        if path.resolve().parent != self.companies_dir.resolve():
+            raise StorageError(f"{path} はデータフォルダの外のファイルなので、ここでは書き換えません")
+        _private_dir(path.parent)
+        template = (project_dir("prompts") / "company_template.toml").read_text(encoding="utf-8")
+        draft = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.toml")
+        write_text(draft, profile_toml(template, name, form))
+        try:
+            load_profile(draft)
+            os.replace(draft, path)
+        finally:
+            draft.unlink(missing_ok=True)
+        return load_profile(path)
+
     def delete_profile(self, profile: CompanyProfile) -> int:
         """Delete a profile of the data folder and the notes filed under its company;
         returns how many notes went. A profile file kept elsewhere is the user's own: never deleted."""
@@ -273,10 +294,14 @@ class Store:
         return len(notes)
 
     def add_note(self, note: Note) -> Path:
+        """Keep `note`; one with the id of a note already there replaces it (an edit)."""
         path = note_path(self.root, note.id)
         _private_dir(path.parent)
         write_json(path, note.to_dict())
         return path
+
+    def delete_note(self, note_id: str) -> None:
+        note_path(self.root, note_id).unlink(missing_ok=True)
 
     def finish(self, session: SessionFolder) -> None:
         session.meta["ended_at"] = datetime.now().astimezone().isoformat(timespec="seconds")

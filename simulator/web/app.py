@@ -17,6 +17,7 @@ import re
 import secrets
 import threading
 from concurrent.futures import Future
+from dataclasses import replace
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Callable
@@ -34,14 +35,16 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from .. import bank
 from ..analyze import Analyzer
 from ..bank import TRACKS
-from ..company import CompanyError, list_profiles, session_profile, with_rivals
+from ..company import LIST_KEYS, TEXT_KEYS, CompanyError, list_profiles, session_profile, with_rivals
+from ..consistency import fact_words
 from ..compare import compare
 from ..correction import correct
 from ..errors import MensetsuError
 from ..paths import open_private
 from ..llm import Client, Interviewer
 from ..record import SavedAnswer
-from ..report import progress_rows, progress_svgs, render
+from ..notes import KINDS as NOTE_KINDS, load_notes, new_note
+from ..report import export, progress_rows, progress_svgs, render
 from ..prep import answer_counts, prep_html
 from ..session import Practice, company_plan, plan_questions, resume_plan, unfinished
 from ..storage import Store, load_session_meta, short_ids
@@ -69,6 +72,15 @@ SESSION_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{4}")
 AUDIO_NAME = re.compile(r"\d{2}_[a-z0-9_]+\.wav")
 PAGE_MIC_WAIT_S = 600.0        # a page whose microphone failed shows why, with a retry
 TAKEOVER_WAIT_S = 60.0         # an interview left by its page ends once its last answer is analysed
+
+
+async def _json_body(request: Request) -> dict | None:
+    """A POST's JSON object, or None when it is not one."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def _plain(value):
@@ -169,17 +181,19 @@ class WebApp:
             return JSONResponse({"busy": True})
         if other is not None and await asyncio.to_thread(self.practising.acquire, True, TAKEOVER_WAIT_S):
             self.practising.release()
-        return JSONResponse(self._resumable())
+        return JSONResponse(self._resumable(request.query_params.get("session")))
 
-    def _resumable(self) -> dict | None:
-        """The last session, when it was left before its planned questions were all answered."""
+    def _resumable(self, sid: str | None) -> dict | None:
+        """The session `sid` (from a report's link), else the last one, when it was left
+        before its planned questions were all answered."""
         rows = self.store.history()
-        meta = load_session_meta(self.store.sessions_dir / rows[-1]["id"]) if rows else None
+        row = next((r for r in rows if r["id"] == sid), None) if sid else (rows[-1] if rows else None)
+        meta = load_session_meta(self.store.sessions_dir / row["id"]) if row else None
         left = unfinished(meta) if meta else 0
         if not left:
             return None
         return {"id": meta["id"], "when": meta["started_at"][5:16].replace("-", "/").replace("T", " "),
-                "answered": rows[-1]["answers"], "left": left, "company": meta.get("company")}
+                "answered": row["answers"], "left": left, "company": meta.get("company")}
 
     async def sessions(self, request: Request) -> Response:
         rows = self.store.history()
@@ -230,11 +244,99 @@ class WebApp:
         counts = {key: practised.get(p.name, 0) for key, p in profiles.items()}
         return self.page("companies.html.j2", profiles=profiles, counts=counts, folder=self.store.companies_dir)
 
+    async def company_form(self, request: Request) -> Response:
+        key = request.path_params.get("name")
+        profile = list_profiles(self.store.root).get(key) if key else None
+        if key and profile is None:
+            return self.page("message.html.j2", title="会社が見つかりません", text="その会社のプロフィールはありません。")
+        rules = bank.load("company")
+        return self.page("company_form.html.j2", key=key, profile=profile and profile.to_dict(), labels=rules["labels"],
+                         hints=rules["form_hints"], list_keys=LIST_KEYS)
+
+    async def save_company(self, request: Request) -> Response:
+        body = await _json_body(request)
+        if body is None:
+            return JSONResponse({"error": "送られた内容を読めません"}, 400)
+        key = body.get("key")
+        existing = list_profiles(self.store.root).get(str(key)) if key else None
+        if key and existing is None:
+            return JSONResponse({"error": "編集する会社のプロフィールが見つかりません"}, 404)
+        form = {k: body.get(k) for k in (*LIST_KEYS, *TEXT_KEYS)}
+        if any(not isinstance(v, list) or not all(isinstance(x, str) for x in v) for k, v in form.items()
+               if k in LIST_KEYS and v is not None) or not isinstance(body.get("name", ""), str):
+            return JSONResponse({"error": "送られた内容を読めません"}, 400)
+        try:
+            await asyncio.to_thread(self.store.save_profile, str(body.get("name") or ""), form, existing)
+        except MensetsuError as e:
+            return JSONResponse({"error": str(e)}, 400)
+        return JSONResponse({"ok": True, "next": "/companies"})
+
+    async def delete_company(self, request: Request) -> Response:
+        profile = list_profiles(self.store.root).get(request.path_params["name"])
+        if profile is None:
+            return JSONResponse({"error": "その会社のプロフィールはありません"}, 404)
+        try:
+            self.store.delete_profile(profile)
+        except MensetsuError as e:
+            return JSONResponse({"error": str(e)}, 400)
+        return JSONResponse({"ok": True, "next": "/companies"})
+
+    async def notes(self, request: Request) -> Response:
+        rules = bank.load("consistency")
+        notes = load_notes(self.store.root)
+        facts = {n.id: [fact_words(f) for f in n.facts(rules)] for n in notes}
+        return self.page("notes.html.j2", notes=list(reversed(notes)), facts=facts, kinds=NOTE_KINDS,
+                         companies=[p.name for p in list_profiles(self.store.root).values()])
+
+    async def save_note(self, request: Request) -> Response:
+        body = await _json_body(request)
+        if body is None or not all(isinstance(body.get(k, ""), str) for k in ("id", "kind", "company", "text")):
+            return JSONResponse({"error": "送られた内容を読めません"}, 400)
+        try:
+            note = new_note(body.get("text", ""), body.get("kind") or "es", body.get("company") or None)
+            if body.get("id"):   # an edit keeps the note's id and the day it was added
+                old = next((n for n in load_notes(self.store.root) if n.id == body["id"]), None)
+                if old is None:
+                    return JSONResponse({"error": "そのメモは見つかりません"}, 404)
+                note = replace(old, text=note.text)
+        except MensetsuError as e:
+            return JSONResponse({"error": str(e)}, 400)
+        self.store.add_note(note)
+        return JSONResponse({"ok": True, "next": "/notes"})
+
+    async def delete_note(self, request: Request) -> Response:
+        nid = request.path_params["nid"]
+        if not any(n.id == nid for n in load_notes(self.store.root)):
+            return JSONResponse({"error": "そのメモは見つかりません"}, 404)
+        self.store.delete_note(nid)
+        return JSONResponse({"ok": True, "next": "/notes"})
+
+    async def delete_session(self, request: Request) -> Response:
+        try:
+            folder = self.folder(request.path_params["sid"])
+        except LookupError:
+            return JSONResponse({"error": "セッションが見つかりません"}, 404)
+        await asyncio.to_thread(self.store.delete, folder)
+        return JSONResponse({"ok": True, "next": "/sessions"})
+
+    async def export_session(self, request: Request) -> Response:
+        try:
+            folder = self.folder(request.path_params["sid"])
+        except LookupError:
+            return PlainTextResponse("not found", 404)
+        kind = request.path_params["kind"]
+        if kind not in ("json", "csv"):
+            return PlainTextResponse("not found", 404)
+        text = await asyncio.to_thread(export, folder, kind)
+        media = "application/json" if kind == "json" else "text/csv"
+        return Response(text.encode("utf-8"), media_type=f"{media}; charset=utf-8", headers={
+            "content-disposition": f'attachment; filename="mensetsu-{folder.name}.{kind}"'})
+
     async def prep(self, request: Request) -> Response:
         profile = list_profiles(self.store.root).get(request.path_params["name"])   # never a path from the URL
         if profile is None:
             return self.page("message.html.j2", title="会社が見つかりません", text="その会社のプロフィールはありません。")
-        return HTMLResponse(await asyncio.to_thread(prep_html, self.store, with_rivals(profile, self.store.root)))
+        return HTMLResponse(await asyncio.to_thread(prep_html, self.store, with_rivals(profile, self.store.root), True))
 
     async def clip(self, request: Request) -> Response:
         data = self.clips.get(request.path_params["clip"])
@@ -456,12 +558,22 @@ def create_app(store: Store, token: str, port: int, analyzer: Future, engine, ma
         Route("/", web.index),
         Route("/sessions", web.sessions),
         Route("/sessions/{sid}/", web.report),
+        # before the audio route, which would take these names
+        Route("/sessions/{sid}/delete", web.delete_session, methods=["POST"]),
+        Route("/sessions/{sid}/export.{kind:str}", web.export_session),
         Route("/sessions/{sid}/{name}", web.audio),
         Route("/sessions/{sid}/answers/{idx:int}/transcript", web.fix_transcript, methods=["POST"]),
         Route("/compare/{qid}", web.compare_page),
         Route("/progress", web.progress),
         Route("/resumable", web.resumable),
         Route("/companies", web.companies),
+        Route("/companies/new", web.company_form),
+        Route("/companies/save", web.save_company, methods=["POST"]),
+        Route("/companies/{name}/edit", web.company_form),
+        Route("/companies/{name}/delete", web.delete_company, methods=["POST"]),
+        Route("/notes", web.notes),
+        Route("/notes/save", web.save_note, methods=["POST"]),
+        Route("/notes/{nid}/delete", web.delete_note, methods=["POST"]),
         Route("/companies/{name}/prep", web.prep),
         Route("/clips/{clip}", web.clip),
         Route("/favicon.ico", lambda request: Response(status_code=204)),

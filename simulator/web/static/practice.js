@@ -180,7 +180,8 @@
 
   form.addEventListener("submit", (e) => { e.preventDefault(); begin(fromForm()); });
   if ($("resume")) {   // an interview left half-way (a reload, a closed tab) is offered to go on with
-    fetch("/resumable").then((r) => r.json()).then((r) => {
+    fetch("/resumable" + (new URLSearchParams(location.search).get("resume") ? "?session="
+          + encodeURIComponent(new URLSearchParams(location.search).get("resume")) : "")).then((r) => r.json()).then((r) => {
       if (!r || start) return;
       if (r.busy) { show("busy", true); return; }
       text("resume-text", `${r.when} の練習${r.company ? `（${r.company} 向け）` : ""}は途中で終わっています。`
