@@ -154,9 +154,11 @@ def test_unknown_model_offline(dev_dir, tmp_path):
     assert_clean_failure(p, "base")
 
 
-def test_no_command_prints_help():
-    p = mensetsu()
-    assert p.returncode != 0 and "analyze" in p.stdout
+def test_help_lists_the_commands_and_says_mensetsu_alone_opens_the_page():
+    # `mensetsu` alone starts the web page (tests/test_web.py starts it for real)
+    p = mensetsu("--help")
+    assert p.returncode == 0 and "analyze" in p.stdout and "practice" in p.stdout
+    assert "mensetsuとだけ打つと、ブラウザで練習のページが開きます" in "".join(p.stdout.split())
 
 
 def _wav_header(rate: int, channels: int, bits: int, data_bytes: int) -> bytes:
