@@ -59,6 +59,16 @@ def plan_questions(track: str = "shinsotsu", count: int = 5, ids: list[str] | No
     middle = [q for q in qs.values() if track in q.tracks and q.id not in (FIRST, LAST) and q.type != "followup"]
     middle.sort(key=lambda q: (history.get(q.id, {}).get("times", 0),
                                history.get(q.id, {}).get("last_score") or 0, order[q.id]))
+    # one question of each kind that asks the same thing in other words; the rest only
+    # when the track has too few other kinds for the length asked
+    once = set(bank.load("questions").get("once_per_interview", ()))
+    kinds: set[str] = set()
+    first_pass = []
+    for q in middle:
+        if q.type not in once or q.type not in kinds:
+            first_pass.append(q)
+            kinds.add(q.type)
+    middle = first_pass + [q for q in middle if q not in first_pass]
     plan = [qs[FIRST]]
     if count >= 2:
         plan += middle[:count - 2] + [qs[LAST]]

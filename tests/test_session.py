@@ -34,6 +34,24 @@ def test_plan_prefers_unpractised_then_weak_questions():
     assert plan_questions("manager", 3, history=everything)[1].id == "mgr_conflict"  # then the weakest
 
 
+def test_a_plan_asks_each_kind_once_unless_the_questions_are_named():
+    """「あなたの強みは」 and 「あなたの長所は」 are one question in two wordings: never both in
+    one interview, whatever was practised before; named questions are asked as named."""
+    from simulator import bank
+
+    once = set(bank.load("questions")["once_per_interview"])
+    # every order the history can make: each question practised least in turn
+    for track in ("shinsotsu", "tenshoku", "manager", "specialist", "career-change"):
+        for fresh in [q.id for q in plan_questions(track, 40)]:
+            history = {q.id: {"times": 2} for q in plan_questions(track, 40)} | {fresh: {"times": 0}}
+            for count in (5, 7):
+                kinds = [q.type for q in plan_questions(track, count, history=history) if q.type in once]
+                assert len(kinds) == len(set(kinds)), (track, fresh, count, kinds)
+    both = plan_questions(history={"jiko_pr": {"times": 3}}, count=7)
+    assert "chousho" in [q.id for q in both] and "jiko_pr" not in [q.id for q in both]
+    assert [q.id for q in plan_questions(ids=["jiko_pr", "chousho"])] == ["jiko_pr", "chousho"]
+
+
 def test_plan_with_ids_and_bad_input():
     assert [q.id for q in plan_questions(ids=["tansho", "jiko_pr"])] == ["tansho", "jiko_pr"]
     with pytest.raises(PlanError, match="no_such"):
