@@ -2,15 +2,21 @@
 
     python benchmarks/bench_web.py [--threads 2] [FILE …]
 
-Each file is answered twice, in real time, to the question its truth.json names (the
-reverse question by default): once through the terminal's microphone path (PortAudio
-stand-in `ReplayDevice` behind `MicrophoneSource`), once in headless Chromium through
-`mensetsu web` (the file as Chromium's fake microphone, AudioWorklet PCM over the
-WebSocket). Per file and path: the silence the end-of-turn rule waited after the
-answer's last sound (where the answer's last 3 s are found in the saved recording),
-whether the recording holds them (else it was cut), and whether both transcripts give
-the same fillers and content verdicts. The last line is the median wait of each path,
-their ratio, and the cuts.
+Each file is answered twice, in real time, to the question its truth.json names, with
+a second question after it (the reverse question, or the self-introduction after a
+reverse question): once through the terminal's microphone path (PortAudio stand-in
+`ReplayDevice` behind `MicrophoneSource`, a speaker that notes when each sound starts),
+once in headless Chromium through `mensetsu web` (the file as Chromium's fake
+microphone, AudioWorklet PCM over the WebSocket; the page notes when each <audio>
+starts playing). Per file and path:
+
+  wait   the silence the end-of-turn rule waited after the answer's last sound (where
+         the answer's last 3 s are found in the saved recording); cut if they are not
+  first  the answer's last sound → the interviewer's first sound (the acknowledgement)
+  next   the answer's last sound → the next question's first sound
+
+and whether both transcripts give the same fillers and content verdicts. The last line
+is the median of each figure per path, the browser/terminal ratio of `next`, and the cuts.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ from simulator.models import load_model  # noqa: E402
 from simulator.replay import ReplayDevice  # noqa: E402
 from simulator.session import Practice  # noqa: E402
 from simulator.storage import Store, session_answers  # noqa: E402
-from simulator.tts import SilentEngine, Voice, make_engine  # noqa: E402
+from simulator.tts import Voice, make_engine  # noqa: E402
 
 DEFAULT = [ROOT / "tests/data/eval/rendered" / n for n in
            ("r05_gyaku_conditions.flac", "r04_gyaku_good.flac", "r03_tenshoku_blame_spoken.flac",
@@ -74,7 +80,7 @@ def _result(store: Store, source: Path) -> tuple[float, dict]:
     (Chromium's fake microphone plays from the moment it opens, before the page records).
     """
     folder = sorted(store.sessions_dir.iterdir())[-1]
-    [answer] = session_answers(json.loads((folder / "session.json").read_text(encoding="utf-8")))
+    answer = session_answers(json.loads((folder / "session.json").read_text(encoding="utf-8")))[0]
     recorded = load_audio(folder / answer.audio)
     spoken = load_audio(source)
     last = speech_regions(spoken)[-1].end
@@ -86,14 +92,50 @@ def _result(store: Store, source: Path) -> tuple[float, dict]:
                   "issues": answer.analysis.content.issue_ids, "transcript": answer.analysis.transcript.text}
 
 
+def _next(qid: str) -> str:
+    return "jikoshokai" if qid == "gyaku_shitsumon" else "gyaku_shitsumon"
+
+
+class _NotingSpeaker:
+    """A speaker that notes when each sound starts (time.monotonic()) and takes as long as it lasts."""
+
+    def __init__(self) -> None:
+        self.starts: list[float] = []
+
+    def play(self, samples: np.ndarray, rate: int) -> None:
+        self.starts.append(time.monotonic())
+        time.sleep(len(samples) / rate)
+
+
+class _Stop(_Quiet):
+    """Ends the session once the second question is being answered."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def asking(self, *a):
+        self.asked += 1
+
+    def recording(self, target_s):
+        if self.asked >= 2:
+            raise KeyboardInterrupt
+        return None
+
+
 def terminal(analyzer: Analyzer, path: Path, qid: str, data: Path) -> tuple[float, dict]:
     device = ReplayDevice()
-    device.load(np.concatenate([load_audio(path), np.zeros(10 * SAMPLE_RATE, np.float32)]))
+    spoken = load_audio(path)
+    device.load(np.concatenate([spoken, np.zeros(10 * SAMPLE_RATE, np.float32)]))
     store = Store(data)
     mic = MicrophoneSource(None, backend=device, stop=lambda: False)
-    Practice(store, Voice(SilentEngine(), None), mic, lambda: analyzer, _Quiet(), max_followups=0).run(
-        [bank.questions()[qid]], {"track": "shinsotsu"})
-    return _result(store, path)
+    speaker, ui = _NotingSpeaker(), _Stop()
+    voice = Voice(make_engine("openjtalk"), speaker)
+    Practice(store, voice, mic, lambda: analyzer, ui, max_followups=0).run(
+        [bank.questions()[qid], bank.questions()[_next(qid)]], {"track": "shinsotsu"})
+    wait, r = _result(store, path)
+    spoken_end = device.started_at + speech_regions(spoken)[-1].end
+    after = [t - spoken_end for t in speaker.starts if t > spoken_end]
+    return wait, {**r, "first": after[0] if after else None, "next": after[-1] if len(after) >= 2 else None}
 
 
 def browser(analyzer: Analyzer, path: Path, qid: str, data: Path, wav: Path) -> tuple[float, dict]:
@@ -122,14 +164,58 @@ def browser(analyzer: Analyzer, path: Path, qid: str, data: Path, wav: Path) -> 
                 "--autoplay-policy=no-user-gesture-required", "--use-fake-ui-for-media-stream",
                 "--use-fake-device-for-media-stream", f"--use-file-for-fake-audio-capture={wav}%noloop"])
             page = b.new_page()
-            page.goto(f"http://127.0.0.1:{port}/?question={qid}&token=bench")
+            page.add_init_script(_NOTE_TIMES)
+            page.goto(f"http://127.0.0.1:{port}/?token=bench")
+            page.evaluate(f"window.benchIds = ['{qid}', '{_next(qid)}']")
             page.click("#start")
+            # the second question is asked: its sound has started once it is being answered
+            page.wait_for_function("window.benchAsked >= 2 && window.benchMics.length >= 3", timeout=180000)
+            page.click("#quit")
             page.wait_for_selector("#done:not([hidden])", timeout=180000)
+            times = page.evaluate("({mics: window.benchMics, sounds: window.benchSounds, asked: window.benchAskedAt})")
             b.close()
     finally:
         server.should_exit = True
         thread.join(10)
-    return _result(store, path)
+    wait, r = _result(store, path)
+    # the answer's microphone opened at mics[1] (mics[0] is the page's permission check);
+    # Chromium's fake microphone plays the file from the moment it opens
+    spoken_end = times["mics"][1] + speech_regions(load_audio(path))[-1].end * 1000
+    after = [t for t in times["sounds"] if t > spoken_end]
+    nxt = [t for t in after if t > times["asked"][1]]
+    return wait, {**r, "first": (after[0] - spoken_end) / 1000 if after else None,
+                  "next": (nxt[0] - spoken_end) / 1000 if nxt else None}
+
+
+# Notes, in the page's clock, when each microphone opens, each <audio> starts playing and
+# each question is asked; and sends the plan's two question ids with the start message.
+_NOTE_TIMES = """
+window.benchMics = []; window.benchSounds = []; window.benchAskedAt = []; window.benchAsked = 0;
+const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+navigator.mediaDevices.getUserMedia = async (c) => { const s = await gum(c); window.benchMics.push(performance.now()); return s; };
+const play = HTMLMediaElement.prototype.play;
+HTMLMediaElement.prototype.play = function () {
+  this.addEventListener("playing", () => window.benchSounds.push(performance.now()), { once: true });
+  return play.call(this);
+};
+const Real = window.WebSocket;
+window.WebSocket = function (url) {
+  const ws = new Real(url);
+  const send = ws.send.bind(ws);
+  ws.send = (data) => {
+    if (typeof data === "string" && data.includes('"start"') && window.benchIds) {
+      const m = JSON.parse(data); m.ids = window.benchIds; data = JSON.stringify(m);
+    }
+    send(data);
+  };
+  ws.addEventListener("message", (e) => {
+    const m = JSON.parse(e.data);
+    if (m.type === "asking") { window.benchAsked += 1; window.benchAskedAt.push(performance.now()); }
+  });
+  return ws;
+};
+window.WebSocket.OPEN = Real.OPEN;
+"""
 
 
 def main() -> None:
@@ -139,29 +225,43 @@ def main() -> None:
     a = ap.parse_args()
     model, info = load_model("base", "cpu", "default", a.threads)
     analyzer = Analyzer(Transcriber(model), info)
-    waits: dict[str, list[float]] = {"terminal": [], "browser": []}
+    figures = {path: {"wait": [], "first": [], "next": []} for path in ("terminal", "browser")}
     cuts = {"terminal": 0, "browser": 0}
+
+    def shown(value: float | None) -> str:
+        return "—" if value is None else f"{value:.2f} s"
+
     with tempfile.TemporaryDirectory() as tmp:
         for n, path in enumerate(a.files):
             qid = _question(path)
-            t_wait, t = terminal(analyzer, path, qid, Path(tmp) / f"t{n}")
-            b_wait, w = browser(analyzer, path, qid, Path(tmp) / f"b{n}", Path(tmp) / f"mic{n}.wav")
-            waits["terminal"].append(t_wait)
-            waits["browser"].append(b_wait)
-            cuts["terminal"] += t["cut"]
-            cuts["browser"] += w["cut"]
+            results = {"terminal": terminal(analyzer, path, qid, Path(tmp) / f"t{n}"),
+                       "browser": browser(analyzer, path, qid, Path(tmp) / f"b{n}", Path(tmp) / f"mic{n}.wav")}
+            for name, (wait, r) in results.items():
+                figures[name]["wait"].append(wait)
+                for key in ("first", "next"):
+                    if r[key] is not None:
+                        figures[name][key].append(r[key])
+                cuts[name] += r["cut"]
+            (_, t), (_, w) = results["terminal"], results["browser"]
             same = t["fillers"] == w["fillers"] and t["issues"] == w["issues"]
-            cut = lambda r: " (cut)" if r["cut"] else ""  # noqa: E731
-            print(f"{path.name}: terminal {t_wait:.2f} s{cut(t)}, browser {b_wait:.2f} s{cut(w)} after the last sound | "
-                  f"fillers and verdicts {'the same' if same else 'differ'} "
-                  f"(terminal {t['fillers']} {t['issues']}, browser {w['fillers']} {w['issues']})", flush=True)
-            for name, r in (("terminal", t), ("browser", w)):
+            print(f"{path.name}: " + " | ".join(
+                f"{name} wait {wait:.2f} s{' (cut)' if r['cut'] else ''}, first {shown(r['first'])}, next {shown(r['next'])}"
+                for name, (wait, r) in results.items())
+                + f" | fillers and verdicts {'the same' if same else 'differ'}", flush=True)
+            for name, (_, r) in results.items():
                 turn = r["turn"] or {}
                 print(f"    {name}: ended {turn.get('state')} "
                       f"(P {turn.get('probability')}, wait {turn.get('wait_s')} s) on 「{turn.get('ending')}」")
-    tm, bm = statistics.median(waits["terminal"]), statistics.median(waits["browser"])
-    print(f"median end-of-answer wait: terminal {tm:.2f} s, browser {bm:.2f} s, ratio {bm / max(tm, 0.01):.2f}; "
-          f"cut: terminal {cuts['terminal']}/{len(a.files)}, browser {cuts['browser']}/{len(a.files)}")
+
+    def median(name: str, key: str) -> float:
+        values = figures[name][key]
+        return statistics.median(values) if values else float("nan")
+
+    print("medians: " + "; ".join(
+        f"{name} wait {median(name, 'wait'):.2f} s, first sound {median(name, 'first'):.2f} s, "
+        f"next question {median(name, 'next'):.2f} s" for name in figures)
+        + f"; next-question ratio browser/terminal {median('browser', 'next') / max(median('terminal', 'next'), 0.01):.2f}"
+        + f"; cut: terminal {cuts['terminal']}/{len(a.files)}, browser {cuts['browser']}/{len(a.files)}")
 
 
 if __name__ == "__main__":
