@@ -147,7 +147,7 @@ def voice_svg(voice: VoiceMetrics | None) -> str | None:
 
 # Per progress series: key, title, colour, and the smallest span of its y axis, so that
 # noise between sessions (an intonation of 2.66 against 2.67) is not drawn as a swing.
-_PROGRESS = [("fillers_per_min", "フィラー（回/分）", "#c0392b", 4.0),
+_PROGRESS = [("fillers_per_min", "つなぎ言葉（回/分）", "#c0392b", 4.0),
              ("mora_per_min", "話す速さ（1 分あたりの音の数）", "#4a7bb7", 120.0),
              ("speech_s", "回答の長さ（秒）", "#27ae60", 40.0),
              ("content_score", "内容スコア", "#8e44ad", 100.0),
@@ -182,6 +182,8 @@ def progress_svgs(rows: list[dict]) -> list[str]:
     out = []
     for key, title, color, span in _PROGRESS:
         values = [r[key] if r.get(key) is not None else float("nan") for r in rows]
+        if all(v != v for v in values):
+            continue   # never measured yet (no follow-up was asked): an empty plot says nothing
         fig, ax = plt.subplots(figsize=(3.4, 2.3))
         ax.plot(x, values, "o-", color=color)
         if key == "mora_per_min":
