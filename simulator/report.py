@@ -121,7 +121,7 @@ def voice_svg(voice: VoiceMetrics | None) -> str | None:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 2.6), sharex=True)
     top.plot(curve["t"], [nan if v is None else v for v in curve["st"]], ".", markersize=1.5, color="#4a7bb7")
     top.axhline(0, color="#999", linewidth=0.6)
-    top.set_ylabel("高さ（半音）")
+    top.set_ylabel("声の高さ")
     bottom.plot(curve["t"], [nan if v is None else v for v in curve["db"]], color="#27ae60", linewidth=0.8)
     bottom.set_ylabel("大きさ（dB）")
     bottom.set_xlabel("秒")
