@@ -114,7 +114,7 @@ def test_report_in_headless_chromium(report, tmp_path):
         voice = page.locator('#answer-1 figure.voice svg')
         assert voice.count() == 1 and voice.bounding_box()["width"] > 300
         voice_text = page.locator('#answer-1 figure.voice').inner_text()
-        assert "高さ（半音）" in voice_text and "大きさ（dB）" in voice_text
+        assert "声の高さ" in voice_text and "大きさ（dB）" in voice_text
         assert page.locator('#answer-1 figure.voice svg path').count() >= 2
         assert "声:" in page.locator('#answer-1 .voice-verdicts').inner_text()
         # the weak spots of the altered answer are marked on its curves and named under them
