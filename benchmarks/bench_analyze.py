@@ -19,10 +19,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from simulator.analyze import Analyzer
-from simulator.asr import Transcriber
-from simulator.japanese import count_mora, find_fillers
-from simulator.models import load_model
+from simulator.analysis.analyze import Analyzer
+from simulator.speech.asr import Transcriber
+from simulator.lang.japanese import count_mora, find_fillers
+from simulator.speech.models import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 

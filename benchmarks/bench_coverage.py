@@ -31,12 +31,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from simulator import audio  # noqa: E402
-from simulator.analyze import Analyzer  # noqa: E402
-from simulator.asr import Transcriber, uncovered  # noqa: E402
-from simulator.japanese import count_mora  # noqa: E402
-from simulator.models import load_model  # noqa: E402
-from simulator.streaming import StreamingTranscriber  # noqa: E402
+from simulator.speech import audio  # noqa: E402
+from simulator.analysis.analyze import Analyzer  # noqa: E402
+from simulator.speech.asr import Transcriber, uncovered  # noqa: E402
+from simulator.lang.japanese import count_mora  # noqa: E402
+from simulator.speech.models import load_model  # noqa: E402
+from simulator.speech.streaming import StreamingTranscriber  # noqa: E402
 
 EVAL = ROOT / "tests" / "data" / "eval"
 _NOT_COUNTED = re.compile(r"[\s、。,.!?！？「」『』・…()（）]")

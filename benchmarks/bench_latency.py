@@ -33,13 +33,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from simulator.analyze import Analyzer
-from simulator.asr import Transcriber
-from simulator.audio import load_audio
-from simulator.capture import MicrophoneSource
-from simulator.models import load_model
-from simulator.replay import ReplayDevice
-from simulator.streaming import StreamingTranscriber
+from simulator.analysis.analyze import Analyzer
+from simulator.speech.asr import Transcriber
+from simulator.speech.audio import load_audio
+from simulator.speech.capture import MicrophoneSource
+from simulator.speech.models import load_model
+from simulator.speech.replay import ReplayDevice
+from simulator.speech.streaming import StreamingTranscriber
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "tests" / "data" / "eval" / "dev"

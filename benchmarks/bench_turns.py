@@ -46,8 +46,9 @@ import soundfile as sf
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pulse_rig import Pulse  # noqa: E402
 
-from simulator import bank, turn  # noqa: E402
-from simulator.audio import SAMPLE_RATE, load_audio, speech_regions  # noqa: E402
+from simulator.rules import bank
+from simulator.speech import turn  # noqa: E402
+from simulator.speech.audio import SAMPLE_RATE, load_audio, speech_regions  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "tests" / "data" / "eval" / "dev"
@@ -100,9 +101,9 @@ def _insert(samples: np.ndarray, at_s: float, pause_s: float) -> np.ndarray:
 def make_variants(files: list[Path], out: Path, threads: int) -> list[Path]:
     """Copies with a thinking pause after a filler and after a comma, and a breath between
     two sentences, each placed in the silence that follows the word in the transcript."""
-    from simulator.analyze import Analyzer
-    from simulator.asr import Transcriber
-    from simulator.models import load_model
+    from simulator.analysis.analyze import Analyzer
+    from simulator.speech.asr import Transcriber
+    from simulator.speech.models import load_model
 
     model, _ = load_model(cpu_threads=threads)
     analyzer = Analyzer(Transcriber(model))

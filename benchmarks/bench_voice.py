@@ -27,12 +27,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from voice_variants import add_noise, delay_start, fade_endings, flatten_pitch, reverberate, speed_up  # noqa: E402
 
-from simulator import bank  # noqa: E402
-from simulator.analyze import Analyzer  # noqa: E402
-from simulator.asr import Transcriber  # noqa: E402
-from simulator.audio import load_audio, speech_regions  # noqa: E402
-from simulator.models import load_model  # noqa: E402
-from simulator.voice import analyze_voice  # noqa: E402
+from simulator.rules import bank  # noqa: E402
+from simulator.analysis.analyze import Analyzer  # noqa: E402
+from simulator.speech.asr import Transcriber  # noqa: E402
+from simulator.speech.audio import load_audio, speech_regions  # noqa: E402
+from simulator.speech.models import load_model  # noqa: E402
+from simulator.speech.voice import analyze_voice  # noqa: E402
 
 
 def _r(x: float | None) -> str:

@@ -29,7 +29,7 @@ import soxr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from simulator.japanese import canonical_filler, count_mora  # noqa: E402
+from simulator.lang.japanese import canonical_filler, count_mora  # noqa: E402
 
 RATE = 16000
 LEAD_S, TAIL_S, FLOOR_DBFS = 0.8, 1.2, -55.0

@@ -13,9 +13,9 @@ import urllib.parse
 from pathlib import Path
 from typing import Callable
 
-from . import __version__
-from .bank import TRACKS
-from .errors import MensetsuError
+from simulator import __version__
+from simulator.rules.bank import TRACKS
+from simulator.errors import MensetsuError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPT = 0, 1, 2, 130
 
@@ -85,7 +85,7 @@ def _llm_client(args, say: Callable[[str], None]):
     for the rules' interviewer, or (with a warning) when the server does not answer."""
     if args.interviewer != "llm":
         return None
-    from .llm import Client, EndpointError, rules
+    from simulator.interviewer.llm import Client, EndpointError, rules
 
     try:
         client = Client(args.llm_url or rules().url, args.llm_model, args.llm_allow_remote)
@@ -312,9 +312,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _load_analyzer(args):
-    from .analyze import Analyzer
-    from .asr import Transcriber
-    from .models import load_model
+    from simulator.analysis.analyze import Analyzer
+    from simulator.speech.asr import Transcriber
+    from simulator.speech.models import load_model
 
     model, info = load_model(args.model, args.device, args.compute_type, args.threads)
     return Analyzer(Transcriber(model), info)
@@ -322,7 +322,7 @@ def _load_analyzer(args):
 
 def _check_question_id(question: str | None) -> None:
     """An id-shaped --question must name a bank question; Japanese text is taken as the question asked."""
-    from .bank import questions
+    from simulator.rules.bank import questions
 
     if question and re.fullmatch(r"[A-Za-z0-9_\-]+", question) and question not in questions():
         raise UserError(f"質問 ID が見つかりません: {question}（mensetsu questions で一覧できます。"
@@ -333,8 +333,8 @@ def _company(args):
     """The profile named by --company (a name in the data folder, or a TOML file), or None."""
     if not args.company:
         return None
-    from .company import find_profile
-    from .storage import data_dir
+    from simulator.judge.company import find_profile
+    from simulator.store.storage import data_dir
 
     return find_profile(data_dir(args.data_dir), args.company)
 
@@ -355,7 +355,7 @@ def _read_draft(args) -> str:
 
 
 def _emit(result, as_json: bool, console) -> None:
-    from . import summary
+    from simulator.present import summary
 
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
@@ -368,9 +368,9 @@ def cmd_analyze(args) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from . import summary
-    from .analyze import analyze_text
-    from .audio import AudioError, check_path, load_audio
+    from simulator.present import summary
+    from simulator.analysis.analyze import analyze_text
+    from simulator.speech.audio import AudioError, check_path, load_audio
 
     out = Console(highlight=False, soft_wrap=True)
     _check_question_id(args.question)
@@ -423,8 +423,8 @@ def cmd_analyze(args) -> int:
 
 def _speaker(engine_name: str, console):
     """The default output device, or None (questions shown only) when there is none."""
-    from .capture import CaptureError, portaudio
-    from .tts import SoundDeviceSpeaker
+    from simulator.speech.capture import CaptureError, portaudio
+    from simulator.speech.tts import SoundDeviceSpeaker
 
     if engine_name == "none":
         return None
@@ -440,13 +440,13 @@ def _speaker(engine_name: str, console):
 
 
 def cmd_practice(args) -> int:
-    from .capture import FileSource, MicrophoneSource
-    from .session import Practice, company_plan, plan_questions
-    from .storage import Store
-    from .terminal import TerminalUI
-    from .tts import Voice, make_engine
-    from .llm import Interviewer
-    from .models import check_model
+    from simulator.speech.capture import FileSource, MicrophoneSource
+    from simulator.practice.session import Practice, company_plan, plan_questions
+    from simulator.store.storage import Store
+    from simulator.practice.terminal import TerminalUI
+    from simulator.speech.tts import Voice, make_engine
+    from simulator.interviewer.llm import Interviewer
+    from simulator.speech.models import check_model
 
     ui = TerminalUI()
     # Everything that can fail is checked before the first question is asked.
@@ -462,8 +462,8 @@ def cmd_practice(args) -> int:
                         "--data-dir で別の場所を指定してください") from None
     resume = None
     if args.resume:
-        from .report import find_session
-        from .session import resume_plan
+        from simulator.present.report import find_session
+        from simulator.practice.session import resume_plan
 
         resume = store.reopen(find_session(store, args.resume))
         plan = resume_plan(resume.meta)
@@ -473,7 +473,7 @@ def cmd_practice(args) -> int:
         plan = plan_questions(args.track, args.questions, ids, store.question_history())
     company = _company(args)
     if company is None and resume is not None and resume.meta.get("company_file"):
-        from .company import CompanyError, session_profile
+        from simulator.judge.company import CompanyError, session_profile
 
         try:   # the profile the session began with; moved or broken since, the session still goes on
             company = session_profile(resume.meta, store.root)
@@ -500,7 +500,7 @@ def cmd_practice(args) -> int:
             "model": {"name": args.model, "device": args.device, "compute_type": args.compute_type},
             **({"company": company.name, "company_file": company.path} if company else {})}
     result = practice.run(plan, meta, resume)
-    from .report import conclusion
+    from simulator.present.report import conclusion
 
     ui.summary(result.answers, conclusion(store, result.session.meta))
     if client is not None:
@@ -525,10 +525,10 @@ def _llm_tally(t: dict) -> str:
 
 
 def cmd_web(args) -> int:
-    from .models import check_model
-    from .storage import Store
-    from .tts import make_engine
-    from .web.app import serve
+    from simulator.speech.models import check_model
+    from simulator.store.storage import Store
+    from simulator.speech.tts import make_engine
+    from simulator.web.app import serve
 
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port は 0〜65535 で指定してください（指定: {args.port}）")
@@ -554,7 +554,7 @@ def cmd_questions(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from .bank import load, questions
+    from simulator.rules.bank import load, questions
 
     types = load("labels")["question_types"]
     table = Table(box=None, pad_edge=False, show_edge=False)
@@ -570,11 +570,11 @@ def cmd_questions(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from . import audio
-    from .capture import list_devices, record_seconds
-    from .summary import label
-    from .terminal import TerminalUI
-    from .tts import make_engine
+    from simulator.speech import audio
+    from simulator.speech.capture import list_devices, record_seconds
+    from simulator.present.summary import label
+    from simulator.practice.terminal import TerminalUI
+    from simulator.speech.tts import make_engine
 
     ui = TerminalUI()
     devices = list_devices()
@@ -605,8 +605,8 @@ def cmd_check(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report import find_session, render
-    from .storage import Store
+    from simulator.present.report import find_session, render
+    from simulator.store.storage import Store
 
     store = Store(args.data_dir)
     path = render(store, find_session(store, args.session), Path(args.out).resolve() if args.out else None)
@@ -622,7 +622,7 @@ def cmd_history(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from .storage import Store
+    from simulator.store.storage import Store
 
     rows = Store(args.data_dir).history()
     if args.json:
@@ -631,8 +631,8 @@ def cmd_history(args) -> int:
     if not rows:
         print("まだセッションがありません。mensetsu practice で練習を始めましょう。")
         return EXIT_OK
-    from .bank import load
-    from .storage import short_ids
+    from simulator.rules.bank import load
+    from simulator.store.storage import short_ids
 
     tracks = load("labels")["tracks"]
     short = short_ids([r["id"] for r in rows])
@@ -651,7 +651,7 @@ def cmd_history(args) -> int:
 
 
 def cmd_reindex(args) -> int:
-    from .storage import Store
+    from simulator.store.storage import Store
 
     store = Store(args.data_dir)
     print(f"{store.reindex()} 件のセッションからデータベースを作り直しました: {store.db_path}")
@@ -659,9 +659,9 @@ def cmd_reindex(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .paths import open_private
-    from .report import export, find_session
-    from .storage import Store
+    from simulator.paths import open_private
+    from simulator.present.report import export, find_session
+    from simulator.store.storage import Store
 
     text = export(find_session(Store(args.data_dir), args.session), args.format)
     if not args.out:
@@ -679,8 +679,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_delete(args) -> int:
-    from .report import find_session
-    from .storage import Store
+    from simulator.present.report import find_session
+    from simulator.store.storage import Store
 
     if args.session == "latest":
         raise UserError("削除するセッションは ID で指定してください（mensetsu history で確認できます）")
@@ -692,9 +692,9 @@ def cmd_delete(args) -> int:
 
 
 def cmd_company(args) -> int:
-    from .bank import load
-    from .company import find_profile, load_profile, profiles_dir
-    from .storage import Store
+    from simulator.rules.bank import load
+    from simulator.judge.company import find_profile, load_profile, profiles_dir
+    from simulator.store.storage import Store
 
     store = Store(args.data_dir)
     if args.action == "add":
@@ -729,10 +729,10 @@ def cmd_company(args) -> int:
 
 
 def cmd_notes(args) -> int:
-    from .bank import load
-    from .consistency import extract_facts, fact_words
-    from .notes import find_note, load_notes, new_note
-    from .storage import Store
+    from simulator.rules.bank import load
+    from simulator.judge.consistency import extract_facts, fact_words
+    from simulator.store.notes import find_note, load_notes, new_note
+    from simulator.store.storage import Store
 
     store = Store(args.data_dir)
     if args.action == "add":
@@ -760,9 +760,9 @@ def cmd_notes(args) -> int:
 
 
 def cmd_prep(args) -> int:
-    from .company import find_profile
-    from .prep import render_prep
-    from .storage import Store
+    from simulator.judge.company import find_profile
+    from simulator.present.prep import render_prep
+    from simulator.store.storage import Store
 
     store = Store(args.data_dir)
     profile = find_profile(store.root, args.company)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from simulator import bank
-from simulator.analyze import AnswerAnalysis, analyze_text
-from simulator.audio import Region
-from simulator.delivery import DeliveryMetrics
-from simulator.record import RecordingInfo, SavedAnswer
-from simulator.voice import VoiceMetrics
+from simulator.rules import bank
+from simulator.analysis.analyze import AnswerAnalysis, analyze_text
+from simulator.speech.audio import Region
+from simulator.judge.delivery import DeliveryMetrics
+from simulator.analysis.record import RecordingInfo, SavedAnswer
+from simulator.speech.voice import VoiceMetrics
 
 
 def delivery(**figures) -> DeliveryMetrics:

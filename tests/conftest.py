@@ -26,15 +26,15 @@ def dev_truth() -> list[dict]:
 @pytest.fixture(scope="session")
 def model_bundle():
     """The embedded base model, loaded once (2 threads, as on the target laptops)."""
-    from simulator.models import load_model
+    from simulator.speech.models import load_model
 
     return load_model("base", "cpu", "default", 2)
 
 
 @pytest.fixture(scope="session")
 def analyzer(model_bundle):
-    from simulator.analyze import Analyzer
-    from simulator.asr import Transcriber
+    from simulator.analysis.analyze import Analyzer
+    from simulator.speech.asr import Transcriber
 
     model, info = model_bundle
     return Analyzer(Transcriber(model), info)
@@ -72,7 +72,7 @@ def write_wav(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
 
 def as_wav(src: Path, dest: Path) -> Path:
     """A repository answer (FLAC) written as the 16 kHz WAV a recording would be."""
-    from simulator.audio import load_audio
+    from simulator.speech.audio import load_audio
 
     return write_wav(dest, load_audio(src))
 

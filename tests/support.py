@@ -6,7 +6,7 @@ import contextlib
 import shutil
 from pathlib import Path
 
-from simulator import bank
+from simulator.rules import bank
 
 PROMPTS = Path(__file__).parents[1] / "prompts"
 
@@ -46,7 +46,7 @@ def web_app(store, port: int, analyzer=None, max_followups: int = 0):
     """The web app on `store`, with `analyzer` already loaded and the OpenJTalk voice."""
     from concurrent.futures import Future
 
-    from simulator.tts import make_engine
+    from simulator.speech.tts import make_engine
     from simulator.web.app import create_app
 
     ready: Future = Future()

@@ -3,8 +3,8 @@
 import numpy as np
 
 from conftest import noise
-from simulator.asr import Word, _collapse_loops, _guard, chunk_regions
-from simulator.audio import SAMPLE_RATE, Region, load_audio, speech_regions
+from simulator.speech.asr import Word, _collapse_loops, _guard, chunk_regions
+from simulator.speech.audio import SAMPLE_RATE, Region, load_audio, speech_regions
 
 
 def words(text: str, start: float, step: float = 0.2) -> list[Word]:
@@ -59,8 +59,8 @@ def test_chunks_never_exceed_one_window_and_cut_at_pauses():
 
 
 def test_a_filler_alone_in_its_chunk_is_read_as_the_filler():
-    from simulator.asr import Word, finish
-    from simulator.audio import Region
+    from simulator.speech.asr import Word, finish
+    from simulator.speech.audio import Region
 
     speech = [Region(0.8, 1.4), Region(4.9, 7.0)]
     raw = [("いと。", [Word("いと。", 0.8, 1.4, 0.31)]),
@@ -75,7 +75,7 @@ def test_a_filler_alone_in_its_chunk_is_read_as_the_filler():
 def test_the_quick_look_reads_phrase_endings_like_the_full_window(analyzer, dev_dir, dev_truth):
     """The end-of-turn rule's quick look (a 10 s encoder window) must read how a phrase
     ends as the ordinary 30 s decoding does: the last two phrases of every dev answer."""
-    from simulator.turn import text_state
+    from simulator.speech.turn import text_state
 
     transcriber = analyzer.transcriber
     agree = total = 0

@@ -1,4 +1,4 @@
-"""The interviewer's conclusion (simulator/assessment.py): 再現性, フィット, 本気度 with the
+"""The interviewer's conclusion (simulator/present/assessment.py): 再現性, フィット, 本気度 with the
 candidate's words as evidence, and the red flags — from whole typed sessions run through
 `practice --answers-from`, real storage and the report."""
 
@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from simulator import assessment, bank
-from simulator.analyze import analyze_text
-from simulator.bank import PromptsError
-from simulator.storage import content_score
+from simulator.present import assessment
+from simulator.rules import bank
+from simulator.analysis.analyze import analyze_text
+from simulator.rules.bank import PromptsError
+from simulator.store.storage import content_score
 
 from support import edited_prompts
 from test_session import run

@@ -2,7 +2,8 @@
 
 import pytest
 
-from simulator import bank
+from simulator.analysis.analyze import find_question
+from simulator.rules import bank
 
 
 def test_broken_toml_names_file_and_line(tmp_path):
@@ -42,5 +43,5 @@ def test_shipped_prompts_load():
     ("趣味は何ですか。", None),
 ])
 def test_questions_in_other_words_find_their_kind(asked, qid):
-    q = bank.find_question(asked)
+    q = find_question(asked)
     assert (q.id if q else None) == qid

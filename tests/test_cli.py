@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 
 from conftest import noise, write_wav
-from simulator.audio import SAMPLE_RATE, load_audio
+from simulator.speech.audio import SAMPLE_RATE, load_audio
 
 BLOCK_NETWORK = '''
 import os, socket

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from simulator import bank
-from simulator.record import SavedAnswer
+from simulator.rules import bank
+from simulator.analysis.record import SavedAnswer
 
 
 def mensetsu(*args: str, columns: int = 80) -> subprocess.CompletedProcess:
@@ -75,8 +75,8 @@ def test_argument_errors_are_one_japanese_line(args):
 
 
 def _sessions(tmp_path, n: int = 3) -> list[str]:
-    from simulator.analyze import analyze_text
-    from simulator.storage import Store
+    from simulator.analysis.analyze import analyze_text
+    from simulator.store.storage import Store
 
     store = Store(tmp_path)
     ids = []
@@ -91,7 +91,7 @@ def _sessions(tmp_path, n: int = 3) -> list[str]:
 def test_history_fits_80_columns_and_shows_ids_that_work(tmp_path):
     from rich.cells import cell_len
 
-    from simulator.storage import short_ids
+    from simulator.store.storage import short_ids
 
     ids = _sessions(tmp_path)
     p = mensetsu("history", "--data-dir", str(tmp_path), columns=80)
@@ -141,7 +141,7 @@ def test_the_meter_and_spinner_never_draw_under_the_summary():
 
     from rich.console import Console
 
-    from simulator.terminal import TerminalUI
+    from simulator.practice.terminal import TerminalUI
 
     buf = io.StringIO()
     ui = TerminalUI(Console(file=buf, force_terminal=True, width=80, highlight=False))
@@ -163,7 +163,7 @@ def test_alsa_library_messages_do_not_reach_the_terminal():
     probe = ("import ctypes, ctypes.util, sys\n"
              "quiet = sys.argv[1] == 'quiet'\n"
              "if quiet:\n"
-             "    from simulator.capture import portaudio; portaudio()\n"
+             "    from simulator.speech.capture import portaudio; portaudio()\n"
              "lib = ctypes.CDLL(ctypes.util.find_library('asound'))\n"
              "pcm = ctypes.c_void_p()\n"
              "lib.snd_pcm_open(ctypes.byref(pcm), b'no_such_pcm_device', 0, 0)\n")
@@ -177,7 +177,7 @@ def test_library_modules_do_not_print(monkeypatch, capsys, caplog):
     """Notices go through logging: a second front end (the web page) decides how to show them."""
     import logging
 
-    from simulator import tts
+    from simulator.speech import tts
 
     monkeypatch.setattr(tts, "_BY_NAME", {**tts._BY_NAME, "openjtalk": _Unavailable, "pyttsx3": _Unavailable})
     with caplog.at_level(logging.INFO, logger="simulator"):
@@ -189,7 +189,7 @@ def test_library_modules_do_not_print(monkeypatch, capsys, caplog):
 
 class _Unavailable:
     def __init__(self):
-        from simulator.tts import TTSError
+        from simulator.speech.tts import TTSError
 
         raise TTSError("not here")
 

@@ -19,16 +19,16 @@ import pytest
 
 from answers import saved
 from conftest import QuietUI, as_wav
-from simulator import fit
-from simulator.analyze import analyze_text
-from simulator.capture import FileSource
-from simulator.company import CompanyError, load_profile, with_rivals
-from simulator.notes import new_note
-from simulator.prep import prep_items, render_prep
-from simulator.report import export, render
-from simulator.session import Practice, company_plan, plan_questions
-from simulator.storage import Store
-from simulator.tts import SilentEngine, Voice
+from simulator.judge import fit
+from simulator.analysis.analyze import analyze_text
+from simulator.speech.capture import FileSource
+from simulator.judge.company import CompanyError, load_profile, with_rivals
+from simulator.store.notes import new_note
+from simulator.present.prep import prep_items, render_prep
+from simulator.present.report import export, render
+from simulator.practice.session import Practice, company_plan, plan_questions
+from simulator.store.storage import Store
+from simulator.speech.tts import SilentEngine, Voice
 
 DATA = Path(__file__).parent / "data" / "companies"
 HAKOBU, MIDORI = load_profile(DATA / "hakobu.toml"), load_profile(DATA / "midori.toml")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from answers import spoken
-from simulator import bank
-from simulator.analyze import analyze_text, review
-from simulator.asr import Transcript, Word
-from simulator.record import SavedAnswer
-from simulator.confidence import Confidence
-from simulator.report import render
-from simulator.storage import Store
+from simulator.rules import bank
+from simulator.analysis.analyze import analyze_text, review
+from simulator.speech.asr import Transcript, Word
+from simulator.analysis.record import SavedAnswer
+from simulator.judge.confidence import Confidence
+from simulator.present.report import render
+from simulator.store.storage import Store
 
 RULES = bank.load("confidence")
 Q = bank.questions()
@@ -77,7 +77,7 @@ def test_no_contradiction_is_not_claimed_on_unsure_figures(tmp_path):
 
 
 def test_report_marks_unsure_words_with_a_click_to_hear_title(tmp_path):
-    from simulator.report import _words
+    from simulator.present.report import _words
 
     heard = Transcript("前職原色", words(("前職", 0.9), ("原色", 0.2)))
     marked = _words(replace(spoken("前職原色", "jiko_pr"), transcript=heard), RULES["min_probability"])

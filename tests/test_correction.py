@@ -8,10 +8,10 @@ from dataclasses import replace
 import pytest
 
 from answers import saved
-from simulator import bank
-from simulator.compare import compare
-from simulator.correction import CorrectionError, correct
-from simulator.record import RecordingInfo, SavedAnswer
+from simulator.rules import bank
+from simulator.present.compare import compare
+from simulator.analysis.correction import CorrectionError, correct
+from simulator.analysis.record import RecordingInfo, SavedAnswer
 
 PACE = bank.load("delivery")["pace"]
 

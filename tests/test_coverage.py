@@ -15,12 +15,13 @@ import sqlite3
 import pytest
 
 from benchmarks.bench_coverage import chars   # what is said, in mora: 15% = 15パーセント
-from simulator import audio, bank
-from simulator.analyze import analyze_text
-from simulator.asr import Transcript, Word, hole_mark, uncovered
-from simulator.audio import Region
-from simulator.delivery import measure, timed_fillers
-from simulator.streaming import StreamingTranscriber
+from simulator.speech import audio
+from simulator.rules import bank
+from simulator.analysis.analyze import analyze_text
+from simulator.speech.asr import Transcript, Word, hole_mark, uncovered
+from simulator.speech.audio import Region
+from simulator.judge.delivery import measure, timed_fillers
+from simulator.speech.streaming import StreamingTranscriber
 
 from conftest import EVAL, noise, write_wav
 
@@ -115,13 +116,13 @@ def test_a_hole_is_marked_left_out_of_the_rates_and_not_judged_short():
     assert d.length_verdict == "ok"   # 29 s of speech, not the few words heard
     q = bank.questions()["gakuchika"]
     assert "too_short" in analyze_text(t.text, q.id).content.issue_ids
-    from simulator.analyze import review
+    from simulator.analysis.analyze import review
     assert "too_short" not in review(t.text, q, spoken_s=d.speech_s).content.issue_ids
 
 
 def test_report_shows_a_hole_with_a_play_button(tmp_path):
-    from simulator.analyze import AnswerAnalysis
-    from simulator.report import _words
+    from simulator.analysis.analyze import AnswerAnalysis
+    from simulator.present.report import _words
 
     speech = [Region(1.0, 9.0)]
     said = (Word("はい。", 1.0, 1.5, 0.9), Word("以上です。", 8.0, 9.0, 0.9))
@@ -134,7 +135,7 @@ def test_report_shows_a_hole_with_a_play_button(tmp_path):
 
 
 def review_of(text):
-    from simulator.analyze import review
+    from simulator.analysis.analyze import review
     return review(text, None)
 
 
@@ -151,7 +152,7 @@ def test_a_doubled_word_without_a_pause_is_not_two_fillers():
 
 
 def test_uun_is_a_hesitation_and_un_sou_desu_is_agreement():
-    from simulator.japanese import find_fillers
+    from simulator.lang.japanese import find_fillers
 
     assert [f.canonical for f in find_fillers("うーん、私の強みは粘り強さです。")] == ["うーん"]
     assert [f.canonical for f in find_fillers("ううん、そうですね。私の強みは")] == ["うーん"]

@@ -1,4 +1,4 @@
-"""The interviewer digs rung by rung from the candidate's words (simulator/dig.py), and a
+"""The interviewer digs rung by rung from the candidate's words (simulator/interviewer/dig.py), and a
 whole typed interview runs end to end through `practice --answers-from` with .txt files."""
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from simulator import bank, dig
-from simulator.analyze import analyze_text, review
-from simulator.bank import PromptsError
-from simulator.confidence import Confidence
+from simulator.rules import bank
+from simulator.interviewer import dig
+from simulator.analysis.analyze import analyze_text, review
+from simulator.rules.bank import PromptsError
+from simulator.judge.confidence import Confidence
 
 from support import edited_prompts
 from test_session import run

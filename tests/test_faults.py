@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 
 from conftest import QuietUI
-from simulator import storage
-from simulator.audio import load_audio
-from simulator.bank import questions
-from simulator.capture import CaptureError, FileSource, MicrophoneSource, WavAppender
-from simulator.replay import ReplayDevice
-from simulator.session import Practice
-from simulator.storage import Store
-from simulator.tts import SilentEngine, Voice
+from simulator.store import storage
+from simulator.speech.audio import load_audio
+from simulator.rules.bank import questions
+from simulator.speech.capture import CaptureError, FileSource, MicrophoneSource, WavAppender
+from simulator.speech.replay import ReplayDevice
+from simulator.practice.session import Practice
+from simulator.store.storage import Store
+from simulator.speech.tts import SilentEngine, Voice
 from test_cli import mensetsu
 from test_practice import practice
 
@@ -120,7 +120,7 @@ def test_kill_while_writing_the_report_keeps_the_old_one(one_session):
 
 KILL_IN_DB_WRITE = """
 import os, signal, sys
-from simulator import storage
+from simulator.store import storage
 store = storage.Store(sys.argv[1])
 session = store.reopen(next((store.sessions_dir).iterdir()))
 storage.content_score = lambda *a: os.kill(os.getpid(), signal.SIGKILL)  # inside the index transaction

@@ -11,13 +11,13 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator import bank
-from simulator.analyze import analyze_text
-from simulator.asr import Transcript, Word
-from simulator.audio import Region
-from simulator.consistency import extract_facts
-from simulator.delivery import measure
-from simulator.japanese import count_mora, filler_lexicon, find_fillers, normalise, split_sentences
+from simulator.rules import bank
+from simulator.analysis.analyze import analyze_text
+from simulator.speech.asr import Transcript, Word
+from simulator.speech.audio import Region
+from simulator.judge.consistency import extract_facts
+from simulator.judge.delivery import measure
+from simulator.lang.japanese import count_mora, filler_lexicon, find_fillers, normalise, split_sentences
 
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from simulator.japanese import canonical_filler, count_mora, find_fillers, split_sentences
+from simulator.lang.japanese import canonical_filler, count_mora, find_fillers, split_sentences
 
 
 def fillers(text: str) -> list[str]:
@@ -90,7 +90,7 @@ NUMBER_FORMS = ["3000件", "3,000件", "1.5倍", "20%", "2023年", "50代", "10�
 
 @pytest.mark.parametrize("number", NUMBER_FORMS)
 def test_fillers_and_words_after_a_number_keep_their_offsets(number):
-    from simulator.japanese import normalise, tokenize
+    from simulator.lang.japanese import normalise, tokenize
 
     text = f"売上は{number}でした。えーと、次に御社の営業で、あのー、貢献したいです。"
     norm = normalise(text)
@@ -145,7 +145,8 @@ def test_filler_text_is_what_was_said():
 
 
 def test_malformed_filler_entry_names_file_and_line(tmp_path, monkeypatch):
-    from simulator import bank, japanese
+    from simulator.rules import bank
+    from simulator.lang import japanese
 
     (tmp_path / "fillers.toml").write_text(
         '[[filler]]\ncanonical = "えーと"\nspellings = ["えーと"]\nrule = "always"\n\n'

@@ -1,4 +1,4 @@
-"""The optional language-model interviewer (simulator/llm.py), against a real local HTTP
+"""The optional language-model interviewer (simulator/interviewer/llm.py), against a real local HTTP
 server that speaks the chat-completions protocol (tests/llm_server.py): the model's
 question is asked when it is in time and fit to ask, the rules' own follow-up when it
 is late, garbage, a refusal, English, or a rung that is not open; only text is sent;
@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from simulator import bank, dig, llm
-from simulator.analyze import analyze_text
-from simulator.bank import PromptsError, questions
-from simulator.consistency import extract_facts
+from simulator.rules import bank
+from simulator.interviewer import dig
+from simulator.interviewer import llm
+from simulator.analysis.analyze import analyze_text
+from simulator.rules.bank import PromptsError, questions
+from simulator.judge.consistency import extract_facts
 
 from llm_server import QUESTION, SLOW_S, LLMServer
 from support import edited_prompts

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 from conftest import QuietUI, write_wav
-from simulator.audio import load_audio
-from simulator.bank import questions
-from simulator.capture import FileSource
-from simulator.session import Practice
-from simulator.storage import Store
-from simulator.tts import SilentEngine, Voice
+from simulator.speech.audio import load_audio
+from simulator.rules.bank import questions
+from simulator.speech.capture import FileSource
+from simulator.practice.session import Practice
+from simulator.store.storage import Store
+from simulator.speech.tts import SilentEngine, Voice
 
 SESSIONS, WARM_UP = 200, 20
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from simulator import models
-from simulator.models import ModelError, embedded_model_dir, manifest, resolve_model
+from simulator.speech import models
+from simulator.speech.models import ModelError, embedded_model_dir, manifest, resolve_model
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import QuietUI, noise
-from simulator import bank
-from simulator.capture import Endpointer, MicrophoneSource
-from simulator.replay import ReplayDevice
-from simulator.session import Practice
-from simulator.storage import Store
-from simulator.tts import SilentEngine, Voice
+from simulator.rules import bank
+from simulator.speech.capture import Endpointer, MicrophoneSource
+from simulator.speech.replay import ReplayDevice
+from simulator.practice.session import Practice
+from simulator.store.storage import Store
+from simulator.speech.tts import SilentEngine, Voice
 
 
 def test_endpointer_gives_up_on_silence_but_not_on_a_late_speaker():
@@ -49,7 +49,7 @@ def test_an_answer_without_voice_is_kept_unheard_and_not_averaged(analyzer, tmp_
 
 
 def test_no_input_tells_a_muted_input_from_a_faint_voice(tmp_path):
-    from simulator.capture import Recording
+    from simulator.speech.capture import Recording
 
     muted = Recording(tmp_path / "a.wav", np.zeros(16000, np.float32), "no_voice", None, 8.0)
     faint = Recording(tmp_path / "b.wav", noise(1.0, dbfs=-45.0), "no_voice", None, 8.0)

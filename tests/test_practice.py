@@ -17,7 +17,7 @@ import pytest
 
 from benchmarks.bench_turns import last_sound_s, locate
 from benchmarks.pulse_rig import Pulse
-from simulator.audio import load_audio, speech_regions
+from simulator.speech.audio import load_audio, speech_regions
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="PulseAudio test rig is Linux-only")
 
@@ -188,7 +188,7 @@ def test_check_with_a_silent_microphone_says_so_without_a_fake_level(pulse):
 
 def test_a_silent_microphone_ends_quickly_and_changes_no_history(pulse, tmp_path):
     """Nothing reaches the mic: one clear line per question, no follow-ups, nothing averaged."""
-    from simulator.storage import Store
+    from simulator.store.storage import Store
 
     data = tmp_path / "data"
     started = time.monotonic()

@@ -6,11 +6,11 @@ import json
 from dataclasses import replace
 
 from answers import spoken
-from simulator.analyze import analyze_text
+from simulator.analysis.analyze import analyze_text
 from simulator.errors import MensetsuError
-from simulator.record import SCHEMA_VERSION, RecordingInfo, SavedAnswer
-from simulator.report import export, render
-from simulator.storage import Store, StorageError, session_answers
+from simulator.analysis.record import SCHEMA_VERSION, RecordingInfo, SavedAnswer
+from simulator.present.report import export, render
+from simulator.store.storage import Store, StorageError, session_answers
 
 # a written draft's analysis with the delivery figures an answer's recording adds
 ANALYSIS = spoken("私の強みは粘り強さです。", "jiko_pr", speech_start_s=0.8, speech_end_s=12.4, speech_s=11.6,
@@ -92,14 +92,14 @@ def test_resuming_an_old_session_writes_one_layout(tmp_path):
 
 
 def test_every_user_facing_error_shares_one_base():
-    from simulator.audio import AudioError
-    from simulator.bank import PromptsError
-    from simulator.capture import CaptureError
-    from simulator.models import ModelError
-    from simulator.replay import ReplayError
-    from simulator.report import ReportError
-    from simulator.session import PlanError
-    from simulator.tts import TTSError
+    from simulator.speech.audio import AudioError
+    from simulator.rules.bank import PromptsError
+    from simulator.speech.capture import CaptureError
+    from simulator.speech.models import ModelError
+    from simulator.speech.replay import ReplayError
+    from simulator.present.report import ReportError
+    from simulator.practice.session import PlanError
+    from simulator.speech.tts import TTSError
 
     for cls in (AudioError, PromptsError, CaptureError, ModelError, ReplayError, ReportError, PlanError,
                 StorageError, TTSError):

@@ -18,16 +18,16 @@ import pytest
 import soundfile as sf
 
 from conftest import QuietUI, as_wav
-from simulator import bank
-from simulator.record import SavedAnswer
-from simulator.analyze import analyze_text
-from simulator.audio import load_audio, speech_regions
-from simulator.capture import FileSource
-from simulator.consistency import Stated, conflicts, extract_facts
-from simulator.report import export, find_session, render
-from simulator.session import Practice
-from simulator.storage import MIGRATIONS, Store, session_answers
-from simulator.tts import SilentEngine, Voice
+from simulator.rules import bank
+from simulator.analysis.record import SavedAnswer
+from simulator.analysis.analyze import analyze_text
+from simulator.speech.audio import load_audio, speech_regions
+from simulator.speech.capture import FileSource
+from simulator.judge.consistency import Stated, conflicts, extract_facts
+from simulator.present.report import export, find_session, render
+from simulator.practice.session import Practice
+from simulator.store.storage import MIGRATIONS, Store, session_answers
+from simulator.speech.tts import SilentEngine, Voice
 from voice_variants import fade_endings, speed_up
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -296,7 +296,7 @@ def test_report_reads_well_on_a_phone_and_a_screen(report, tmp_path, width):
 
 
 def test_progress_axes_do_not_turn_noise_into_a_swing():
-    from simulator.report import axis_range
+    from simulator.present.report import axis_range
 
     low, high = axis_range([2.66, 2.67], 3.0)
     assert high - low >= 3.0 and low < 2.66 and high > 2.67
@@ -310,7 +310,7 @@ def test_progress_axes_do_not_turn_noise_into_a_swing():
 def test_a_corrected_transcript_keeps_its_words_times_and_fillers():
     """After a correction the report still links each word to the audio and highlights
     the fillers the user kept; a misheard word typed over takes the heard word's time."""
-    from simulator.report import _realigned
+    from simulator.present.report import _realigned
 
     heard = [{"text": "えーと", "t": 0.2, "filler": True, "unsure": False}, {"pause": 1.2},
              {"text": "温者", "t": 1.9, "filler": False, "unsure": True},

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from simulator import bank
-from simulator.analyze import analyze_text
-from simulator.content import in_scope
+from simulator.rules import bank
+from simulator.analysis.analyze import analyze_text
+from simulator.judge.content import in_scope
 
 RULES = bank.load("content")
 ADVICE = bank.load("advice")

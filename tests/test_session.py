@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from simulator.capture import CaptureError, portaudio
-from simulator.session import PlanError, plan_questions
-from simulator.storage import Store
+from simulator.speech.capture import CaptureError, portaudio
+from simulator.practice.session import PlanError, plan_questions
+from simulator.store.storage import Store
 
 
 def test_plan_starts_with_self_introduction_and_ends_with_reverse_question():
@@ -37,7 +37,7 @@ def test_plan_prefers_unpractised_then_weak_questions():
 def test_a_plan_asks_each_kind_once_unless_the_questions_are_named():
     """「あなたの強みは」 and 「あなたの長所は」 are one question in two wordings: never both in
     one interview, whatever was practised before; named questions are asked as named."""
-    from simulator import bank
+    from simulator.rules import bank
 
     once = set(bank.load("questions")["once_per_interview"])
     # every order the history can make: each question practised least in turn

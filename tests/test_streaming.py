@@ -7,11 +7,11 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from simulator.asr import chunk_regions
-from simulator.audio import Region, load_audio
-from simulator.capture import MicrophoneSource
-from simulator.replay import ReplayDevice
-from simulator.streaming import StreamingTranscriber
+from simulator.speech.asr import chunk_regions
+from simulator.speech.audio import Region, load_audio
+from simulator.speech.capture import MicrophoneSource
+from simulator.speech.replay import ReplayDevice
+from simulator.speech.streaming import StreamingTranscriber
 
 
 def test_min_s_cuts_at_the_first_pause_once_a_chunk_is_long_enough():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.tts import OpenJTalkEngine, Voice, trim_silence
+from simulator.speech.tts import OpenJTalkEngine, Voice, trim_silence
 
 
 class RecordingSpeaker:

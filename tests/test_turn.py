@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator import turn
-from simulator.audio import SAMPLE_RATE, load_audio, speech_regions
-from simulator.bank import PromptsError
-from simulator.capture import MicrophoneSource
-from simulator.models import smart_turn_files
-from simulator.replay import ReplayDevice
-from simulator.streaming import StreamingTranscriber
+from simulator.speech import turn
+from simulator.speech.audio import SAMPLE_RATE, load_audio, speech_regions
+from simulator.rules.bank import PromptsError
+from simulator.speech.capture import MicrophoneSource
+from simulator.speech.models import smart_turn_files
+from simulator.speech.replay import ReplayDevice
+from simulator.speech.streaming import StreamingTranscriber
 
 
 @pytest.mark.parametrize("text, state", [
@@ -116,7 +116,7 @@ def test_waits_are_ordered_from_a_sign_off_to_an_open_clause():
     ('tansho = ["remedy"]', 'tansho = ["remedies"]', r"turn\.toml:\d+: \[text\.parts\] にない部分です（remedies）"),
 ])
 def test_a_bad_pattern_is_reported_with_its_line(tmp_path, monkeypatch, old, new, error):
-    from simulator import bank
+    from simulator.rules import bank
     from simulator.paths import project_dir
 
     text = (project_dir("prompts") / "turn.toml").read_text(encoding="utf-8")
@@ -193,7 +193,7 @@ def test_a_sign_off_ends_the_answer_soon_and_a_thinking_pause_does_not(analyzer,
 
 
 def test_words_that_could_not_have_been_said_are_not_read():
-    from simulator.asr import plausible
+    from simulator.speech.asr import plausible
 
     assert plausible("以上です。", 1.0)
     assert not plausible("本日はありがとうございました。", 0.3)   # invented over a noise blip

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator import bank
-from simulator.audio import load_audio, speech_regions
-from simulator.voice import loudness_track, pitch_track, remark
+from simulator.rules import bank
+from simulator.speech.audio import load_audio, speech_regions
+from simulator.speech.voice import loudness_track, pitch_track, remark
 from conftest import RENDERED
 from voice_variants import add_noise, delay_start, fade_endings, flatten_pitch, reverberate, speed_up
 
@@ -87,7 +87,7 @@ def test_the_matching_verdict_fires_in_other_voices(analyzer, rendered_truth, na
 
 def test_pitch_spread_ignores_octave_slips():
     """A few frames an octave off (a tracker on a telephone line) do not make flat speech lively."""
-    from simulator.voice import _robust_spread
+    from simulator.speech.voice import _robust_spread
 
     rng = np.random.default_rng(0)
     flat = rng.normal(0, 0.3, 2000)

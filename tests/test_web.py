@@ -21,7 +21,7 @@ import pytest
 
 import soundfile as sf
 from conftest import RENDERED, as_wav, noise
-from simulator.storage import Store, session_answers
+from simulator.store.storage import Store, session_answers
 from simulator.web.app import COOKIE
 from support import TOKEN, fits, launch_chromium, open_page, serving, web_app
 

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from conftest import DEV, as_wav
-from simulator.storage import Store, session_answers
+from simulator.store.storage import Store, session_answers
 from support import TOKEN, fits, launch_chromium, open_page, serving
 
 LONG_ANSWER = DEV / "dev01_jikoshokai.flac"

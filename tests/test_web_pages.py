@@ -8,12 +8,12 @@ import json
 
 import pytest
 
-from simulator.analyze import analyze_text
-from simulator.bank import questions
-from simulator.company import list_profiles, load_profile
-from simulator.notes import load_notes
-from simulator.record import RecordingInfo, SavedAnswer
-from simulator.storage import Store
+from simulator.analysis.analyze import analyze_text
+from simulator.rules.bank import questions
+from simulator.judge.company import list_profiles, load_profile
+from simulator.store.notes import load_notes
+from simulator.analysis.record import RecordingInfo, SavedAnswer
+from simulator.store.storage import Store
 from support import TOKEN, fits, launch_chromium, open_page, serving
 
 
@@ -21,7 +21,7 @@ from support import TOKEN, fits, launch_chromium, open_page, serving
 def browser(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
-    from simulator.audio import SAMPLE_RATE
+    from simulator.speech.audio import SAMPLE_RATE
     from conftest import noise, write_wav
 
     wav = write_wav(tmp_path_factory.mktemp("mic") / "quiet.wav", noise(1.0), SAMPLE_RATE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.audio import SAMPLE_RATE, Region
+from simulator.speech.audio import SAMPLE_RATE, Region
 
 
 def _sound(samples: np.ndarray):

@@ -32,24 +32,24 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .. import bank
-from ..analyze import Analyzer
-from ..bank import TRACKS
-from ..company import LIST_KEYS, TEXT_KEYS, CompanyError, list_profiles, session_profile, with_rivals
-from ..consistency import fact_words
-from ..compare import compare
-from ..correction import correct
-from ..errors import MensetsuError
-from ..paths import open_private
-from ..llm import Client, Interviewer
-from ..record import SavedAnswer
-from ..notes import KINDS as NOTE_KINDS, load_notes, new_note
-from ..report import export, progress_rows, progress_svgs, render
-from ..prep import answer_counts, prep_html
-from ..session import Practice, company_plan, plan_questions, resume_plan, unfinished
-from ..storage import Store, load_session_meta, short_ids
-from ..tts import Voice
-from .live import BrowserMic, Channel, PageSpeaker, PageTyping, PageUI
+from simulator.rules import bank
+from simulator.analysis.analyze import Analyzer
+from simulator.rules.bank import TRACKS
+from simulator.judge.company import LIST_KEYS, TEXT_KEYS, CompanyError, list_profiles, session_profile, with_rivals
+from simulator.judge.consistency import fact_words
+from simulator.present.compare import compare
+from simulator.analysis.correction import correct
+from simulator.errors import MensetsuError
+from simulator.paths import open_private
+from simulator.interviewer.llm import Client, Interviewer
+from simulator.analysis.record import SavedAnswer
+from simulator.store.notes import KINDS as NOTE_KINDS, load_notes, new_note
+from simulator.present.report import export, progress_rows, progress_svgs, render
+from simulator.present.prep import answer_counts, prep_html
+from simulator.practice.session import Practice, company_plan, plan_questions, resume_plan, unfinished
+from simulator.store.storage import Store, load_session_meta, short_ids
+from simulator.speech.tts import Voice
+from simulator.web.live import BrowserMic, Channel, PageSpeaker, PageTyping, PageUI
 
 log = logging.getLogger(__name__)
 
@@ -490,7 +490,7 @@ class WebApp:
     def _start(self, msg: dict, channel: Channel, mic: BrowserMic | None) -> threading.Thread:
         """Plan the interview the page asked for (or go on with the interrupted session it
         names) and run it on a worker thread; without `mic` the answers are typed in the page."""
-        from ..capture import MicrophoneSource
+        from simulator.speech.capture import MicrophoneSource
 
         resume = None
         if msg.get("resume"):

@@ -27,11 +27,11 @@ from typing import Any, Callable
 import numpy as np
 import soundfile as sf
 
-from ..analyze import AnswerAnalysis
-from ..bank import Question
-from ..capture import Recording, typed_answer
-from ..errors import MensetsuError
-from ..voice import remark
+from simulator.analysis.analyze import AnswerAnalysis
+from simulator.rules.bank import Question
+from simulator.speech.capture import Recording, typed_answer
+from simulator.errors import MensetsuError
+from simulator.speech.voice import remark
 
 
 class PageGone(KeyboardInterrupt):

@@ -1,0 +1,385 @@
+"""The practice loop: plan the interview, ask, record, analyse, dig deeper, save.
+
+No printing and no flag parsing here: the caller passes a `ui` object that shows what
+happens, so the same loop runs in the terminal, in tests and in scripts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Callable, Protocol
+
+from simulator.present import assessment
+from simulator.rules import bank
+from simulator.interviewer import dig
+from simulator.judge import fit
+from simulator.speech import turn
+from simulator.interviewer.llm import Interviewer
+from simulator.analysis.analyze import AnswerAnalysis, Analyzer, analyze_text, review
+from simulator.speech.audio import AudioError
+from simulator.rules.bank import TRACKS, Question
+from simulator.speech.capture import AnswerSource, Recording
+from simulator.judge.company import CompanyProfile
+from simulator.judge.consistency import Stated, contradictions
+from simulator.interviewer.followup import FollowUp
+from simulator.store.notes import KINDS as NOTE_KINDS, load_notes
+from simulator.errors import MensetsuError
+from simulator.analysis.record import RecordingInfo, SavedAnswer
+from simulator.store.storage import SessionFolder, Store, session_answers
+from simulator.speech.streaming import StreamingTranscriber
+from simulator.speech.tts import Voice
+
+FIRST, LAST = "jikoshokai", "gyaku_shitsumon"
+log = logging.getLogger(__name__)
+
+
+class PlanError(MensetsuError):
+    """The requested questions cannot make an interview; the message is for the user."""
+
+
+def plan_questions(track: str = "shinsotsu", count: int = 5, ids: list[str] | None = None,
+                   history: dict[str, dict] | None = None) -> list[Question]:
+    """Main questions in order: self-introduction first, reverse question last.
+
+    In between, the track's questions the user has practised least come first, then
+    those with the lowest last content score, then the bank's order.
+    """
+    qs = bank.questions()
+    if ids:
+        unknown = [i for i in ids if i not in qs or qs[i].type == "followup"]
+        if unknown:
+            raise PlanError(f"質問 ID が見つかりません: {', '.join(unknown)}（mensetsu questions で一覧できます）")
+        return [qs[i] for i in ids]
+    if track not in TRACKS:
+        raise PlanError(f"--track は {', '.join(TRACKS)} のいずれかです（指定: {track}）")
+    if count < 1:
+        raise PlanError("--questions は 1 以上にしてください")
+    history = history or {}
+    order = {qid: n for n, qid in enumerate(qs)}
+    middle = [q for q in qs.values() if track in q.tracks and q.id not in (FIRST, LAST) and q.type != "followup"]
+    middle.sort(key=lambda q: (history.get(q.id, {}).get("times", 0),
+                               history.get(q.id, {}).get("last_score") or 0, order[q.id]))
+    # one question of each kind that asks the same thing in other words; the rest only
+    # when the track has too few other kinds for the length asked
+    once = set(bank.load("questions").get("once_per_interview", ()))
+    kinds: set[str] = set()
+    first_pass = []
+    for q in middle:
+        if q.type not in once or q.type not in kinds:
+            first_pass.append(q)
+            kinds.add(q.type)
+    middle = first_pass + [q for q in middle if q not in first_pass]
+    plan = [qs[FIRST]]
+    if count >= 2:
+        plan += middle[:count - 2] + [qs[LAST]]
+    return plan
+
+
+def resume_plan(meta: dict) -> list[Question]:
+    """The main questions a saved session planned (`--resume`, 「続きから再開」); those
+    already answered in full are skipped by `Practice.run`."""
+    qs = bank.questions()
+    return [qs[i] for i in meta.get("plan", []) if i in qs]
+
+
+def unfinished(meta: dict) -> int:
+    """How many planned main questions an interrupted session has not answered in full."""
+    if not meta.get("interrupted"):
+        return 0
+    done = {a.question_id for a in session_answers(meta) if a.parent_id is None and a.complete}
+    return sum(q.id not in done for q in resume_plan(meta))
+
+
+def company_plan(plan: list[Question], profile: CompanyProfile) -> list[Question]:
+    """`plan` for an interview at `profile`'s company: the motivation is always asked (in
+    place of the last middle question, so the length stays), and every question is put
+    in the company's own words (prompts/company.toml [questions]). One question asked
+    again is not an interview: it is only reworded."""
+    if len(plan) >= 2 and not any(q.type == "shibou" for q in plan):
+        shibou = bank.questions()["shibou_douki"]
+        if len(plan) >= 3:   # first, middle …, last: the motivation takes the last middle place
+            plan = [plan[0], shibou, *plan[1:-2], plan[-1]]
+        else:
+            plan = [plan[0], shibou, plan[1]]
+    rules = bank.load("company")
+    return [fit.word(q, profile, rules) for q in plan]
+
+
+class UI(Protocol):
+    def asking(self, question: Question, main: tuple[int, int], followup_reason: str | None) -> None: ...
+    def recording(self, target_s: float) -> Callable[[float, float, bool], None] | None: ...
+    def recorded(self, recording: Recording) -> None: ...
+    def reaction(self, analysis: AnswerAnalysis) -> None: ...
+    def recovered(self, audio: str, analysis: AnswerAnalysis | None) -> None: ...
+    def no_voice(self, recording: Recording) -> str: ...  # "retry" or "skip"
+
+
+UNHEARD = object()  # _ask's result when no voice reached the microphone: no analysis, no follow-up
+
+
+@dataclass
+class SessionResult:
+    session: SessionFolder
+    answers: list[SavedAnswer] = field(default_factory=list)
+    interrupted: bool = False
+    ended_early: bool = False   # the answer files ran out
+
+
+class Practice:
+    """One mock interview. The model loads in the background while the first question is spoken."""
+
+    def __init__(self, store: Store, voice: Voice, source: AnswerSource, load_analyzer: Callable[[], Analyzer],
+                 ui: UI, max_followups: int = 3, time_limit_s: float = 1800.0,
+                 company: CompanyProfile | None = None, interviewer: Interviewer | None = None,
+                 analyse_partial: bool = False) -> None:
+        self.store, self.voice, self.source, self.ui = store, voice, source, ui
+        self.llm = interviewer   # words the ladder's follow-ups when the user runs a language model
+        self.company = company   # judged against, and asked in the words of, this profile
+        self.max_followups, self.time_limit_s = max_followups, time_limit_s
+        # an answer cut short by the user leaving (a closed tab) is analysed before the session
+        # ends, so the report holds it; the terminal's Ctrl-C leaves it to `--resume`
+        self.analyse_partial = analyse_partial
+        self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
+        self._analyzer: Future = self._loader.submit(load_analyzer)
+        self.asked: set[str] = set()
+        self._main = (1, 1)
+        self._acks = list(turn.rules().acknowledge)
+        # the interviewer's rules are checked now, so a typo in prompts/ stops the session
+        # before the first question rather than after the answers
+        dig.rules()
+        assessment.rules()
+        # 一貫性 during the interview: what the entry sheet and round-one notes for this
+        # company say, then every fact stated in this session, in order
+        self._said = [Stated(f, note.id, note.added_at[:10], "", NOTE_KINDS.get(note.kind, note.kind))
+                      for note in load_notes(store.root)
+                      if note.company is None or (company is not None and note.company == company.name)
+                      for f in note.facts(bank.load("consistency"))]
+        self._contradiction: FollowUp | None = None
+        self._contradicted: set[tuple] = set()
+        self._ended_at = 0.0   # time.monotonic() when the last answer ended: the follow-up's clock
+        for phrase in self._acks:
+            voice.prepare(phrase)
+
+    def run(self, plan: list[Question], meta: dict, resume: SessionFolder | None = None) -> SessionResult:
+        """Ask `plan`; with `resume`, first analyse the answers a killed run left unanalysed,
+        then ask the planned main questions that have no complete answer yet."""
+        if resume is None:
+            session = self.store.begin({"plan": [q.id for q in plan], **meta})
+        else:
+            session = resume
+            session.meta.setdefault("resumed_at", []).append(datetime.now().astimezone().isoformat(timespec="seconds"))
+        result = SessionResult(session, session.answers)
+        self.asked |= {a.question_id for a in result.answers}
+        start = time.monotonic()
+        try:
+            if resume is not None:
+                self._recover(result)
+                done = {a.question_id for a in result.answers if a.parent_id is None and a.complete}
+                plan = [q for q in plan if q.id not in done]
+            for n, main in enumerate(plan):
+                self._main = (n + 1, len(plan))  # "question 2 of 3", follow-ups under it
+                if n + 1 < len(plan):
+                    self.voice.prepare(plan[n + 1].text)  # ready before it is needed
+                self._contradiction = None
+                analysis = self._ask(result, main, parent=None)
+                if analysis is None:
+                    result.ended_early = True
+                    break
+                if analysis is UNHEARD:
+                    continue  # nothing was heard: nothing to dig into
+                current = analysis
+                turns = [dig.Turn.of(main, analysis.transcript.text, analysis.content.issue("blame") is not None)]
+                for depth in range(self.max_followups):
+                    used = (time.monotonic() - start) / self.time_limit_s
+                    if used > 0.8 or (used > 0.6 and depth >= 1):
+                        break  # time is short: dig less, then not at all
+                    # a contradiction comes first, else the next rung, chosen from this topic
+                    fu, self._contradiction = self._contradiction or current.review.followup, None
+                    if fu is None or (depth > 0 and fu.trigger == "question"):
+                        break  # a stock question's own follow-up is asked once; the ladder climbs on
+                    topic = dig.Topic(main, tuple(turns))
+                    if self.llm is not None:
+                        fu = self._worded(topic, fu)
+                    current = self._ask(result, fu.question, parent=main.id, trigger=fu.trigger, reason=fu.reason,
+                                        topic=topic)
+                    if current is None:
+                        result.ended_early = True
+                        break
+                    if current is UNHEARD:
+                        break
+                    turns.append(dig.Turn.of(fu.question, current.transcript.text,
+                                                    current.content.issue("blame") is not None))
+                if result.ended_early:
+                    break
+        except KeyboardInterrupt:
+            result.interrupted = True
+        finally:
+            session.meta["interrupted"] = result.interrupted
+            if self.llm is not None:
+                session.meta["interviewer"] = self.llm.summary()
+                self.llm.close()
+            self.store.finish(session)
+            self.voice.close()
+            # A model still loading is waited for: CTranslate2 must not be torn down mid-call.
+            self._loader.shutdown(wait=True, cancel_futures=True)
+        return result
+
+    def _recover(self, result: SessionResult) -> None:
+        """Analyse recordings that are on disk but not in the session (killed mid-answer)."""
+        qs = bank.questions()
+        for idx, qid, path in result.session.unsaved_recordings():
+            q = qs.get(qid)
+            try:
+                analysis = self._analyzer.result().analyze_file(path, qid if q else None,
+                                                                 result.session.meta.get("track"), self.company)
+            except AudioError:  # killed before any sound was written: nothing to recover
+                self.ui.recovered(path.name, None)
+                continue
+            self._save(result, SavedAnswer(idx, qid, q.text if q else qid, path.name,
+                                           recording=RecordingInfo("recovered"), analysis=analysis))
+            self.ui.recovered(path.name, analysis)
+
+    def _ask(self, result: SessionResult, q: Question, parent: str | None, trigger: str | None = None,
+             reason: str | None = None, topic: dig.Topic | None = None) -> AnswerAnalysis | object | None:
+        """Ask `q` and analyse the answer; None when the answer files ran out, UNHEARD when no voice came.
+        `topic`: the main question and the answers so far, when `q` is a follow-up."""
+        idx = result.session.next_idx()
+        self.asked.add(q.id)
+        self.ui.asking(q, self._main, reason)
+        self.voice.speak(q.text)
+        dest = result.session.answer_audio(idx, q.id)
+        entry = SavedAnswer(idx, q.id, q.text, dest.name, parent, trigger, reason)
+        # Transcribe while the user speaks, so feedback follows the answer at once, the
+        # end-of-turn rule can read the words, and the likely follow-up is voiced in advance.
+        stream = (StreamingTranscriber(lambda: self._analyzer.result().transcriber, q.text,
+                                       on_text=self._foresee(q, result.session.meta.get("track"), topic))
+                  if self.source.live else None)
+        try:
+            recording = self.source.record(dest, q.target_s, self.ui.recording(q.target_s),
+                                           on_audio=stream.feed if stream else None,
+                                           words=stream, question_type=q.type)
+        except BaseException as e:
+            if stream:
+                stream.cancel()
+            if dest.exists():  # keep what was said before Ctrl-C or a lost device
+                partial = (self._partial(dest, q, result.session.meta.get("track"))
+                           if self.analyse_partial and isinstance(e, KeyboardInterrupt) else None)
+                try:
+                    self._save(result, replace(entry, recording=RecordingInfo("interrupted"), analysis=partial))
+                except OSError:  # a full disk: the audio is there, `--resume` will pick it up
+                    pass
+            raise
+        if recording is None:
+            if stream:
+                stream.cancel()
+            return None
+        self._ended_at = time.monotonic()
+        self.ui.recorded(recording)
+        if recording.typed is not None:   # a typed answer: content and follow-ups, no delivery
+            analysis = analyze_text(recording.typed, q, result.session.meta.get("track"), self.company,
+                                    frozenset(self.asked), topic)
+            self._save(result, replace(entry, audio=recording.path.name, analysis=analysis,
+                                       recording=RecordingInfo("typed")))
+            self._ended_at = time.monotonic()   # the answer is there when it is sent, not when it was written
+            self.ui.reaction(analysis)
+            self._check_consistency(analysis, q)
+            return analysis
+        if recording.ended_by == "no_voice":
+            if stream:
+                stream.cancel()
+            # kept on disk and in session.json, but never analysed, scored or averaged
+            self._save(result, replace(entry, recording=RecordingInfo("no_voice", stopped_s=recording.stopped_s)))
+            if self.source.live and self.ui.no_voice(recording) == "retry":   # a file cannot be said again
+                self.asked.discard(q.id)
+                return self._ask(result, q, parent, trigger, reason)
+            return UNHEARD
+        # Acknowledge at once (a person replies within a second), and analyse meanwhile.
+        ack = self._acknowledge(recording)
+        analysis = self._analyzer.result().analyze_samples(recording.samples, q.id, file=str(dest),
+                                                             asked=frozenset(self.asked), streamed=stream,
+                                                             track=result.session.meta.get("track"),
+                                                             company=self.company, topic=topic)
+        self._save(result, replace(entry, analysis=analysis, recording=RecordingInfo(
+            recording.ended_by, recording.speech_end_s, recording.stopped_s,
+            recording.turn.to_dict() if recording.turn else None)))
+        if not self.source.live:
+            self._ended_at = time.monotonic()   # a file has no end of speech to reply to: its analysis is
+        self.ui.reaction(analysis)
+        self._check_consistency(analysis, q)
+        if ack is not None:
+            ack.result()   # the next question follows the acknowledgement, never over it
+        return analysis
+
+    def _partial(self, dest, q: Question, track: str | None) -> AnswerAnalysis | None:
+        """The analysis of an answer cut short, or None when it holds no speech."""
+        try:
+            analysis = self._analyzer.result().analyze_file(dest, q.id, track, self.company)
+        except AudioError:
+            return None
+        return analysis if analysis.delivery and analysis.delivery.speech_s >= 0.5 else None
+
+    def _check_consistency(self, analysis: AnswerAnalysis, q: Question) -> None:
+        """Compare the facts of this answer with the notes and the earlier answers; the
+        first contradiction not yet put to the candidate becomes the next follow-up."""
+        new = [Stated(f, "now", "", q.id) for f in analysis.review.facts if not f.uncertain]
+        found = [c for c in contradictions(self._said + new, bank.load("consistency"))
+                 if c.second in new and c.first not in new and c.first.fact.key not in self._contradicted]
+        self._said += new
+        if found and self.max_followups:
+            c = found[0]
+            self._contradicted.add(c.first.fact.key)
+            # a note's source is what it is (エントリーシート); an earlier answer has none
+            self._contradiction = dig.contradiction(c.first.fact, c.second.fact, c.first.source or None)
+
+    def _acknowledge(self, recording: Recording) -> Future | None:
+        """Say a short acknowledgement as soon as a spoken answer ends. After the reverse
+        question too: an interviewer replies to the candidate's question rather than fall
+        silent, and without it the last answer met silence until its analysis was done."""
+        if not self._acks or not self.source.live or recording.ended_by not in ("silence", "enter"):
+            return None
+        self._acks.append(self._acks.pop(0))
+        return self.voice.speak_soon(self._acks[-1])
+
+    def _foresee(self, q: Question, track: str | None, topic: dig.Topic | None) -> Callable[[str], None] | None:
+        """While the answer is spoken: synthesise the follow-up its words so far would
+        prompt, so that it can be played as soon as the answer ends."""
+        if self.max_followups < 1:
+            return None
+
+        def foresee(text: str) -> None:
+            try:
+                fu = review(text, q, frozenset(self.asked), track, company=self.company, topic=topic).followup
+            except Exception:  # a hint only: the real choice is made on the whole answer
+                log.debug("follow-up foresight failed", exc_info=True)
+                return
+            if fu is None:
+                return
+            self.voice.prepare(fu.question.text)
+            if self.llm is not None:   # the model starts on the answer so far, to be in time at its end
+                base = topic or dig.Topic(q)
+                self.llm.foresee(dig.Topic(base.main, (*base.turns, dig.Turn.of(q, text))), fu, self.voice.prepare)
+
+        def on_text(text: str) -> None:
+            # Off the transcriber's thread (it is called from there): the model's loader is idle by now.
+            try:
+                self._loader.submit(foresee, text)
+            except RuntimeError:  # the session is closing
+                pass
+
+        return on_text
+
+    def _worded(self, topic: dig.Topic, fu: FollowUp) -> FollowUp:
+        """`fu` in the language model's words when its reply is in time and fit to ask,
+        in this company's words as the rules' questions are."""
+        worded = self.llm.word(topic, fu, self._ended_at)
+        if worded is fu or self.company is None:
+            return worded
+        return replace(worded, question=fit.word(worded.question, self.company, bank.load("company")))
+
+    def _save(self, result: SessionResult, entry: SavedAnswer) -> None:
+        result.answers.append(entry)
+        self.store.add_answer(result.session, entry)

@@ -1,0 +1,110 @@
+"""Load and check everything in prompts/: questions, filler lexicon, thresholds, advice.
+
+The data is meant to be edited by people who do not read Python, so every problem is
+reported as `file:line: what is wrong`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from simulator.errors import MensetsuError
+from simulator.paths import project_dir
+
+
+TRACKS = ("shinsotsu", "tenshoku", "manager", "specialist", "career-change")
+
+
+class PromptsError(MensetsuError):
+    """A data file in prompts/ is malformed; the message names the file and line."""
+
+
+def _line_of(path: Path, needle: str) -> int:
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return n
+    return 1
+
+
+def prompt_line(name: str, needle: str, folder: str | None = None) -> str:
+    """`path:line` of the first line of prompts/<name>.toml (or `folder`'s) that holds `needle`."""
+    path = (Path(folder) if folder else project_dir("prompts")) / f"{name}.toml"
+    return f"{path}:{_line_of(path, needle)}"
+
+
+@lru_cache(maxsize=None)
+def load(name: str, folder: str | None = None) -> dict:
+    """Parse prompts/<name>.toml (or `folder`/<name>.toml), with file:line errors."""
+    path = (Path(folder) if folder else project_dir("prompts")) / f"{name}.toml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PromptsError(f"{path}: ファイルがありません") from None
+    except UnicodeDecodeError as e:
+        raise PromptsError(f"{path}:1: UTF-8 ではありません ({e.reason})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        # tomllib writes "... (at line N, column M)"; put the line where editors look for it.
+        msg = str(e)
+        line = msg.rsplit("line ", 1)[-1].split(",")[0] if "line " in msg else "1"
+        raise PromptsError(f"{path}:{line}: {msg}") from None
+
+
+@dataclass(frozen=True)
+class Question:
+    """One interview question and what a good answer to it looks like."""
+
+    id: str
+    text: str
+    type: str
+    tracks: tuple[str, ...]
+    intent: str = ""
+    target_s: float = 60.0
+    structure: str = "PREP"
+    followups: tuple[str, ...] = field(default=())
+    trigger: str = ""  # follow-ups only: the content finding that prompts it
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "text": self.text, "type": self.type, "tracks": list(self.tracks),
+                "intent": self.intent, "target_s": self.target_s, "structure": self.structure,
+                "followups": list(self.followups), "trigger": self.trigger}
+
+
+_REQUIRED = ("id", "text", "type", "tracks")
+
+
+def _error(path: Path, qid: str, message: str) -> PromptsError:
+    line = _line_of(path, f'id = "{qid}"')
+    return PromptsError(f"{path}:{line}: {message}")
+
+
+@lru_cache(maxsize=None)
+def questions(folder: str | None = None) -> dict[str, Question]:
+    """All main questions and follow-ups by id."""
+    data = load("questions", folder)
+    path = (Path(folder) if folder else project_dir("prompts")) / "questions.toml"
+    out: dict[str, Question] = {}
+    for entry in data.get("question", []):
+        qid = entry.get("id", "?")
+        for key in _REQUIRED:
+            if key not in entry:
+                raise _error(path, qid, f"質問 {qid} に {key} がありません")
+        if qid in out:
+            raise _error(path, qid, f"質問 id {qid} が重複しています")
+        try:
+            out[qid] = Question(
+                id=qid, text=entry["text"], type=entry["type"], tracks=tuple(entry["tracks"]),
+                intent=entry.get("intent", ""), target_s=float(entry.get("target_s", 60)),
+                structure=entry.get("structure", "PREP"), followups=tuple(entry.get("followups", ())),
+                trigger=entry.get("trigger", ""))
+        except (TypeError, ValueError) as e:
+            raise _error(path, qid, f"質問 {qid}: {e}") from None
+    for q in out.values():
+        for f in q.followups:
+            if f not in out:
+                raise _error(path, q.id, f"質問 {q.id} の深掘り {f} が見つかりません")
+    return out

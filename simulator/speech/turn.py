@@ -1,0 +1,277 @@
+"""When an answer is over: from the pause, how the voice ended and what was said.
+
+A fixed silence either cuts a candidate who stops to think or leaves a finished answer
+hanging. At each pause the required silence is looked up in prompts/turn.toml from two
+readings: Smart Turn v3.2 (an audio end-of-turn model) on the last 8 s of audio, and the
+state of the streamed transcript at that pause (a sign-off, a sentence that concludes
+this kind of answer, a plain sentence, or an open clause). The model is asked once per
+pause, on the recording loop's thread (about 50 ms on one core), never on PortAudio's
+callback thread. At each pause (`glance_probability`), the streamed transcriber is asked
+for a quick look at the last phrase, so that the words are read about 0.3 s after the
+pause is heard.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import math
+import re
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Protocol
+
+import numpy as np
+
+from simulator.speech.audio import SAMPLE_RATE
+from simulator.lang.japanese import find_fillers, normalise, tokenize
+
+log = logging.getLogger(__name__)
+
+STATES = ("final", "concluded", "sentence", "open", "pending")
+MODEL_WINDOW_S = 8.0          # Smart Turn reads the last 8 s
+_TAIL_CHARS = 40              # how an answer ends is in its last words; read 10 times a second
+_FRESH_S = 0.4                # transcript ending this close to the VAD's speech end covers the pause
+_PUNCT = "。、，,.!?！？…・「」 \u3000"
+
+
+class Words(Protocol):
+    """The streamed transcript, as the end-of-turn rule reads it (streaming.StreamingTranscriber)."""
+
+    def partial(self) -> tuple[str, float] | None:
+        """The text so far and the time, in seconds of audio, that it reaches."""
+
+    def pause(self, speech_end_s: float) -> None:
+        """The speaker seems to have finished at `speech_end_s`: transcribe up to there now."""
+
+
+@dataclass(frozen=True)
+class TurnRules:
+    probe_after_s: float
+    complete_probability: float
+    glance_probability: float
+    closing_min_share: float
+    final: tuple[re.Pattern, ...]
+    closing: tuple[re.Pattern, ...]
+    open: tuple[str, ...]
+    wait: dict[str, tuple[float, float]]    # state → (complete, incomplete) seconds
+    acknowledge: tuple[str, ...] = ()       # said as soon as an answer ends
+    preface: tuple[re.Pattern, ...] = ()    # question forms that announce what follows: never final
+    announce: re.Pattern | None = None      # "二点伺います": how many points will come
+    point: re.Pattern | None = None         # "二点目は": one of them begun
+    first_point: re.Pattern | None = None   # "一点目は": a second will come
+    opener: tuple[re.Pattern, ...] = ()     # sign-offs said at the start too: final only later
+    final_min_share: float = 0.0
+    # question type → patterns for the part that ends that kind of answer ("default": the rest)
+    concluding: dict[str, tuple[re.Pattern, ...]] = field(default_factory=dict)
+    heard_as: tuple[tuple[str, str], ...] = ()   # (misheard, meant): base's usual mishearings
+    asks: tuple[re.Pattern, ...] = ()            # a question put to the interviewer: final ...
+    asks_types: frozenset[str] = frozenset()     # ... only in answer to these question types
+    continuative: tuple[str, ...] = ()           # parts of speech whose 連用形 at the end leaves a clause open
+
+    def concludes(self, sentence: str, question_type: str | None) -> bool:
+        """Whether `sentence` says what ends an answer to this type of question."""
+        for heard, meant in self.heard_as:
+            sentence = sentence.replace(heard, meant)
+        patterns = self.concluding.get(question_type or "default", self.concluding.get("default", ()))
+        return any(p.search(sentence) for p in patterns)
+
+    def wait_s(self, state: str, complete: bool) -> float:
+        return self.wait[state][0 if complete else 1]
+
+
+@lru_cache(maxsize=None)
+def rules() -> TurnRules:
+    """prompts/turn.toml, checked: a bad pattern or a missing wait names its file and line."""
+    from simulator.rules.bank import PromptsError, load, prompt_line
+
+    data = load("turn")
+
+    def patterns(key: str, table: dict | None = None) -> tuple[re.Pattern, ...]:
+        out = []
+        for p in (table or data["text"])[key]:
+            try:
+                out.append(re.compile(p))
+            except re.error as e:
+                raise PromptsError(f"{prompt_line('turn', p)}: 正規表現が正しくありません（{e}）") from None
+        return tuple(out)
+
+    def pattern(key: str) -> re.Pattern:
+        try:
+            return re.compile(data["text"][key])
+        except re.error as e:
+            raise PromptsError(f"{prompt_line('turn', data['text'][key])}: 正規表現が正しくありません（{e}）") from None
+
+    wait = {}
+    for state in STATES:
+        entry = data["wait"].get(state)
+        if not isinstance(entry, dict) or not {"complete", "incomplete"} <= entry.keys():
+            raise PromptsError(f"{prompt_line('turn', '[wait]')}: [wait] に {state} = "
+                               "{{ complete = 秒, incomplete = 秒 }} がありません")
+        wait[state] = (float(entry["complete"]), float(entry["incomplete"]))
+    audio = data["audio"]
+    parts = {name: patterns(name, data["text"]["parts"]) for name in data["text"]["parts"]}
+    concluding = {}
+    for kind, names in data["text"]["concluding"].items():
+        unknown = [n for n in names if n not in parts]
+        if unknown:
+            raise PromptsError(f"{prompt_line('turn', kind + ' =')}: [text.parts] にない部分です（{', '.join(unknown)}）")
+        concluding[kind] = tuple(p for n in names for p in parts[n])
+    heard_as = tuple((normalise(h), normalise(meant)) for meant, heard in load("content")["asr_variants"].items()
+                     for h in heard)
+    return TurnRules(float(audio["probe_after_s"]), float(audio["complete_probability"]), float(audio["glance_probability"]),
+                     float(data["text"]["closing_min_share"]), patterns("final"), patterns("closing"),
+                     tuple(data["text"]["open"]), wait, tuple(data.get("acknowledge", {}).get("phrases", ())),
+                     patterns("preface"), pattern("announce"), pattern("point"), pattern("first_point"),
+                     patterns("opener"), float(data["text"]["final_min_share"]), concluding, heard_as,
+                     patterns("asks"), frozenset(data["text"]["asks_types"]), tuple(data["text"]["continuative"]))
+
+
+def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRules | None = None,
+               question_type: str | None = None) -> str:
+    """What the words so far say about the end of the answer: final, concluded, sentence
+    or open. A question put to the interviewer is final only in answer to the reverse
+    question (`asks_types`). A sentence in a closing form is `concluded` when it also says the part that
+    ends this type of answer (a strength's use at the company, a failure's lesson); without
+    it, it is a sentence like any other, after which more may follow."""
+    r = r or rules()
+    raw = normalise(text[-_TAIL_CHARS:]).rstrip(" \u3000")
+    core = raw.rstrip(_PUNCT)
+    if not core or raw[-1:] in "、,，":
+        return "open"
+    tokens = tokenize(core)
+    fillers = find_fillers(core, tokens)
+    if fillers and fillers[-1].end >= len(core):
+        return "open"
+    finals = r.final + (r.asks if question_type in r.asks_types else ())
+    if any(p.search(core) for p in finals) and not any(p.search(core) for p in r.preface) \
+            and not _points_left(normalise(text), r):
+        opening = answered_s < r.final_min_share * (target_s or 0.0)
+        if not (opening and any(p.search(_last_sentence(core)) for p in r.opener)):
+            return "final"
+        return "sentence"
+    last = next((t for t in reversed(tokens) if not t.is_punct), None)
+    if core.endswith(r.open) or (last is not None and last.pos in r.continuative and last.form.startswith("連用")):
+        return "open"
+    if any(p.search(core) for p in r.closing) and answered_s >= r.closing_min_share * (target_s or 0.0):
+        if r.concludes(_last_sentence(core), question_type) and not _points_left(normalise(text), r):
+            return "concluded"
+    return "sentence"
+
+
+def _last_sentence(core: str) -> str:
+    """The last sentence of `core` (which has no final punctuation)."""
+    return re.split(r"[。？?！!]", core)[-1]
+
+
+_COUNTS = {"二": 2, "2": 2, "２": 2, "三": 3, "3": 3, "３": 3, "四": 4, "4": 4, "４": 4, "いくつか": 2, "何点か": 2}
+
+
+def _points_left(text: str, r: TurnRules) -> bool:
+    """Whether the answer announced more points than it has begun (二点伺います … 一点目は …)."""
+    if r.announce is None or r.point is None:
+        return False
+    m = r.announce.search(text)
+    if m is not None:
+        return len(r.point.findall(text[m.end():])) < _COUNTS.get(m.group(1), 2)
+    first = r.first_point.search(text) if r.first_point is not None else None
+    return first is not None and len(r.point.findall(text[first.start():])) < 2
+
+
+class SmartTurn:
+    """Smart Turn v3.2 (pipecat-ai, BSD-2-Clause): P(turn complete) from the last 8 s.
+
+    The ONNX file and its feature extractor come from the installed pipecat-ai wheel; the
+    file is copied into the user cache with its sha256 checked, like the embedded Whisper
+    model. pipecat itself is never imported (its import takes a second and logs a banner).
+    Loading starts at once in the background; a failure is logged and the answers then
+    end on the words alone.
+    """
+
+    def __init__(self) -> None:
+        self._session = None
+        self._features = None
+        self._ready = threading.Event()
+        threading.Thread(target=self._load, name="smart-turn", daemon=True).start()
+
+    def _load(self) -> None:
+        from simulator.speech.models import ModelError, smart_turn_files
+
+        try:
+            import onnxruntime as ort
+
+            onnx_path, features_path = smart_turn_files()
+            spec = importlib.util.spec_from_file_location("_smart_turn_features", features_path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            so = ort.SessionOptions()
+            so.intra_op_num_threads = 1   # Whisper has the other threads
+            so.inter_op_num_threads = 1
+            so.log_severity_level = 3
+            self._session = ort.InferenceSession(str(onnx_path), sess_options=so,
+                                                 providers=["CPUExecutionProvider"])
+            self._features = module.compute_whisper_log_mel_features
+        except (ImportError, OSError, ModelError) as e:
+            log.warning("話し終わりの判定モデルを読み込めませんでした（%s）。言葉だけで判定します", e)
+        finally:
+            self._ready.set()
+
+    def probability(self, samples: np.ndarray) -> float | None:
+        """P(complete) for audio ending now; None when the model is unavailable."""
+        self._ready.wait()
+        if self._session is None:
+            return None
+        n = int(MODEL_WINDOW_S * SAMPLE_RATE)
+        x = samples[-n:]
+        x = np.pad(x, (n - len(x), 0)) if len(x) < n else x
+        features = self._features(x.astype(np.float32), do_normalize=True)[None]
+        return float(np.asarray(self._session.run(None, {"input_features": features})[0]).reshape(-1)[0])
+
+
+@dataclass(frozen=True)
+class TurnDecision:
+    """Why an answer ended: kept with the answer for the record and the benchmark."""
+
+    state: str
+    probability: float | None
+    wait_s: float      # the silence the rule asked for
+    silence_s: float   # the silence when it was decided (later than wait_s while the words were pending)
+    ending: str = ""   # the last words read, when they had reached the pause
+
+    def to_dict(self) -> dict:
+        return {"state": self.state, "probability": None if self.probability is None else round(self.probability, 3),
+                "wait_s": self.wait_s, "silence_s": round(self.silence_s, 2), "ending": self.ending}
+
+
+class AnswerTurn:
+    """End-of-turn state for one answer; `Endpointer` asks it how long this pause must last."""
+
+    def __init__(self, model: SmartTurn | None, target_s: float | None, words: Words | None,
+                 r: TurnRules | None = None, question_type: str | None = None) -> None:
+        self.model, self.target_s, self.words, self.question_type = model, target_s, words, question_type
+        self.rules = r or rules()
+        self._probed_for: float | None = None
+        self._probability: float | None = None
+        self.decision: TurnDecision | None = None
+
+    def required_silence(self, tail: np.ndarray, speech_end_s: float, answered_s: float, silence_s: float) -> float:
+        """Seconds of silence this pause needs before the answer ends (inf: not yet known).
+
+        `answered_s`: from the first speech to this pause, pauses included."""
+        if silence_s < self.rules.probe_after_s:
+            return math.inf
+        if self._probed_for != speech_end_s:   # a new pause: ask the voice once
+            self._probed_for = speech_end_s
+            self._probability = self.model.probability(tail) if self.model else None
+            if self.words and (self._probability is None or self._probability >= self.rules.glance_probability):
+                self.words.pause(speech_end_s)
+        p = self._probability
+        complete = True if p is None else p >= self.rules.complete_probability
+        state, ending = "pending", ""
+        said = self.words.partial() if self.words else None
+        if said is not None and said[1] >= speech_end_s - _FRESH_S:
+            state, ending = text_state(said[0], answered_s, self.target_s, self.rules, self.question_type), said[0][-12:]
+        wait = self.rules.wait_s(state, complete)
+        self.decision = TurnDecision(state, p, wait, silence_s, ending)
+        return wait
