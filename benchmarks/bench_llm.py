@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from llm_server import LLMServer  # noqa: E402
+from support.llm_server import LLMServer  # noqa: E402
 
 from simulator.rules import bank
 from simulator.interviewer import llm  # noqa: E402

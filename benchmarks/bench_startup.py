@@ -25,7 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_practice import Pulse, practice  # noqa: E402
+from pulse_rig import Pulse  # noqa: E402
+from support import practice  # noqa: E402
 
 from simulator.paths import cache_dir  # noqa: E402
 

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from voice_variants import add_noise, delay_start, fade_endings, flatten_pitch, reverberate, speed_up  # noqa: E402
+from support.variants import add_noise, delay_start, fade_endings, flatten_pitch, reverberate, speed_up  # noqa: E402
 
 from simulator.rules import bank  # noqa: E402
 from simulator.analysis.analyze import Analyzer  # noqa: E402

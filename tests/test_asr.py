@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from conftest import noise
+from support import noise
 from simulator.speech.asr import Word, _collapse_loops, _guard, chunk_regions
 from simulator.speech.audio import SAMPLE_RATE, Region, load_audio, speech_regions
 

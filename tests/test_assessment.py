@@ -15,8 +15,7 @@ from simulator.analysis.analyze import analyze_text
 from simulator.rules.bank import PromptsError
 from simulator.store.storage import content_score
 
-from support import edited_prompts
-from test_session import run
+from support import edited_prompts, mensetsu
 
 CHAINS = {c["id"]: c for c in tomllib.loads(
     (Path(__file__).parent / "data" / "interviews" / "chains.toml").read_text(encoding="utf-8"))["chain"]}
@@ -29,7 +28,7 @@ def _interview(tmp_path, answers: list[str], ids: str, track: str = "tenshoku", 
     for n, text in enumerate(answers, 1):
         (folder / f"{n:02d}.txt").write_text(text, encoding="utf-8")
     data = data or tmp_path / "data"
-    p = run("practice", "--answers-from", str(folder), "--tts", "none", "--data-dir", str(data),
+    p = mensetsu("practice", "--answers-from", str(folder), "--tts", "none", "--data-dir", str(data),
             "--ids", ids, "--track", track)
     assert p.returncode == 0, p.stderr
     head, marker, rest = p.stdout.partition("面接官の見立て")
@@ -54,7 +53,7 @@ def test_a_story_that_holds_and_a_reverse_question_about_the_work(tmp_path):
     assert "深掘り 3 段すべてに具体的に答えられた" in out
     assert "本気度: 伝わった" in out and "仕事の中身に踏み込んだ" in out
     assert "レッドフラグ" not in out
-    report = run("report", "latest", "--data-dir", str(data))
+    report = mensetsu("report", "latest", "--data-dir", str(data))
     assert report.returncode == 0, report.stderr
     html = next((data / "sessions").glob("*/report.html")).read_text(encoding="utf-8")
     assert 'id="verdict"' in html and "再現性（入社後も同じように成果を出せそうか）" in html

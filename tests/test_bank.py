@@ -1,5 +1,7 @@
 """prompts/ files: malformed data is reported as file:line, not as a traceback."""
 
+import shutil
+
 import pytest
 
 from simulator.analysis.analyze import find_question
@@ -45,3 +47,61 @@ def test_shipped_prompts_load():
 def test_questions_in_other_words_find_their_kind(asked, qid):
     q = find_question(asked)
     assert (q.id if q else None) == qid
+
+
+def _keys_to_misspell(name: str) -> list[tuple[int, str]]:
+    """(line, key) of the first, middle and last plain `key = …` line of prompts/<name>.toml
+    that the schema names (not a free word list, not text inside a multi-line string)."""
+    import re
+
+    from simulator.rules.schema import SCHEMA
+
+    found, table = [], ()
+    lines = (bank.project_dir("prompts") / f"{name}.toml").read_text(encoding="utf-8").splitlines()
+    for n, line in enumerate(lines, 1):
+        if m := re.match(r"^\[\[?([\w.-]+)\]\]?\s*(#.*)?$", line):
+            table = tuple(m.group(1).split("."))
+            continue
+        if not (m := re.match(r"^([A-Za-z_][\w-]*)\s*=", line)):
+            continue
+        shape = SCHEMA[name]
+        for part in table:
+            shape = shape.get(part) if isinstance(shape, dict) else None
+            shape = shape[0] if isinstance(shape, list) else shape
+        if isinstance(shape, dict) and set(shape) != {"*"} and ({m.group(1), m.group(1) + "?"} & set(shape)):
+            found.append((n, m.group(1)))
+    return sorted({found[0], found[len(found) // 2], found[-1]}) if found else []
+
+
+@pytest.mark.parametrize("name", sorted(__import__("simulator.rules.schema", fromlist=["SCHEMA"]).SCHEMA))
+def test_a_misspelt_key_in_any_prompts_file_names_file_line_and_key(tmp_path, name):
+    """A typo in any key of any prompts/ file stops start-up (check_all) with the file, the
+    line and the key, instead of a KeyError when an answer is judged."""
+    from support import PROMPTS
+
+    keys = _keys_to_misspell(name)
+    assert keys, f"no key of {name}.toml was found to misspell"
+    for line, key in keys:
+        folder = tmp_path / f"{name}-{line}"
+        shutil.copytree(PROMPTS, folder)
+        text = (folder / f"{name}.toml").read_text(encoding="utf-8").splitlines(keepends=True)
+        text[line - 1] = text[line - 1].replace(key, key + "x", 1)
+        (folder / f"{name}.toml").write_text("".join(text), encoding="utf-8")
+        with pytest.raises(bank.PromptsError) as e:
+            bank.check_all(str(folder))
+        assert f"{name}.toml:{line}:" in str(e.value) and f"{key}x" in str(e.value), (line, key, str(e.value))
+
+
+def test_a_missing_key_is_named_with_its_table(tmp_path):
+    folder = tmp_path / "prompts"
+    from support import PROMPTS
+
+    shutil.copytree(PROMPTS, folder)
+    path = folder / "delivery.toml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    n, line = next((n, l) for n, l in enumerate(lines) if l[:1].isalpha() and "=" in l)
+    key = line.split("=")[0].strip()
+    del lines[n]
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(bank.PromptsError, match=rf"delivery\.toml:\d+: .*{key} がありません"):
+        bank.check_all(str(folder))

@@ -11,9 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def _run(tmp_path, forbid: bool) -> int:
     (tmp_path / "test_one_skip.py").write_text(
         "import pytest\n\ndef test_skips():\n    pytest.skip('no device')\n", encoding="utf-8")
-    (tmp_path / "conftest.py").write_text((ROOT / "tests" / "conftest.py").read_text(encoding="utf-8"),
-                                          encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k != "MENSETSU_FORBID_SKIPS"}
+    (tmp_path / "conftest.py").write_text("from support.ci_guard import pytest_sessionfinish\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "MENSETSU_FORBID_SKIPS"} | {"PYTHONPATH": str(ROOT / "tests")}
     if forbid:
         env["MENSETSU_FORBID_SKIPS"] = "1"
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],

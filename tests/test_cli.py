@@ -14,27 +14,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import noise, write_wav
+from support import noise, write_wav
 from simulator.speech.audio import SAMPLE_RATE, load_audio
-
-BLOCK_NETWORK = '''
-import os, socket
-_log = os.environ["NET_LOG"]
-def _refuse(*a, **k):
-    with open(_log, "a") as f:
-        f.write(repr(a[:2]) + "\\n")
-    raise OSError("network blocked by test")
-socket.socket.connect = _refuse
-socket.socket.connect_ex = _refuse
-socket.getaddrinfo = _refuse
-socket.create_connection = _refuse
-'''
-
-
-def mensetsu(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "simulator", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=600)
-
 
 def assert_clean_failure(p: subprocess.CompletedProcess, needle: str) -> None:
     assert p.returncode != 0

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from answers import saved
-from conftest import QuietUI, as_wav
+from support.answers import saved
+from support import QuietUI, as_wav
 from simulator.judge import fit
 from simulator.analysis.analyze import analyze_text
 from simulator.speech.capture import FileSource

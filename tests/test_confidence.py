@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from answers import spoken
+from support.answers import spoken
 from simulator.rules import bank
 from simulator.analysis.analyze import analyze_text, review
 from simulator.speech.asr import Transcript, Word

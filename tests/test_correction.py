@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from answers import saved
+from support.answers import saved
 from simulator.rules import bank
 from simulator.present.compare import compare
 from simulator.analysis.correction import CorrectionError, correct

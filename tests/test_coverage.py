@@ -23,7 +23,7 @@ from simulator.speech.audio import Region
 from simulator.judge.delivery import measure, timed_fillers
 from simulator.speech.streaming import StreamingTranscriber
 
-from conftest import EVAL, noise, write_wav
+from support import EVAL, noise, write_wav
 
 ROOMS = EVAL / "rooms"
 ROOMS_TRUTH = {r["file"]: r for r in json.loads((ROOMS / "truth.json").read_text(encoding="utf-8"))}

@@ -17,8 +17,7 @@ from simulator.analysis.analyze import analyze_text, review
 from simulator.rules.bank import PromptsError
 from simulator.judge.confidence import Confidence
 
-from support import edited_prompts
-from test_session import run
+from support import edited_prompts, mensetsu
 
 Q = bank.questions()
 CHAINS = {c["id"]: c for c in tomllib.loads(
@@ -117,7 +116,7 @@ def test_a_typed_interview_end_to_end(tmp_path):
     for n, text in enumerate([*CHAINS["c02"]["answers"], "はい、配属後の最初の三か月で、どのような成果を期待されているのかを伺いたいです。"], 1):
         (answers / f"{n:02d}.txt").write_text(text, encoding="utf-8")
     data = tmp_path / "data"
-    p = run("practice", "--answers-from", str(answers), "--tts", "none", "--data-dir", str(data),
+    p = mensetsu("practice", "--answers-from", str(answers), "--tts", "none", "--data-dir", str(data),
             "--ids", "jisseki,gyaku_shitsumon", "--track", "tenshoku")
     assert p.returncode == 0, p.stderr
     assert "前年比150%とおっしゃいましたが、その中で、あなた自身は何をしたのですか。" in p.stdout
@@ -131,7 +130,7 @@ def test_a_typed_interview_end_to_end(tmp_path):
         rows = con.execute("SELECT question_id, speech_s FROM answers ORDER BY idx").fetchall()
     assert [r[0] for r in rows] == ["jisseki", "dig_action", "press_action", "gyaku_shitsumon"]
     assert all(r[1] is None for r in rows)   # typed: no delivery measured
-    report = run("report", session["id"], "--data-dir", str(data))
+    report = mensetsu("report", session["id"], "--data-dir", str(data))
     assert report.returncode == 0, report.stderr
     html = next(folder.glob("*.html")).read_text(encoding="utf-8")
     assert "「自分の行動」で詰まった" in html
@@ -143,11 +142,11 @@ def test_a_contradiction_with_the_entry_sheet_is_the_next_question(tmp_path):
     data = tmp_path / "data"
     es = tmp_path / "es.txt"
     es.write_text("大学ではサークルの副部長を務め、定期ライブの運営を担当しました。新入部員は30人でした。", encoding="utf-8")
-    assert run("notes", "add", "--file", str(es), "--data-dir", str(data)).returncode == 0
+    assert mensetsu("notes", "add", "--file", str(es), "--data-dir", str(data)).returncode == 0
     other = tmp_path / "other.txt"
     other.write_text("アルバイトではリーダーとして部員40人をまとめました。", encoding="utf-8")
     shutil.copy(Path(__file__).parent / "data" / "companies" / "hakobu.toml", tmp_path / "hakobu.toml")
-    assert run("notes", "add", "--file", str(other), "--company", str(tmp_path / "hakobu.toml"),
+    assert mensetsu("notes", "add", "--file", str(other), "--company", str(tmp_path / "hakobu.toml"),
                "--data-dir", str(data)).returncode == 0
     answers = tmp_path / "answers"
     answers.mkdir()
@@ -155,7 +154,7 @@ def test_a_contradiction_with_the_entry_sheet_is_the_next_question(tmp_path):
                                     "部員は40人で、来場者が前の年の半分まで減っていたので、私がアンケートを取ることにしました。"
                                     "その結果、来場者は百二十人になりました。", encoding="utf-8")
     (answers / "02.txt").write_text("副部長の誤りでした。私が部長を補佐して、アンケートの設計と集計を担当しました。", encoding="utf-8")
-    p = run("practice", "--answers-from", str(answers), "--tts", "none", "--ids", "gakuchika", "--data-dir", str(data))
+    p = mensetsu("practice", "--answers-from", str(answers), "--tts", "none", "--ids", "gakuchika", "--data-dir", str(data))
     assert p.returncode == 0, p.stderr
     asked = [line for line in p.stdout.splitlines() if line.startswith("深掘り")]
     assert asked[0].endswith("エントリーシートでは副部長と書かれていますが、今は部長とおっしゃいました。どちらが正しいのでしょうか。")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import QuietUI
+from support import QuietUI, mensetsu, practice
 from simulator.store import storage
 from simulator.speech.audio import load_audio
 from simulator.rules.bank import questions
@@ -25,8 +25,6 @@ from simulator.speech.replay import ReplayDevice
 from simulator.practice.session import Practice
 from simulator.store.storage import Store
 from simulator.speech.tts import SilentEngine, Voice
-from test_cli import mensetsu
-from test_practice import practice
 
 
 def answers_dir(path: Path, *files: Path) -> Path:

@@ -20,9 +20,8 @@ from simulator.analysis.analyze import analyze_text
 from simulator.rules.bank import PromptsError, questions
 from simulator.judge.consistency import extract_facts
 
-from llm_server import QUESTION, SLOW_S, LLMServer
-from support import edited_prompts
-from test_session import run
+from support.llm_server import QUESTION, SLOW_S, LLMServer
+from support import edited_prompts, mensetsu
 
 CHAINS = {c["id"]: c for c in tomllib.loads(
     (Path(__file__).parent / "data" / "interviews" / "chains.toml").read_text(encoding="utf-8"))["chain"]}
@@ -36,7 +35,7 @@ def _practice(tmp_path, chain: str, *flags: str):
     for n, text in enumerate(c["answers"], 1):
         (folder / f"{n:02d}.txt").write_text(text, encoding="utf-8")
     data = tmp_path / "data"
-    p = run("practice", "--answers-from", str(folder), "--tts", "none", "--data-dir", str(data),
+    p = mensetsu("practice", "--answers-from", str(folder), "--tts", "none", "--data-dir", str(data),
             "--ids", c["qid"], "--track", c["track"], *flags)
     assert p.returncode == 0, p.stderr
     session = next((data / "sessions").glob("*/session.json"))
@@ -136,15 +135,15 @@ def test_another_host_needs_consent_and_a_server_that_is_not_there_leaves_the_ru
     (folder / "01.txt").write_text(CHAINS["c05"]["answers"][0], encoding="utf-8")
     base = ["practice", "--answers-from", str(folder), "--tts", "none", "--data-dir", str(tmp_path / "data"),
             "--ids", "gakuchika", "--interviewer", "llm"]
-    p = run(*base, "--llm-url", "http://192.0.2.7:11434/v1")
+    p = mensetsu(*base, "--llm-url", "http://192.0.2.7:11434/v1")
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert "このパソコンではありません" in p.stderr and "--llm-allow-remote" in p.stderr
     assert not (tmp_path / "data" / "sessions").exists() or not any((tmp_path / "data" / "sessions").iterdir())
-    p = run(*base, "--llm-url", "ftp://127.0.0.1/v1")
+    p = mensetsu(*base, "--llm-url", "ftp://127.0.0.1/v1")
     assert p.returncode == 2 and "--llm-url は http://" in p.stderr
     with LLMServer(["good"]) as server:
         port = server.port
-    p = run(*base, "--llm-url", f"http://127.0.0.1:{port}/v1")   # nobody listens there now
+    p = mensetsu(*base, "--llm-url", f"http://127.0.0.1:{port}/v1")   # nobody listens there now
     assert p.returncode == 0, p.stderr
     assert "に接続できません" in p.stdout and "ルールの面接官で続けます" in p.stdout
     assert llm.chat_url("http://localhost:8080") == "http://localhost:8080/v1/chat/completions"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import QuietUI, write_wav
+from support import QuietUI, write_wav
 from simulator.speech.audio import load_audio
 from simulator.rules.bank import questions
 from simulator.speech.capture import FileSource

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from conftest import QuietUI, noise
+from support import QuietUI, noise
 from simulator.rules import bank
 from simulator.speech.capture import Endpointer, MicrophoneSource
 from simulator.speech.replay import ReplayDevice

@@ -33,12 +33,6 @@ def pulse(tmp_path):
     p.close()
 
 
-def practice(*args: str, env: dict, data: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "simulator", "practice", "--data-dir", str(data), "--threads", "2",
-                             *args], env={**env, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
 def follow(proc: subprocess.Popen, on_line) -> list[tuple[float, str]]:
     """Read the session's stdout line by line, timestamped, calling on_line for each."""
     lines = []

@@ -8,7 +8,7 @@ import stat
 import subprocess
 import sys
 
-from test_cli import BLOCK_NETWORK
+from support import BLOCK_NETWORK
 
 
 def test_a_whole_session_makes_no_connection_and_stores_private_files(dev_dir, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from answers import spoken
+from support.answers import spoken
 from simulator.analysis.analyze import analyze_text
 from simulator.errors import MensetsuError
 from simulator.analysis.record import SCHEMA_VERSION, RecordingInfo, SavedAnswer

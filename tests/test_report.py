@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from conftest import QuietUI, as_wav
+from support import QuietUI, as_wav
 from simulator.rules import bank
 from simulator.analysis.record import SavedAnswer
 from simulator.analysis.analyze import analyze_text
@@ -28,7 +28,7 @@ from simulator.present.report import export, find_session, render
 from simulator.practice.session import Practice
 from simulator.store.storage import MIGRATIONS, Store, session_answers
 from simulator.speech.tts import SilentEngine, Voice
-from voice_variants import fade_endings, speed_up
+from support.variants import fade_endings, speed_up
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from support import mensetsu
+
 from simulator.speech.capture import CaptureError, portaudio
 from simulator.practice.session import PlanError, plan_questions
 from simulator.store.storage import Store
@@ -66,18 +68,13 @@ def test_missing_portaudio_says_what_to_install(monkeypatch):
         portaudio()
 
 
-def run(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "simulator", *args], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})}, timeout=600)
-
-
 @pytest.fixture(scope="module")
 def recorded_session(dev_dir, tmp_path_factory):
     answers = tmp_path_factory.mktemp("answers")
     for n, name in enumerate(["dev04_tenshoku_blame.flac", "dev06_gyaku_none.flac", "dev03_jikopr_numbers.flac"], 1):
         (answers / f"{n:02d}.wav").write_bytes((dev_dir / name).read_bytes())
     data = tmp_path_factory.mktemp("data")
-    p = run("practice", "--answers-from", str(answers), "--tts", "none", "--data-dir", str(data),
+    p = mensetsu("practice", "--answers-from", str(answers), "--tts", "none", "--data-dir", str(data),
             "--ids", "tenshoku_riyuu,jiko_pr,gyaku_shitsumon", "--threads", "2")
     return p, data
 
@@ -115,13 +112,13 @@ def test_files_are_private(recorded_session):
 
 def test_no_audio_devices_gives_clear_messages(tmp_path):
     env = {"XDG_RUNTIME_DIR": str(tmp_path), "PULSE_SERVER": "unix:/nonexistent"}
-    p = run("practice", "--ids", "jikoshokai", "--tts", "none", "--data-dir", str(tmp_path / "d"), env=env)
+    p = mensetsu("practice", "--ids", "jikoshokai", "--tts", "none", "--data-dir", str(tmp_path / "d"), env=env)
     assert p.returncode != 0 and "Traceback" not in p.stderr
     assert "--answers-from" in p.stderr
-    p = run("check", env=env)
+    p = mensetsu("check", env=env)
     assert p.returncode != 0 and "Traceback" not in p.stderr and "マイク" in p.stderr
 
 
 def test_bad_answers_folder(tmp_path):
-    p = run("practice", "--answers-from", str(tmp_path / "none"), "--tts", "none", "--data-dir", str(tmp_path))
+    p = mensetsu("practice", "--answers-from", str(tmp_path / "none"), "--tts", "none", "--data-dir", str(tmp_path))
     assert p.returncode != 0 and "Traceback" not in p.stderr and "見つかりません" in p.stderr

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 import soundfile as sf
-from conftest import RENDERED, as_wav, noise
+from support import RENDERED, as_wav, noise
 from simulator.store.storage import Store, session_answers
 from simulator.web.app import COOKIE
-from support import TOKEN, fits, launch_chromium, open_page, serving, web_app
+from support.web import TOKEN, fits, launch_chromium, open_page, serving, web_app
 
 ANSWER = RENDERED / "r05_gyaku_conditions.flac"   # a 9 s reverse question, in the HTS voice
 COMPANIES = Path(__file__).parent / "data" / "companies"

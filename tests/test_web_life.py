@@ -12,9 +12,9 @@ import json
 
 import pytest
 
-from conftest import DEV, as_wav
+from support import DEV, as_wav
 from simulator.store.storage import Store, session_answers
-from support import TOKEN, fits, launch_chromium, open_page, serving
+from support.web import TOKEN, fits, launch_chromium, open_page, serving
 
 LONG_ANSWER = DEV / "dev01_jikoshokai.flac"
 

@@ -14,7 +14,7 @@ from simulator.judge.company import list_profiles, load_profile
 from simulator.store.notes import load_notes
 from simulator.analysis.record import RecordingInfo, SavedAnswer
 from simulator.store.storage import Store
-from support import TOKEN, fits, launch_chromium, open_page, serving
+from support.web import TOKEN, fits, launch_chromium, open_page, serving
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def browser(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
     from simulator.speech.audio import SAMPLE_RATE
-    from conftest import noise, write_wav
+    from support import noise, write_wav
 
     wav = write_wav(tmp_path_factory.mktemp("mic") / "quiet.wav", noise(1.0), SAMPLE_RATE)
     with sync_playwright() as p:
@@ -126,7 +126,7 @@ def test_the_save_routes_refuse_what_is_not_a_form(tmp_path):
     from starlette.testclient import TestClient
 
     from simulator.web.app import COOKIE
-    from support import web_app
+    from support.web import web_app
 
     client = TestClient(web_app(Store(tmp_path), 8123), base_url="http://127.0.0.1:8123")
     client.cookies.set(COOKIE, TOKEN)
