@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from simulator import __version__
-from simulator.rules.bank import TRACKS
+from simulator.rules.bank import TRACKS, check_all
 from simulator.errors import MensetsuError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPT = 0, 1, 2, 130
@@ -290,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     # the terminal's loop is `mensetsu practice`
     args = parser.parse_args(["web"] if argv == [] or (argv is None and len(sys.argv) == 1) else argv)
     try:
+        check_all()  # a mistake in prompts/ stops here, with its file and line, not mid-interview
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
         print("中断しました。", file=sys.stderr)

@@ -6,6 +6,7 @@ reported as `file:line: what is wrong`.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from simulator.errors import MensetsuError
 from simulator.paths import project_dir
+from simulator.rules.schema import SCHEMA
 
 
 TRACKS = ("shinsotsu", "tenshoku", "manager", "specialist", "career-change")
@@ -46,12 +48,56 @@ def load(name: str, folder: str | None = None) -> dict:
     except UnicodeDecodeError as e:
         raise PromptsError(f"{path}:1: UTF-8 ではありません ({e.reason})") from None
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         # tomllib writes "... (at line N, column M)"; put the line where editors look for it.
         msg = str(e)
         line = msg.rsplit("line ", 1)[-1].split(",")[0] if "line " in msg else "1"
         raise PromptsError(f"{path}:{line}: {msg}") from None
+    if name in SCHEMA:
+        _check(data, SCHEMA[name], (), path, text.splitlines())
+    return data
+
+
+def check_all(folder: str | None = None) -> None:
+    """Load every file of prompts/ once, so that a mistake stops the program at start-up."""
+    for name in SCHEMA:
+        load(name, folder)
+    questions(folder)
+
+
+def _key_line(lines: list[str], after: int, key: str) -> int:
+    """The first line from `after` on where `key` is written as a key or a table name."""
+    token = re.compile(rf'(^|[\s{{,.\[])"?{re.escape(key)}"?\s*(=|\]|\.)')
+    for n in range(max(after, 1), len(lines) + 1):
+        if token.search(lines[n - 1].split("#", 1)[0]):
+            return n
+    return after or 1
+
+
+def _check(data: dict, shape: dict, where: tuple[str, ...], path: Path, lines: list[str], at: int = 1) -> None:
+    """Every key of `data` known to `shape`, every required key present; errors name the line."""
+    table = ".".join(where) or "ファイルの先頭"
+    if set(shape) == {"*"}:
+        return
+    known = {k.rstrip("?") for k in shape}
+    for key, value in data.items():
+        if key not in known:
+            raise PromptsError(f"{path}:{_key_line(lines, at, key)}: [{table}] に知らないキー {key} があります"
+                               f"（綴りを確かめてください。使えるのは {', '.join(sorted(known))}）")
+        sub = shape.get(key, shape.get(key + "?"))
+        line = _key_line(lines, at, key)
+        if isinstance(sub, dict) and isinstance(value, dict):
+            _check(value, sub, (*where, key), path, lines, line)
+        elif isinstance(sub, list) and isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    line = _key_line(lines, line, key)
+                    _check(item, sub[0], (*where, key), path, lines, line)
+                    line += 1
+    for key in shape:
+        if not key.endswith("?") and key not in data:
+            raise PromptsError(f"{path}:{at}: [{table}] に {key} がありません")
 
 
 @dataclass(frozen=True)
