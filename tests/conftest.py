@@ -55,3 +55,21 @@ def rendered_truth() -> list[dict]:
 @pytest.fixture(scope="session")
 def rendered_results(analyzer, rendered_truth) -> dict:
     return {r["file"]: analyzer.analyze_file(RENDERED / r["file"], r["question"]) for r in rendered_truth}
+
+
+# Markers follow from the fixtures a test uses, so they cannot drift from what it needs.
+# `slow` (left out of the fast loop) also covers the fixtures that analyse whole answer
+# sets or hold a session (a minute or more each), and is set by hand on tests of seconds.
+_BY_FIXTURE = {"audio": {"evaluated", "model_bundle", "analyzer", "dev_results", "rendered_results", "dev_dir", "dev_truth"},
+               "browser": {"browser"}, "pulse": {"pulse"}}
+_SLOW_FIXTURES = {"evaluated", "dev_results", "rendered_results", "rooms", "replayed", "recorded_session", "store"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for marker, fixtures in _BY_FIXTURE.items():
+            if used & fixtures:
+                item.add_marker(marker)
+        if used & (_BY_FIXTURE["browser"] | _BY_FIXTURE["pulse"] | _SLOW_FIXTURES):
+            item.add_marker("slow")

@@ -1,5 +1,6 @@
 """Decoding on real audio: silence inside an answer, and the hallucination guard."""
 
+import pytest
 import numpy as np
 
 from support import noise
@@ -11,6 +12,7 @@ def words(text: str, start: float, step: float = 0.2) -> list[Word]:
     return [Word(c, start + i * step, start + (i + 1) * step, 0.9) for i, c in enumerate(text)]
 
 
+@pytest.mark.slow
 def test_a_silent_gap_stays_empty_and_is_a_long_pause(analyzer, dev_dir):
     speech = load_audio(dev_dir / "dev06_gyaku_none.flac")
     gap = noise(8.0, seed=1)
@@ -72,6 +74,7 @@ def test_a_filler_alone_in_its_chunk_is_read_as_the_filler():
     assert t.text == "いとがあって"
 
 
+@pytest.mark.slow
 def test_the_quick_look_reads_phrase_endings_like_the_full_window(analyzer, dev_dir, dev_truth):
     """The end-of-turn rule's quick look (a 10 s encoder window) must read how a phrase
     ends as the ordinary 30 s decoding does: the last two phrases of every dev answer."""

@@ -46,6 +46,7 @@ def test_a_striking_figure_with_no_process_is_not_good_100():
     assert "result_without_process" not in told.content.issue_ids
 
 
+@pytest.mark.slow
 def test_a_story_that_holds_and_a_reverse_question_about_the_work(tmp_path):
     out, data = _interview(tmp_path, [*CHAINS["c05"]["answers"], GOOD_QUESTION], "gakuchika,gyaku_shitsumon",
                            track="shinsotsu")
@@ -76,6 +77,7 @@ def test_blaming_the_last_job_is_a_red_flag_of_fit(tmp_path):
     assert "レッドフラグ: 「" in out and "（他責）" in out
 
 
+@pytest.mark.slow
 def test_a_contradiction_with_an_earlier_session_is_a_red_flag(tmp_path):
     first = "学生時代に力を入れたのは、サークルの副部長として定期ライブの運営を立て直したことです。"
     _, data = _interview(tmp_path, [first], "gakuchika", track="shinsotsu")

@@ -2,6 +2,8 @@
 
 import os
 import subprocess
+
+import pytest
 import sys
 from pathlib import Path
 
@@ -19,6 +21,7 @@ def _run(tmp_path, forbid: bool) -> int:
                           cwd=tmp_path, env=env, capture_output=True).returncode
 
 
+@pytest.mark.slow
 def test_a_skip_fails_the_run_only_under_the_guard(tmp_path):
     assert _run(tmp_path, forbid=False) == 0
     assert _run(tmp_path, forbid=True) == 1

@@ -14,15 +14,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from support import noise, write_wav
+from support import BLOCK_NETWORK, assert_clean_failure, mensetsu, noise, write_wav
 from simulator.speech.audio import SAMPLE_RATE, load_audio
-
-def assert_clean_failure(p: subprocess.CompletedProcess, needle: str) -> None:
-    assert p.returncode != 0
-    assert "Traceback" not in p.stderr
-    errors = [line for line in p.stderr.splitlines() if line.startswith("エラー: ")]
-    assert len(errors) == 1 and needle in errors[0], p.stderr  # one clear line
-
 
 def encode(samples: np.ndarray, path: Path, codec: str, rate: int, channels: int) -> Path:
     """Write `samples` (16 kHz mono) in another container/codec, rate and channel count with PyAV."""
@@ -47,6 +40,7 @@ def encode(samples: np.ndarray, path: Path, codec: str, rate: int, channels: int
     ("answer.ogg", "libopus", 48000, 1),
     ("answer.wav", "pcm_s16le", 8000, 1),
 ])
+@pytest.mark.slow
 def test_common_formats_rates_and_channels(analyzer, dev_dir, tmp_path, name, codec, rate, channels):
     samples = load_audio(dev_dir / "dev04_tenshoku_blame.flac")
     path = encode(samples, tmp_path / name, codec, rate, channels)
@@ -110,6 +104,7 @@ def test_wav_cut_inside_its_header(dev_dir, tmp_path):
     assert_clean_failure(p, "cut.wav")
 
 
+@pytest.mark.slow
 def test_wav_cut_mid_speech_keeps_what_was_said(dev_dir, tmp_path, analyzer):
     data = _as_wav(dev_dir, "dev04_tenshoku_blame.flac", tmp_path)
     (tmp_path / "cut.wav").write_bytes(data[: len(data) // 2])
@@ -162,6 +157,7 @@ def test_adversarial_headers_fail_in_one_line(tmp_path, name, content, needle):
     assert_clean_failure(mensetsu("analyze", str(tmp_path / name)), needle)
 
 
+@pytest.mark.slow
 def test_nan_and_inf_samples_are_treated_as_silence(dev_dir, tmp_path, analyzer):
     samples = load_audio(dev_dir / "dev06_gyaku_none.flac")
     samples[:4000] = np.nan
@@ -181,6 +177,7 @@ def test_a_silence_that_cannot_end_an_answer_is_refused(tmp_path):
     assert_clean_failure(mensetsu("practice", "--silence", "-1", "--data-dir", str(tmp_path)), "--silence は 0.3〜30 秒")
 
 
+@pytest.mark.slow
 def test_practice_without_a_microphone_says_so_in_one_line_every_time(tmp_path):
     """No sound server, no card: one Japanese line and exit 2, never an abort while the
     end-of-turn model starts up in the background (that raced the exit before)."""

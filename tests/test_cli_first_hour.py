@@ -88,6 +88,7 @@ def _sessions(tmp_path, n: int = 3) -> list[str]:
     return ids
 
 
+@pytest.mark.slow
 def test_history_fits_80_columns_and_shows_ids_that_work(tmp_path):
     from rich.cells import cell_len
 

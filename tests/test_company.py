@@ -169,6 +169,7 @@ def test_the_same_facts_as_the_es_raise_no_alarm(tmp_path):
     assert "食い違っています" not in html and "食い違いはありません" in html
 
 
+@pytest.mark.slow
 def test_profiles_and_notes_are_private_exported_and_deleted_from_the_command_line(tmp_path):
     run = (lambda *a: subprocess.run([sys.executable, "-m", "simulator", *a, "--data-dir", str(tmp_path)],
                                      capture_output=True, text=True))
@@ -233,6 +234,7 @@ def test_the_prep_sheet_keeps_the_best_attempt_and_prints_on_a4(tmp_path):
     assert _pdf_pages(pdf) == 1
 
 
+@pytest.mark.slow
 def test_a_spoken_motivation_practised_for_a_company(analyzer, tmp_path):
     """The whole loop on audio: asked in the company's words, judged against its profile."""
     answers = tmp_path / "answers"
@@ -256,6 +258,7 @@ def test_a_spoken_motivation_practised_for_a_company(analyzer, tmp_path):
     assert "会社: 株式会社ハコブ" in render(store, result.session.path).read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_resuming_after_the_profile_was_deleted_goes_on_without_it(tmp_path, dev_dir):
     store = Store(tmp_path / "data")
     session = store.begin({"track": "tenshoku", "plan": ["gyaku_shitsumon"], "company": HAKOBU.name,

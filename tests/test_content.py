@@ -60,6 +60,7 @@ def test_answers_written_after_the_rules_were_frozen():
     assert accuracy >= 0.9
 
 
+@pytest.mark.slow
 def test_dev_set_labels_from_audio(dev_results, dev_truth):
     """Audio → transcript → content: every dev label right, despite recognition errors."""
     for r in dev_truth:

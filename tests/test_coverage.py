@@ -23,7 +23,7 @@ from simulator.speech.audio import Region
 from simulator.judge.delivery import measure, timed_fillers
 from simulator.speech.streaming import StreamingTranscriber
 
-from support import EVAL, noise, write_wav
+from support import EVAL, mensetsu, noise, write_wav
 
 ROOMS = EVAL / "rooms"
 ROOMS_TRUTH = {r["file"]: r for r in json.loads((ROOMS / "truth.json").read_text(encoding="utf-8"))}
@@ -36,6 +36,7 @@ def rooms(analyzer) -> dict:
 
 
 @pytest.mark.parametrize("name", sorted(ROOMS_TRUTH))
+@pytest.mark.slow
 def test_no_word_plain_faster_whisper_hears_is_lost(name, rooms, model_bundle):
     model, _ = model_bundle
     segments, _ = model.transcribe(audio.load_audio(ROOMS / name), language="ja", vad_filter=True)
@@ -58,6 +59,7 @@ def test_a_three_minute_answer_is_whole_and_judged_too_long(rooms):
     assert 300 < result.delivery.mora_per_min < 380
 
 
+@pytest.mark.slow
 def test_a_three_minute_answer_streamed_keeps_every_word(analyzer, rooms):
     """As practice hears it: block by block while the answer is spoken."""
     samples = audio.load_audio(ROOMS / LONG)
@@ -87,6 +89,7 @@ def test_a_call_recorded_at_8_khz_is_heard_whole(rooms):
     assert "活かしたい" in result.transcript.text or "生かしたい" in result.transcript.text
 
 
+@pytest.mark.slow
 def test_words_lost_by_a_decoding_are_decoded_again(analyzer, rooms):
     """The coverage check: a stretch of speech whose words a window lost is decoded again."""
     name = "k06_gyaku_researched_m001.flac"
@@ -177,14 +180,12 @@ def test_a_hedge_is_still_not_a_conclusion():
 
 def test_a_silent_answer_file_is_kept_but_never_analysed_or_followed_up(tmp_path, dev_dir):
     """A muted phone recording among the answer files: saved, not scored, no follow-up."""
-    from test_session import run
-
     answers = tmp_path / "answers"
     answers.mkdir()
     write_wav(answers / "01.wav", noise(12.0, dbfs=-75.0))
     (answers / "02.flac").write_bytes((dev_dir / "dev06_gyaku_none.flac").read_bytes())
     data = tmp_path / "data"
-    p = run("practice", "--answers-from", str(answers), "--tts", "none", "--data-dir", str(data),
+    p = mensetsu("practice", "--answers-from", str(answers), "--tts", "none", "--data-dir", str(data),
             "--ids", "shibou_douki,gyaku_shitsumon", "--threads", "2")
     assert p.returncode == 0, p.stderr
     session = json.loads(next((data / "sessions").glob("*/session.json")).read_text(encoding="utf-8"))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from support import QuietUI, mensetsu, practice
+from support import QuietUI, assert_clean_failure, mensetsu, practice
 from simulator.store import storage
 from simulator.speech.audio import load_audio
 from simulator.rules.bank import questions
@@ -51,6 +51,7 @@ def run_killed(script: str, *args: str) -> int:
     return subprocess.run([sys.executable, "-c", script, *args], capture_output=True, timeout=300).returncode
 
 
+@pytest.mark.slow
 def test_kill_during_transcription_then_resume_report_and_reindex(dev_dir, tmp_path):
     data = tmp_path / "data"
     first = answers_dir(tmp_path / "a", dev_dir / "dev04_tenshoku_blame.flac")
@@ -105,6 +106,7 @@ main(["report", "latest", "--data-dir", sys.argv[1]])
 """
 
 
+@pytest.mark.slow
 def test_kill_while_writing_the_report_keeps_the_old_one(one_session):
     data = one_session
     assert mensetsu("report", "latest", "--data-dir", str(data)).returncode == 0
@@ -127,6 +129,7 @@ store.add_answer(session, replace(session.answers[0], idx=2))
 """
 
 
+@pytest.mark.slow
 def test_kill_during_a_database_write_rolls_back_and_reindex_restores(one_session):
     data = one_session
     assert db_rows(data) == (1, 1)
@@ -144,6 +147,7 @@ def _practice(data: Path, source, analyzer) -> tuple[Practice, QuietUI]:
     return Practice(Store(data), Voice(SilentEngine(), None), source, lambda: analyzer, ui, max_followups=0), ui
 
 
+@pytest.mark.slow
 def test_disk_full_while_recording_keeps_the_audio_and_resume_recovers(analyzer, dev_dir, tmp_path, monkeypatch):
     data = tmp_path / "data"
     device = ReplayDevice()
@@ -197,6 +201,7 @@ def test_disk_full_gives_one_line_and_exit_code(dev_dir, tmp_path, monkeypatch, 
     assert code == 1 and len(err) == 1 and "ディスクの空き" in err[0]
 
 
+@pytest.mark.slow
 def test_microphone_unplugged_mid_answer(analyzer, dev_dir, tmp_path):
     data = tmp_path / "data"
     device = ReplayDevice()
@@ -221,8 +226,6 @@ def test_microphone_unplugged_mid_answer(analyzer, dev_dir, tmp_path):
 
 
 def test_resuming_a_damaged_session_fails_in_one_line(tmp_path):
-    from test_cli import assert_clean_failure
-
     folder = tmp_path / "data" / "sessions" / "20260101-000000-abcd"
     folder.mkdir(parents=True)
     (folder / "session.json").write_text("{cut here", encoding="utf-8")

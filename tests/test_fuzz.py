@@ -6,6 +6,7 @@ scripts, megabytes pasted by mistake, nothing at all.
 
 from __future__ import annotations
 
+import pytest
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -31,6 +32,7 @@ QUESTIONS = [None, *list(bank.questions())]
 
 @FUZZ
 @given(texts)
+@pytest.mark.slow
 def test_text_layer_takes_any_text(text):
     assert count_mora(text) >= 0
     spans = find_fillers(text)
@@ -68,6 +70,7 @@ def test_delivery_metrics_take_any_timed_words(items, duration):
     assert m.speech_s >= 0 and m.mora >= 0 and m.filler_count == len(m.fillers)
 
 
+@pytest.mark.slow
 def test_huge_and_empty_input():
     huge = "えーと、私は御社で売上を3割伸ばしました。" * 5000   # 100 000 characters pasted by mistake
     result = analyze_text(huge, "jiko_pr")

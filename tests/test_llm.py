@@ -68,6 +68,7 @@ def test_the_models_question_is_asked_and_the_ladder_still_counts_the_rungs(tmp_
     assert CHAINS["c05"]["answers"][1] in server.requests[1]["messages"][1]["content"]
 
 
+@pytest.mark.slow
 def test_late_garbage_refusals_and_errors_fall_back_to_the_rules_in_time(tmp_path):
     _, rules_only = _practice(tmp_path / "rules", "c01")
     expected = [a["question"] for a in _followups(rules_only)]
@@ -129,6 +130,7 @@ def test_a_contradiction_is_put_in_the_rules_words():
     assert server.requests == []
 
 
+@pytest.mark.slow
 def test_another_host_needs_consent_and_a_server_that_is_not_there_leaves_the_rules(tmp_path):
     folder = tmp_path / "answers"
     folder.mkdir()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import time
 
 from support import QuietUI, write_wav
@@ -22,6 +23,7 @@ def rss_mb() -> float:
     raise RuntimeError("no VmRSS")
 
 
+@pytest.mark.slow
 def test_two_hundred_sessions(analyzer, dev_dir, tmp_path):
     answer = load_audio(dev_dir / "dev06_gyaku_none.flac")[:int(3.5 * 16000)]   # a short spoken answer
     answers = tmp_path / "answers"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import numpy as np
 
 from support import QuietUI, noise
@@ -31,6 +32,7 @@ class RetryOnce(QuietUI):
         return "retry" if self.told == 1 else "skip"
 
 
+@pytest.mark.slow
 def test_an_answer_without_voice_is_kept_unheard_and_not_averaged(analyzer, tmp_path):
     device = ReplayDevice()
     device.load(noise(30.0, dbfs=-70.0))   # a muted input: a faint hiss, no voice

@@ -18,6 +18,7 @@ import pytest
 from benchmarks.bench_turns import last_sound_s, locate
 from benchmarks.pulse_rig import Pulse
 from simulator.speech.audio import load_audio, speech_regions
+from support import practice
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="PulseAudio test rig is Linux-only")
 
@@ -155,6 +156,7 @@ def test_ctrl_c_ends_the_session_cleanly(pulse, dev_dir, tmp_path):
     assert speech_regions(load_audio(session["_folder"] / answer["audio"]))
 
 
+@pytest.mark.slow
 def test_check_plays_records_and_judges_the_level(pulse, dev_dir, tmp_path):
     speaker_wav = tmp_path / "speaker.wav"
     recorder = pulse.record_speaker(speaker_wav)
@@ -173,6 +175,7 @@ def test_check_plays_records_and_judges_the_level(pulse, dev_dir, tmp_path):
     assert speech_regions(load_audio(speaker_wav))  # the test phrase was really played
 
 
+@pytest.mark.slow
 def test_check_with_a_silent_microphone_says_so_without_a_fake_level(pulse):
     p = subprocess.run([sys.executable, "-m", "simulator", "check", "--tts", "none"], env=pulse.env,
                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import os
 import shutil
 import stat
@@ -11,6 +12,7 @@ import sys
 from support import BLOCK_NETWORK
 
 
+@pytest.mark.slow
 def test_a_whole_session_makes_no_connection_and_stores_private_files(dev_dir, tmp_path):
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "sitecustomize.py").write_text(BLOCK_NETWORK)

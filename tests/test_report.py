@@ -68,6 +68,7 @@ def report(store) -> Path:
     return render(store, find_session(store, "latest"))
 
 
+@pytest.mark.slow
 def test_report_is_written_next_to_the_audio(store, report):
     assert report.parent == find_session(store, "latest") and report.name == "report.html"
     html = report.read_text(encoding="utf-8")
@@ -87,6 +88,7 @@ def test_the_summary_cards_add_up_the_spoken_answers(store, report):
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (.ci/run installs it)")
+@pytest.mark.slow
 def test_report_in_headless_chromium(report, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -177,6 +179,7 @@ def test_export_json_and_csv(store, tmp_path):
     assert out.stat().st_mode & 0o077 == 0
 
 
+@pytest.mark.slow
 def test_cli_report_history_export(store):
     run = lambda *a: subprocess.run([sys.executable, "-m", "simulator", *a, "--data-dir", str(store.root)],
                                     capture_output=True, text=True)
@@ -268,6 +271,7 @@ def test_plots_need_no_japanese_font_where_the_report_is_made(store, tmp_path, m
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (.ci/run installs it)")
 @pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.slow
 def test_report_reads_well_on_a_phone_and_a_screen(report, tmp_path, width):
     from playwright.sync_api import sync_playwright
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 
 import pytest
@@ -79,6 +78,7 @@ def recorded_session(dev_dir, tmp_path_factory):
     return p, data
 
 
+@pytest.mark.slow
 def test_answers_from_files_run_unattended_and_are_saved(recorded_session):
     p, data = recorded_session
     assert p.returncode == 0, p.stderr

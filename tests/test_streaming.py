@@ -38,6 +38,7 @@ def replayed(analyzer, dev_dir, dev_truth, tmp_path_factory):
     return truth, samples, recording, analysis, decoded_while_recording
 
 
+@pytest.mark.slow
 def test_streamed_answer_is_decoded_while_it_is_spoken(replayed):
     truth, samples, recording, analysis, decoded_while_recording = replayed
     assert recording.ended_by == "enter"

@@ -150,6 +150,7 @@ def smart_turn():
     return model
 
 
+@pytest.mark.slow
 def test_smart_turn_hears_a_filler_pause_from_a_finished_answer(smart_turn, dev_dir):
     samples = load_audio(dev_dir / "dev01_jikoshokai.flac")
     ends = [r.end for r in speech_regions(samples)]
@@ -174,6 +175,7 @@ def _answer(analyzer, samples, question, tmp_path):
     return recording
 
 
+@pytest.mark.slow
 def test_a_sign_off_ends_the_answer_soon_and_a_thinking_pause_does_not(analyzer, dev_dir, tmp_path):
     samples = load_audio(dev_dir / "dev06_gyaku_none.flac")   # えーと、特にありません。本日はありがとうございました。
     regions = speech_regions(samples)

@@ -25,6 +25,7 @@ def test_no_verdict_fires_on_the_dev_answers(dev_results):
 
 @pytest.mark.parametrize("name", ALTERED)
 @pytest.mark.parametrize("room", ["noise", "reverb"])
+@pytest.mark.slow
 def test_noise_and_echo_fire_nothing(analyzer, dev_dir, dev_truth, name, room):
     """A fan at 20 dB below the voice or a 0.4 s room echo is not a delivery fault."""
     question = next(r["question"] for r in dev_truth if r["file"] == name)
@@ -35,6 +36,7 @@ def test_noise_and_echo_fire_nothing(analyzer, dev_dir, dev_truth, name, room):
 
 @pytest.mark.parametrize("name", ALTERED)
 @pytest.mark.parametrize("alteration, verdict", [("flat", "monotone"), ("fade", "fading"), ("fast", "rushing")])
+@pytest.mark.slow
 def test_the_matching_verdict_fires_on_altered_audio(analyzer, dev_dir, dev_truth, name, alteration, verdict):
     question = next(r["question"] for r in dev_truth if r["file"] == name)
     samples = load_audio(dev_dir / name)
@@ -74,6 +76,7 @@ def test_no_verdict_fires_on_the_rendered_answers(rendered_results):
     # answer, not against the one window that does not overlap the sped stretch
     ("r07_shippai_thinking.flac", "fast", "rushing"),
 ])
+@pytest.mark.slow
 def test_the_matching_verdict_fires_in_other_voices(analyzer, rendered_truth, name, alteration, verdict):
     question = next(r["question"] for r in rendered_truth if r["file"] == name)
     samples = load_audio(RENDERED / name)

@@ -150,6 +150,7 @@ def first_session(server, browser, tmp_path_factory):
     return store, base, done, errors, shots
 
 
+@pytest.mark.slow
 def test_a_practice_session_in_the_page_matches_analyze(first_session, analyzer):
     store, base, done, errors, _ = first_session
     assert errors == []
@@ -173,6 +174,7 @@ def test_a_practice_session_in_the_page_matches_analyze(first_session, analyzer)
     assert heard.voice.verdicts == again.voice.verdicts
 
 
+@pytest.mark.slow
 def test_the_review_page_corrects_a_transcript(first_session, browser):
     store, base, done, _, shots = first_session
     page, errors = open_page(browser, 1280)
@@ -206,6 +208,7 @@ def test_the_review_page_corrects_a_transcript(first_session, browser):
     assert errors == []
 
 
+@pytest.mark.slow
 def test_rework_a_question_and_compare_the_attempts(first_session, browser):
     store, base, done, _, shots = first_session
     page, errors = open_page(browser, 390)
@@ -245,6 +248,7 @@ def test_rework_a_question_and_compare_the_attempts(first_session, browser):
     assert errors == []
 
 
+@pytest.mark.slow
 def test_practice_for_a_company_in_the_page(server, browser):
     """Chosen in the page, the company's profile judges the answer: its FAQ already gives
     the overtime the fake microphone asks about."""
@@ -278,6 +282,7 @@ def test_answer_audio_answers_range_requests_so_the_player_can_seek(client, tmp_
     assert part.headers["content-range"] == f"bytes 32000-32999/{len(data)}"
 
 
+@pytest.mark.slow
 def test_a_typed_interview_in_the_page_digs_into_the_answer(browser, tmp_path):
     """No microphone: the page's text box answers, the interviewer quotes the answer back
     and digs rung by rung, and the review gives the interviewer's conclusion."""
@@ -329,6 +334,7 @@ def _start_bare(data: Path) -> tuple[subprocess.Popen, str]:
     raise AssertionError(proc.stderr.read())
 
 
+@pytest.mark.slow
 def test_mensetsu_alone_opens_the_page_and_a_bookmark_keeps_working(tmp_path, browser):
     data = tmp_path / "data"
     tokens = []

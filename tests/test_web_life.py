@@ -51,6 +51,7 @@ def _partial(meta: dict):
     return answer
 
 
+@pytest.mark.slow
 def test_quit_mid_answer_ends_on_the_done_card_with_the_answer_analysed(analyzer, browser, tmp_path):
     store = Store(tmp_path)
     with serving(store, analyzer) as base:
@@ -77,6 +78,7 @@ def test_quit_mid_answer_ends_on_the_done_card_with_the_answer_analysed(analyzer
     assert errors == []
 
 
+@pytest.mark.slow
 def test_reload_mid_answer_keeps_it_and_offers_to_go_on(analyzer, browser, tmp_path):
     store = Store(tmp_path)
     with serving(store, analyzer) as base:
@@ -100,6 +102,7 @@ def test_reload_mid_answer_keeps_it_and_offers_to_go_on(analyzer, browser, tmp_p
     assert errors == []
 
 
+@pytest.mark.slow
 def test_a_second_tab_is_told_and_can_take_over(analyzer, browser, tmp_path):
     store = Store(tmp_path)
     with serving(store, analyzer) as base:
@@ -136,6 +139,7 @@ REFUSE = """(() => {
 
 
 @pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.slow
 def test_a_refused_or_missing_microphone_gets_its_own_words_and_a_retry(analyzer, browser, tmp_path, width):
     store = Store(tmp_path)
     with serving(store, analyzer) as base:

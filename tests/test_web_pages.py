@@ -44,6 +44,7 @@ def _typed_session(store: Store) -> str:
 
 
 @pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.slow
 def test_profiles_notes_and_sessions_are_managed_in_the_page(browser, tmp_path, width):
     store = Store(tmp_path)
     sid = _typed_session(store)

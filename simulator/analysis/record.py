@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from simulator.analysis.analyze import AnswerAnalysis
+from simulator.speech.capture import EndedBy
 
 SCHEMA_VERSION = 2
 
@@ -24,7 +25,7 @@ _SESSION_KEYS = ("idx", "parent_id", "trigger", "reason", "audio", "recording", 
 class RecordingInfo:
     """How the microphone recording of an answer ended (nothing for a file or a recovery)."""
 
-    ended_by: str | None = None         # silence, enter, time_limit, no_voice, interrupted, recovered
+    ended_by: EndedBy | None = None     # capture.EndedBy; read back as that enum
     speech_end_s: float | None = None   # the last voice the recorder heard, seconds from its start
     stopped_s: float | None = None      # when the recording stopped
     turn: Mapping[str, Any] | None = None   # the end-of-turn decision (turn.TurnDecision.to_dict())
@@ -55,12 +56,12 @@ class SavedAnswer:
     @property
     def unheard(self) -> bool:
         """No voice reached the microphone: kept on disk, never scored or averaged."""
-        return self.recording.ended_by == "no_voice"
+        return self.recording.ended_by == EndedBy.NO_VOICE
 
     @property
     def complete(self) -> bool:
         """Analysed, and not cut short by Ctrl-C: `--resume` does not ask it again."""
-        return self.analysis is not None and self.recording.ended_by != "interrupted"
+        return self.analysis is not None and self.recording.ended_by != EndedBy.INTERRUPTED
 
     @property
     def corrected(self) -> bool:
@@ -93,5 +94,13 @@ class SavedAnswer:
         analysis = AnswerAnalysis.from_dict({k: v for k, v in d.items() if k not in skip}) if analysed else None
         return cls(int(d["idx"]), str(d["question_id"]), str(d.get("question") or d["question_id"]),
                    str(d.get("audio") or d.get("file") or ""), d.get("parent_id"), d.get("trigger"),
-                   d.get("reason"), RecordingInfo(rec.get("ended_by"), rec.get("speech_end_s"),
+                   d.get("reason"), RecordingInfo(_ended_by(rec.get("ended_by")), rec.get("speech_end_s"),
                                                   rec.get("stopped_s"), rec.get("turn")), analysis)
+
+
+def _ended_by(value: str | None) -> EndedBy | None:
+    """The saved string as the enum; a value this version does not know reads as unknown."""
+    try:
+        return EndedBy(value) if value else None
+    except ValueError:
+        return None

@@ -8,6 +8,7 @@ metrics can be computed and tested from a list of timed words without audio.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from enum import StrEnum
 from typing import Any, Mapping
 
 from simulator.speech.asr import Transcript, Word
@@ -33,6 +34,26 @@ class Filler:
         return cls(d["text"], d["canonical"], d["start_s"], d["end_s"])
 
 
+class Length(StrEnum):
+    """An answer's length against its question's target (prompts/delivery.toml [length])."""
+
+    TOO_SHORT = "too_short"
+    OK = "ok"
+    LONG = "long"
+    TOO_LONG = "too_long"
+
+
+class Pace(StrEnum):
+    """Speaking rate against the one yardstick of 320–360 mora a minute ([pace])."""
+
+    NONE = "none"          # nothing was said
+    SLOW = "slow"
+    A_BIT_SLOW = "a_bit_slow"
+    EASY = "easy"
+    A_BIT_FAST = "a_bit_fast"
+    FAST = "fast"
+
+
 @dataclass(frozen=True)
 class DeliveryMetrics:
     duration_s: float
@@ -52,8 +73,8 @@ class DeliveryMetrics:
     pause_count: int               # every gap between speech regions
     longest_pause_s: float
     target_s: float
-    length_verdict: str            # too_short | ok | long | too_long
-    pace_verdict: str              # none | slow | easy | ok | fast
+    length_verdict: Length
+    pace_verdict: Pace
     level: Level | None = None
 
     @property
@@ -81,36 +102,37 @@ class DeliveryMetrics:
     def from_dict(cls, d: Mapping[str, Any]) -> DeliveryMetrics:
         """Read back the delivery keys of an analysis's JSON (`to_dict()` at its top level)."""
         plain = {f.name: d[f.name] for f in fields(cls) if f.name not in ("fillers", "speech", "pauses", "level")}
+        plain |= {"length_verdict": Length(plain["length_verdict"]), "pace_verdict": Pace(plain["pace_verdict"])}
         return cls(**plain, fillers=tuple(Filler.from_dict(f) for f in d.get("fillers", [])),
                    speech=tuple(Region.from_dict(r) for r in d.get("speech", [])),
                    pauses=tuple(Region.from_dict(r) for r in d.get("pauses", [])),
                    level=Level.from_dict(d["level"]) if d.get("level") else None)
 
 
-def length_verdict(speech_s: float, target_s: float, rules: dict) -> str:
+def length_verdict(speech_s: float, target_s: float, rules: dict) -> Length:
     r = rules["length"]
     if speech_s > target_s * r["too_long_ratio"]:
-        return "too_long"
+        return Length.TOO_LONG
     if speech_s > target_s * r["long_ratio"]:
-        return "long"
+        return Length.LONG
     if speech_s < target_s * r["too_short_ratio"]:
-        return "too_short"
-    return "ok"
+        return Length.TOO_SHORT
+    return Length.OK
 
 
-def pace_verdict(mora_per_min: float, rules: dict) -> str:
+def pace_verdict(mora_per_min: float, rules: dict) -> Pace:
     r = rules["pace"]
     if mora_per_min <= 0:
-        return "none"
+        return Pace.NONE
     if mora_per_min < r["slow_below"]:
-        return "slow"
+        return Pace.SLOW
     if mora_per_min > r["fast_above"]:
-        return "fast"
+        return Pace.FAST
     if mora_per_min < r["easy_low"]:
-        return "a_bit_slow"
+        return Pace.A_BIT_SLOW
     if mora_per_min > r["easy_high"]:
-        return "a_bit_fast"
-    return "easy"
+        return Pace.A_BIT_FAST
+    return Pace.EASY
 
 
 def timed_fillers(words: tuple[Word, ...] | list[Word], speech: list[Region] | None = None
@@ -192,5 +214,5 @@ def measure(transcript: Transcript, speech: list[Region], duration_s: float, rul
         fillers_per_min=_per_min(len(fillers), heard_s), speech=tuple(speech),
         pauses=tuple(g for g in gaps if g.length >= rules["pauses"]["long_s"]),
         pause_count=len(gaps), longest_pause_s=max((g.length for g in gaps), default=0.0),
-        target_s=target, length_verdict=length_verdict(speech_s, target, rules) if text or transcript.holes else "too_short",
+        target_s=target, length_verdict=length_verdict(speech_s, target, rules) if text or transcript.holes else Length.TOO_SHORT,
         pace_verdict=pace_verdict(rate, rules), level=level)

@@ -22,7 +22,7 @@ from simulator.interviewer.llm import Interviewer
 from simulator.analysis.analyze import AnswerAnalysis, Analyzer, analyze_text, review
 from simulator.speech.audio import AudioError
 from simulator.rules.bank import TRACKS, Question
-from simulator.speech.capture import AnswerSource, Recording
+from simulator.speech.capture import AnswerSource, EndedBy, Recording
 from simulator.judge.company import CompanyProfile
 from simulator.judge.consistency import Stated, contradictions
 from simulator.interviewer.followup import FollowUp
@@ -240,7 +240,7 @@ class Practice:
                 self.ui.recovered(path.name, None)
                 continue
             self._save(result, SavedAnswer(idx, qid, q.text if q else qid, path.name,
-                                           recording=RecordingInfo("recovered"), analysis=analysis))
+                                           recording=RecordingInfo(EndedBy.RECOVERED), analysis=analysis))
             self.ui.recovered(path.name, analysis)
 
     def _ask(self, result: SessionResult, q: Question, parent: str | None, trigger: str | None = None,
@@ -269,7 +269,7 @@ class Practice:
                 partial = (self._partial(dest, q, result.session.meta.get("track"))
                            if self.analyse_partial and isinstance(e, KeyboardInterrupt) else None)
                 try:
-                    self._save(result, replace(entry, recording=RecordingInfo("interrupted"), analysis=partial))
+                    self._save(result, replace(entry, recording=RecordingInfo(EndedBy.INTERRUPTED), analysis=partial))
                 except OSError:  # a full disk: the audio is there, `--resume` will pick it up
                     pass
             raise
@@ -283,16 +283,16 @@ class Practice:
             analysis = analyze_text(recording.typed, q, result.session.meta.get("track"), self.company,
                                     frozenset(self.asked), topic)
             self._save(result, replace(entry, audio=recording.path.name, analysis=analysis,
-                                       recording=RecordingInfo("typed")))
+                                       recording=RecordingInfo(EndedBy.TYPED)))
             self._ended_at = time.monotonic()   # the answer is there when it is sent, not when it was written
             self.ui.reaction(analysis)
             self._check_consistency(analysis, q)
             return analysis
-        if recording.ended_by == "no_voice":
+        if recording.ended_by == EndedBy.NO_VOICE:
             if stream:
                 stream.cancel()
             # kept on disk and in session.json, but never analysed, scored or averaged
-            self._save(result, replace(entry, recording=RecordingInfo("no_voice", stopped_s=recording.stopped_s)))
+            self._save(result, replace(entry, recording=RecordingInfo(EndedBy.NO_VOICE, stopped_s=recording.stopped_s)))
             if self.source.live and self.ui.no_voice(recording) == "retry":   # a file cannot be said again
                 self.asked.discard(q.id)
                 return self._ask(result, q, parent, trigger, reason)
@@ -339,7 +339,7 @@ class Practice:
         """Say a short acknowledgement as soon as a spoken answer ends. After the reverse
         question too: an interviewer replies to the candidate's question rather than fall
         silent, and without it the last answer met silence until its analysis was done."""
-        if not self._acks or not self.source.live or recording.ended_by not in ("silence", "enter"):
+        if not self._acks or not self.source.live or recording.ended_by not in (EndedBy.SILENCE, EndedBy.ENTER):
             return None
         self._acks.append(self._acks.pop(0))
         return self.voice.speak_soon(self._acks[-1])

@@ -17,13 +17,14 @@ from simulator.analysis.analyze import AnswerAnalysis
 from simulator.present.assessment import Assessment
 from simulator.rules import bank
 from simulator.rules.bank import Question
-from simulator.speech.capture import Recording
+from simulator.speech.capture import EndedBy, Recording
 from simulator.analysis.record import SavedAnswer
 from simulator.present.summary import label, topic_depths
 from simulator.speech.voice import remark as voice_remark
 
-_ENDED = {"silence": "自動で終了", "enter": "Enter で終了", "cap": "上限時間で終了", "file": "ファイル",
-          "interrupted": "中断", "no_voice": "声が届かず終了", "typed": "文章"}
+_ENDED = {EndedBy.SILENCE: "自動で終了", EndedBy.ENTER: "Enter で終了", EndedBy.CAP: "上限時間で終了",
+          EndedBy.FILE: "ファイル", EndedBy.INTERRUPTED: "中断", EndedBy.NO_VOICE: "声が届かず終了",
+          EndedBy.TYPED: "文章", EndedBy.RECOVERED: "復元"}
 
 
 class TerminalUI:
@@ -82,7 +83,7 @@ class TerminalUI:
         if recording.path.suffix == ".txt":   # an empty typed answer
             self.console.print("回答の文章が空のため、この質問は飛ばします。", markup=False)
             return
-        if recording.ended_by == "cap":
+        if recording.ended_by == EndedBy.CAP:
             self.console.print("[yellow]上限時間に達したため録音を終了しました。回答は短くまとめましょう。[/yellow]")
         self.console.print(f"録音終了（{_ENDED.get(recording.ended_by, recording.ended_by)}、"
                            f"{recording.duration_s:.1f} 秒）", markup=False)

@@ -20,6 +20,7 @@ from simulator.judge import fit
 from simulator.analysis.analyze import review
 from simulator.judge.company import CompanyProfile, file_name
 from simulator.judge.content import ContentAnalysis, in_scope
+from simulator.judge.delivery import Length, Pace
 from simulator.analysis.record import SavedAnswer
 from simulator.store.storage import Store, content_score, load_session_meta, session_answers, write_text
 
@@ -81,9 +82,9 @@ def _weak_points(a: SavedAnswer, content: ContentAnalysis) -> tuple[str, ...]:
     out = [labels["issues"].get(i, i) for i in content.issue_ids]
     if m.delivery is not None:
         # the length a reverse question takes is not a weakness (prompts/content.toml [scope])
-        if m.delivery.length_verdict != "ok" and in_scope("too_short", m.content.question_type, None, rules):
+        if m.delivery.length_verdict != Length.OK and in_scope("too_short", m.content.question_type, None, rules):
             out.append("長さ: " + labels["length_verdict"][m.delivery.length_verdict])
-        if m.delivery.pace_verdict not in ("easy", "ok", "none"):
+        if m.delivery.pace_verdict not in (Pace.EASY, Pace.NONE):
             out.append("速さ: " + labels["pace_verdict"][m.delivery.pace_verdict])
     if m.voice is not None:
         out += [voice["labels"][v] for v in m.voice.verdicts]

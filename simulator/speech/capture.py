@@ -16,6 +16,7 @@ import sys
 import time
 import wave
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -75,13 +76,26 @@ def _quiet_alsa() -> None:
     lib.snd_lib_error_set_handler(_ALSA_HANDLER)
 
 
+class EndedBy(StrEnum):
+    """How an answer's recording ended (saved in session.json as the plain string)."""
+
+    SILENCE = "silence"          # the end-of-turn rule (or --silence) heard the answer end
+    ENTER = "enter"              # Enter, or 「回答を終える」 in the browser
+    CAP = "cap"                  # the one-answer limit (--max-seconds)
+    FILE = "file"                # an answer file (--answers-from)
+    INTERRUPTED = "interrupted"  # Ctrl-C, a lost device or a closed page
+    NO_VOICE = "no_voice"        # nothing heard within the first seconds
+    RECOVERED = "recovered"      # a recording found on disk by --resume
+    TYPED = "typed"              # a typed answer (.txt or the page's text box): no audio
+
+
 @dataclass(frozen=True)
 class Recording:
     """One answer as captured: where it is on disk and how it ended."""
 
     path: Path
     samples: np.ndarray          # 16 kHz mono float32
-    ended_by: str                # silence | enter | cap | file | interrupted | no_voice
+    ended_by: EndedBy
     speech_end_s: float | None   # end of the last speech heard (microphone only)
     stopped_s: float             # when recording stopped, seconds from its start
     turn: TurnDecision | None = None   # why the last pause ended the answer (end-of-turn rule)
@@ -202,7 +216,7 @@ class Endpointer:
         self._recent: list[bool] = []          # the last VAD windows
         self._tail = np.zeros(0, np.float32)   # the last seconds, for the end-of-turn model
 
-    def feed(self, samples: np.ndarray) -> str | None:
+    def feed(self, samples: np.ndarray) -> EndedBy | None:
         if self.turn is not None:
             self._tail = np.concatenate([self._tail, samples])[-int(MODEL_WINDOW_S * SAMPLE_RATE):]
         window_s = _VAD_WINDOW / SAMPLE_RATE
@@ -223,16 +237,16 @@ class Endpointer:
                     self.speech_start_s = self.position_s - _RECENT * window_s
                 self.speech_end_s = self.position_s
         if self.position_s >= self.cap_s:
-            return "cap"
+            return EndedBy.CAP
         if self.no_voice_s is not None and self.heard_s < _MIN_SPEECH_S and self.position_s >= self.no_voice_s:
-            return "no_voice"
+            return EndedBy.NO_VOICE
         if self.heard_s >= _MIN_SPEECH_S and self.speech_end_s is not None:
             silence = self.position_s - self.speech_end_s
             need = (self.silence_s if self.turn is None
                     else self.turn.required_silence(self._tail, self.speech_end_s,
                                                     self.speech_end_s - self.speech_start_s, silence))
             if silence >= need:
-                return "silence"
+                return EndedBy.SILENCE
         return None
 
 
@@ -300,7 +314,7 @@ class MicrophoneSource:
                 if self.silence_s is None else None)
         endpoint = Endpointer(self.silence_s, self.cap_s, self.no_voice_s, turn)
         kept: list[np.ndarray] = []
-        ended_by = "interrupted"
+        ended_by = EndedBy.INTERRUPTED
         start = time.monotonic()
         try:
             with self.sd.InputStream(device=self.device, channels=1, samplerate=self.rate, dtype="float32",
@@ -322,7 +336,7 @@ class MicrophoneSource:
                     if on_progress:
                         on_progress(endpoint.position_s, float(np.sqrt(np.mean(block ** 2))), endpoint.speaking)
                     if verdict or self.stop():
-                        ended_by = verdict or "enter"
+                        ended_by = verdict or EndedBy.ENTER
                         break
         except self.sd.PortAudioError as e:
             raise CaptureError(f"録音中にオーディオエラーが起きました（{e}）。ここまでの録音は保存しました") from None
@@ -339,7 +353,7 @@ class MicrophoneSource:
             writer.close()
         return Recording(dest, np.concatenate(kept) if kept else np.zeros(0, np.float32), ended_by,
                          endpoint.speech_end_s, time.monotonic() - start,
-                         turn.decision if turn is not None and ended_by == "silence" else None)
+                         turn.decision if turn is not None and ended_by == EndedBy.SILENCE else None)
 
 
 class FileSource:
@@ -377,7 +391,7 @@ class FileSource:
             on_audio(samples)
         # the microphone's rule for an answer with no voice, so that a muted phone
         # recording is kept but never analysed, scored or followed up either
-        ended_by = "file" if voiced(samples) else "no_voice"
+        ended_by = EndedBy.FILE if voiced(samples) else EndedBy.NO_VOICE
         return Recording(dest, samples, ended_by, None, len(samples) / SAMPLE_RATE)
 
 
@@ -390,7 +404,7 @@ def typed_answer(dest: Path, text: str) -> Recording:
     typed.write_text(text + "\n", encoding="utf-8")
     if not text:
         return Recording(typed, np.zeros(0, np.float32), "no_voice", None, 0.0)
-    return Recording(typed, np.zeros(0, np.float32), "typed", None, 0.0, typed=text)
+    return Recording(typed, np.zeros(0, np.float32), EndedBy.TYPED, None, 0.0, typed=text)
 
 
 def voiced(samples: np.ndarray) -> bool:

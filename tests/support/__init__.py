@@ -78,6 +78,14 @@ def mensetsu(*args: str, env: dict | None = None) -> subprocess.CompletedProcess
                           stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})}, timeout=600)
 
 
+def assert_clean_failure(p: subprocess.CompletedProcess, needle: str) -> None:
+    """The command failed in one clear Japanese line holding `needle`, never a traceback."""
+    assert p.returncode != 0
+    assert "Traceback" not in p.stderr
+    errors = [line for line in p.stderr.splitlines() if line.startswith("エラー: ")]
+    assert len(errors) == 1 and needle in errors[0], p.stderr  # one clear line
+
+
 def practice(*args: str, env: dict, data: Path) -> subprocess.Popen:
     """`mensetsu practice ARGS` running in the background, its stdout line-buffered."""
     return subprocess.Popen([sys.executable, "-m", "simulator", "practice", "--data-dir", str(data), "--threads", "2",
