@@ -105,3 +105,19 @@ def test_a_missing_key_is_named_with_its_table(tmp_path):
     path.write_text("".join(lines), encoding="utf-8")
     with pytest.raises(bank.PromptsError, match=rf"delivery\.toml:\d+: .*{key} がありません"):
         bank.check_all(str(folder))
+
+
+@pytest.mark.parametrize("name, old, new, message", [
+    ("content", '"no_lesson"]', '"no_lesson", "no_plan"]', r"advice\.toml:\d+: \[reason\] に no_plan の文がありません"),
+    ("questions", 'trigger = "vague_plan"', 'trigger = "vague_plans"',
+     r"questions\.toml:\d+: 深掘りのきっかけ vague_plans が content\.toml"),
+    ("question_hints", '"stress"]', '"stres"]', r"question_hints\.toml:\d+: 質問 stres が questions\.toml にありません"),
+])
+def test_what_one_file_names_another_must_define(tmp_path, name, old, new, message):
+    """A reason or label missing for a follow-up's trigger, or a hint to no question, stops
+    start-up with the file and line instead of failing in the middle of an interview."""
+    from support import edited_prompts
+
+    folder = edited_prompts(tmp_path, name, old, new)
+    with pytest.raises(bank.PromptsError, match=message):
+        bank.check_all(folder)

@@ -123,7 +123,8 @@ import os, signal, sys
 from simulator.store import storage
 store = storage.Store(sys.argv[1])
 session = store.reopen(next((store.sessions_dir).iterdir()))
-storage.content_score = lambda *a: os.kill(os.getpid(), signal.SIGKILL)  # inside the index transaction
+from simulator.judge.content import ContentAnalysis
+ContentAnalysis.score = property(lambda self: os.kill(os.getpid(), signal.SIGKILL))  # inside the index transaction
 from dataclasses import replace
 store.add_answer(session, replace(session.answers[0], idx=2))
 """

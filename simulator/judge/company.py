@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from simulator.errors import MensetsuError
-from simulator.lang.japanese import normalise, reading, tokenize
+from simulator.lang.japanese import normalise, reading, split_sentences, tokenize
 
 LIST_KEYS = ("products", "values", "news", "skills", "published")
 TEXT_KEYS = ("business", "posting", "notes")
@@ -75,7 +75,7 @@ class CompanyProfile:
         out = []
         for key in keys:
             value = getattr(self, key)
-            parts = value if isinstance(value, tuple) else _sentences(value)
+            parts = value if isinstance(value, tuple) else split_sentences(value)
             out += [Item(key, p) for p in parts if p.strip()]
         return out
 
@@ -86,10 +86,6 @@ class CompanyProfile:
     def text(self) -> str:
         """Everything the profile says, its name included, as one text to search."""
         return "\n".join([self.name, *(i.text for i in self.items())])
-
-
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[。！？!?])|\n", text) if s.strip()]
 
 
 def _line_of(source: str, key: str) -> int:
@@ -301,8 +297,14 @@ def with_rivals(profile: CompanyProfile, root: Path) -> CompanyProfile:
     return replace(profile, rivals=tuple(found.values()))
 
 
-def session_profile(meta: Mapping[str, Any], root: Path) -> CompanyProfile | None:
+def session_profile(meta: Mapping[str, Any], root: Path, missing_ok: bool = False) -> CompanyProfile | None:
     """The profile a saved session was practised for, with its rivals; None when it had
-    none. Raises CompanyError when that file has gone or is broken since."""
+    none. When that file has gone or is broken since, raises CompanyError, or gives None
+    with `missing_ok` (a session outlives the profile it was practised for)."""
     path = meta.get("company_file")
-    return with_rivals(load_profile(Path(path)), root) if path else None
+    try:
+        return with_rivals(load_profile(Path(path)), root) if path else None
+    except CompanyError:
+        if missing_ok:
+            return None
+        raise

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from simulator.lang.japanese import digits, normalise
+from simulator.lang.japanese import digits, normalise, split_sentences
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def _claims(text: str, claims: dict[str, dict]) -> list[Fact]:
     out: dict[tuple[str, str], Fact] = {}
     for subject, spec in claims.items():
         places = spec.get("places", [])
-        for sentence in re.split(r"(?<=。)", text):
+        for sentence in split_sentences(text):
             # the patterns in order of preference: the first that matches a sentence reads it
             found = next((ms for p in spec["patterns"] if (ms := list(re.finditer(p, sentence)))), [])
             for m in found:

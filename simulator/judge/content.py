@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from simulator.rules import bank
 from simulator.rules.bank import Question
 from simulator.judge.company import CompanyFit
 from simulator.lang.japanese import Token, digits, find_fillers, normalise, reading, split_sentences, tokenize
@@ -90,6 +91,17 @@ class ContentAnalysis:
     def quote(self, name: str) -> str:
         found = self.issue(name)
         return found.quote if found else ""
+
+    @property
+    def score(self) -> int:
+        """0–100 for the content of the answer (weights in prompts/content.toml [score])."""
+        weights = bank.load("content")["score"]
+        score = 100 - weights["per_issue"] * len(self.issues)
+        if not self.conclusion_first:
+            score -= weights["no_conclusion_first"]
+        if not self.has_numbers:
+            score -= weights["no_numbers"]
+        return max(0, min(100, score))
 
     def to_dict(self) -> dict:
         return {

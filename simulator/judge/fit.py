@@ -17,7 +17,7 @@ from typing import Mapping
 from simulator.judge.advice import shorten
 from simulator.rules.bank import Question
 from simulator.judge.company import CompanyFit, CompanyProfile, Heard, Item, Term, item_used, names, overlap, terms
-from simulator.lang.japanese import normalise, reading
+from simulator.lang.japanese import normalise, reading, split_sentences
 from simulator.judge.content import ContentAnalysis, Issue, in_scope
 
 # 株式会社ハコブ and ハコブ株式会社 are both ハコブ when said
@@ -113,7 +113,7 @@ def _collision(text: str, profile: CompanyProfile, rules: dict) -> tuple[str, st
     for rule in rules["tansho_collides"]:
         said = next((m for p in rule["weakness"] if (m := re.search(p, text))), None)
         if said and any(re.search(w, work) for w in rule["work"]):
-            sentence = next((s for s in re.split(r"(?<=。)", text) if said.group(0) in s), said.group(0))
+            sentence = next((s for s in split_sentences(text) if said.group(0) in s), said.group(0))
             return sentence.strip(), rule["says"]
     return None
 

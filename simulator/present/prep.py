@@ -22,7 +22,7 @@ from simulator.judge.company import CompanyProfile, file_name
 from simulator.judge.content import ContentAnalysis, in_scope
 from simulator.judge.delivery import Length, Pace
 from simulator.analysis.record import SavedAnswer
-from simulator.store.storage import Store, content_score, load_session_meta, session_answers, write_text
+from simulator.store.storage import Store, load_session_meta, session_answers, write_text
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -53,7 +53,6 @@ def _company_sessions(store: Store) -> list[dict]:
 
 def attempts_for(store: Store, company: CompanyProfile) -> dict[str, list[Attempt]]:
     """Every analysed answer of the sessions practised for `company`, by question id, oldest first."""
-    weights = bank.load("content")["score"]
     out: dict[str, list[Attempt]] = {}
     for meta in _company_sessions(store):
         if meta["company"] != company.name:
@@ -61,7 +60,7 @@ def attempts_for(store: Store, company: CompanyProfile) -> dict[str, list[Attemp
         for a in session_answers(meta):
             if a.analysis is not None and not a.unheard:
                 out.setdefault(a.question_id, []).append(Attempt(
-                    meta["id"], meta["started_at"][:10].replace("-", "/"), a, content_score(a.analysis.content, weights)))
+                    meta["id"], meta["started_at"][:10].replace("-", "/"), a, a.analysis.content.score))
     return out
 
 

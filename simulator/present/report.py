@@ -12,7 +12,6 @@ import base64
 import io
 import json
 import re
-from contextlib import closing
 from pathlib import Path
 
 import jinja2
@@ -21,13 +20,14 @@ from simulator.rules import bank
 from simulator.analysis.analyze import AnswerAnalysis
 from simulator.speech.asr import hole_mark
 from simulator.present.assessment import Assessment, assess
-from simulator.judge.company import CompanyError, load_profile
+from simulator.judge.company import session_profile
 from simulator.judge.consistency import Conflict, Fact, Stated, contradictions
 from simulator.judge.delivery import DeliveryMetrics
 from simulator.errors import MensetsuError
+from simulator.store.ids import matching
 from simulator.store.notes import load_notes
 from simulator.analysis.record import SCHEMA_VERSION
-from simulator.store.storage import Store, content_score, load_session_meta, session_answers, write_text
+from simulator.store.storage import Store, load_session_meta, session_answers, write_text
 from simulator.present.summary import topic_depths
 from simulator.speech.voice import VoiceMetrics
 
@@ -45,7 +45,7 @@ def find_session(store: Store, ref: str = "latest") -> Path:
         raise ReportError(f"保存されたセッションがありません（{store.root}）。先に mensetsu practice を実行してください")
     if ref == "latest":
         return folders[-1]
-    matches = [p for p in folders if p.name.startswith(ref) or (len(ref) >= 4 and p.name.endswith(ref))]
+    matches = matching(folders, ref)
     if len(matches) != 1:
         raise ReportError(f"セッション '{ref}' が{'見つかりません' if not matches else '複数あります'}"
                           "（mensetsu history で ID を確認してください）")
@@ -282,21 +282,8 @@ def progress_rows(store: Store, until: str | None = None) -> tuple[list[dict], l
     """Per-session averages up to `until` (the latest session by default), per question
     type over all sessions, and how many reworks were left out: a session of one question
     answered before (「この質問にもう一度答える」) is not an interview, and would crowd the plot."""
-    with closing(store.connect()) as con:
-        rows = con.execute("""
-            SELECT s.id, s.started_at, AVG(a.fillers_per_min) AS fillers_per_min, AVG(a.mora_per_min) AS mora_per_min,
-                   AVG(a.speech_s) AS speech_s, AVG(a.content_score) AS content_score,
-                   AVG(a.pitch_spread_st) AS pitch_spread_st, AVG(a.fade_share) AS fade_share
-            FROM sessions s JOIN answers a ON a.session_id = s.id
-                 AND (a.speech_s IS NOT NULL OR a.content_score IS NOT NULL)
-            WHERE ? IS NULL OR s.started_at <= (SELECT started_at FROM sessions WHERE id = ?)
-            GROUP BY s.id ORDER BY s.started_at, s.id""", (until, until)).fetchall()
-        by_type = con.execute("""
-            SELECT question_type, COUNT(*) AS n, AVG(fillers_per_min) AS fillers_per_min,
-                   AVG(mora_per_min) AS mora_per_min, AVG(speech_s) AS speech_s, AVG(content_score) AS content_score
-            FROM answers WHERE question_type IS NOT NULL GROUP BY question_type ORDER BY question_type""").fetchall()
     sessions, reworks, answered = [], 0, set()
-    for row in map(dict, rows):
+    for row in store.history(until):
         meta = load_session_meta(store.sessions_dir / row["id"]) or {}
         plan = meta.get("plan", [])
         rework = len(plan) == 1 and plan[0] in answered
@@ -306,7 +293,7 @@ def progress_rows(store: Store, until: str | None = None) -> tuple[list[dict], l
             continue
         row["depth_held"] = _depth_held(meta)
         sessions.append(row)
-    return sessions, [dict(r) for r in by_type], reworks
+    return sessions, store.by_question_type(), reworks
 
 
 def _depth_held(meta: dict | None) -> float | None:
@@ -320,10 +307,7 @@ def _depth_held(meta: dict | None) -> float | None:
 def _consistency(store: Store, meta: dict) -> tuple[list[Conflict], list[Fact]]:
     """Conflicts that involve this session (within it, or against any earlier one), and
     this session's figures heard too unsurely for "no contradiction" to be said of them."""
-    with closing(store.connect()) as con:
-        rows = con.execute("""
-            SELECT f.*, s.started_at FROM facts f JOIN sessions s ON s.id = f.session_id
-            WHERE s.started_at <= ? ORDER BY s.started_at, f.session_id, f.idx""", (meta["started_at"],)).fetchall()
+    rows = store.facts_until(meta["started_at"])
     rules = bank.load("consistency")
     # what the user wrote before practising (ES, round-one notes) comes first: it is what
     # the interviewer has on the desk
@@ -353,7 +337,6 @@ def render(store: Store, folder: Path, out: Path | None = None, web: bool = Fals
     out_dir = out.parent
     qs = bank.questions()
     labels = bank.load("labels")
-    weights = bank.load("content")["score"]
     confidence = bank.load("confidence")
     answers = []
     saved = session_answers(meta)
@@ -365,7 +348,7 @@ def render(store: Store, folder: Path, out: Path | None = None, web: bool = Fals
                 "intent": q.intent if q else "",
                 # a corrected transcript is shown as typed: its words are no longer the timed ones
                 "words": [] if not m else _words(m, confidence["min_probability"]),
-                "score": content_score(m.content, weights) if m else None,
+                "score": m.content.score if m else None,
                 "audio": (_audio_src(folder, a.audio, out_dir)
                           if (folder / a.audio).is_file() and not a.audio.endswith(".txt") else None),
                 "timeline": timeline_svg(m.delivery) if m and m.delivery else None,
@@ -395,11 +378,9 @@ def export(folder: Path, fmt: str) -> str:
         # every session in today's layout, whatever schema it was saved with, with the
         # user's own material it was judged against (the company profile, ES and notes)
         extra: dict = {}
-        if meta.get("company_file"):
-            try:
-                extra["company_profile"] = load_profile(Path(meta["company_file"])).to_dict()
-            except CompanyError:   # moved or deleted since: the session still exports
-                pass
+        # a profile moved or deleted since: the session still exports
+        if profile := session_profile(meta, folder.parent.parent, missing_ok=True):
+            extra["company_profile"] = profile.to_dict()
         notes = [n.to_dict() for n in load_notes(folder.parent.parent) if n.company in (None, meta.get("company"))]
         if notes:
             extra["notes"] = notes

@@ -63,7 +63,28 @@ def check_all(folder: str | None = None) -> None:
     """Load every file of prompts/ once, so that a mistake stops the program at start-up."""
     for name in SCHEMA:
         load(name, folder)
-    questions(folder)
+    _cross_check(questions(folder), folder)
+
+
+def _cross_check(bank: dict[str, Question], folder: str | None) -> None:
+    """What one file names, another must define: a follow-up's trigger is a finding the
+    interviewer looks for, each such finding has a reason and a label to show, and each
+    question hint points at a question of the bank."""
+    order = load("content", folder)["followup_triggers"]["order"]
+    reasons, labels = load("advice", folder)["reason"], load("labels", folder)["triggers"]
+    for q in bank.values():
+        if q.trigger and q.trigger not in order:
+            where = prompt_line("questions", f'trigger = "{q.trigger}"', folder)
+            raise PromptsError(f"{where}: 深掘りのきっかけ "
+                               f"{q.trigger} が content.toml の [followup_triggers] order にありません")
+    for trigger in order:
+        for name, table, section in (("advice", reasons, "[reason]"), ("labels", labels, "[triggers]")):
+            if trigger not in table:
+                raise PromptsError(f"{prompt_line(name, section, folder)}: {section} に {trigger} の文がありません"
+                                   "（content.toml の [followup_triggers] order にあります）")
+    for pattern, qid in load("question_hints", folder)["hints"]:
+        if qid not in bank:
+            raise PromptsError(f"{prompt_line('question_hints', qid, folder)}: 質問 {qid} が questions.toml にありません")
 
 
 def _key_line(lines: list[str], after: int, key: str) -> int:

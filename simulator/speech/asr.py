@@ -17,15 +17,13 @@ leave out (`Transcriber.cover`).
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Mapping
 
 import numpy as np
 
 from simulator.speech.audio import SAMPLE_RATE, Region
-from simulator.paths import project_dir
+from simulator.rules import bank
 
 MAX_CHUNK_S = 28.0  # below Whisper's 30 s window, so one chunk is one decoding window
 _CHUNK_PAD_S = 0.3
@@ -86,14 +84,9 @@ def hole_mark(hole: Region) -> str:
     return f"（聞き取れなかった部分 {hole.start:.1f}–{hole.end:.1f} 秒）"
 
 
-@lru_cache(maxsize=None)
-def _decoding_data() -> dict:
-    return tomllib.loads((project_dir("prompts") / "decoding.toml").read_text(encoding="utf-8"))
-
-
 def context_prompt(question: str | None = None) -> str:
     """The text shown to Whisper before each window: fillers, the question, interview words."""
-    data = _decoding_data()
+    data = bank.load("decoding")
     return "".join([data["filler_context"], question or "", data["vocabulary_context"]])
 
 
@@ -132,7 +125,7 @@ def _norm(s: str) -> str:
 def _silence_phrase(t: str) -> bool:
     """`t` (normalised) is little more than a phrase Whisper invents over silence."""
     return any(p and p in t and len(t) <= len(p) + 4
-               for p in (_norm(h) for h in _decoding_data()["hallucinations"]))
+               for p in (_norm(h) for h in bank.load("decoding")["hallucinations"]))
 
 
 def _guard(segments: list[tuple[str, list[Word]]], speech: list[Region]) -> tuple[list[Word], list[str]]:
@@ -141,7 +134,7 @@ def _guard(segments: list[tuple[str, list[Word]]], speech: list[Region]) -> tupl
     A repeat is dropped only when it follows the previous segment closely: a user who
     starts an answer again after a pause really did say it twice.
     """
-    lone = {_norm(heard): filler for filler, spellings in _decoding_data()["lone_fillers"].items()
+    lone = {_norm(heard): filler for filler, spellings in bank.load("decoding")["lone_fillers"].items()
             for heard in spellings}
     kept: list[Word] = []
     dropped: list[str] = []

@@ -25,7 +25,7 @@ from typing import Protocol
 import numpy as np
 
 from simulator.speech.audio import SAMPLE_RATE
-from simulator.lang.japanese import find_fillers, normalise, tokenize
+from simulator.lang.japanese import find_fillers, normalise, split_sentences, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class Words(Protocol):
         """The speaker seems to have finished at `speech_end_s`: transcribe up to there now."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TurnRules:
     probe_after_s: float
     complete_probability: float
@@ -120,12 +120,16 @@ def rules() -> TurnRules:
         concluding[kind] = tuple(p for n in names for p in parts[n])
     heard_as = tuple((normalise(h), normalise(meant)) for meant, heard in load("content")["asr_variants"].items()
                      for h in heard)
-    return TurnRules(float(audio["probe_after_s"]), float(audio["complete_probability"]), float(audio["glance_probability"]),
-                     float(data["text"]["closing_min_share"]), patterns("final"), patterns("closing"),
-                     tuple(data["text"]["open"]), wait, tuple(data.get("acknowledge", {}).get("phrases", ())),
-                     patterns("preface"), pattern("announce"), pattern("point"), pattern("first_point"),
-                     patterns("opener"), float(data["text"]["final_min_share"]), concluding, heard_as,
-                     patterns("asks"), frozenset(data["text"]["asks_types"]), tuple(data["text"]["continuative"]))
+    text = data["text"]
+    return TurnRules(
+        probe_after_s=float(audio["probe_after_s"]), complete_probability=float(audio["complete_probability"]),
+        glance_probability=float(audio["glance_probability"]), closing_min_share=float(text["closing_min_share"]),
+        final=patterns("final"), closing=patterns("closing"), open=tuple(text["open"]), wait=wait,
+        acknowledge=tuple(data.get("acknowledge", {}).get("phrases", ())), preface=patterns("preface"),
+        announce=pattern("announce"), point=pattern("point"), first_point=pattern("first_point"),
+        opener=patterns("opener"), final_min_share=float(text["final_min_share"]), concluding=concluding,
+        heard_as=heard_as, asks=patterns("asks"), asks_types=frozenset(text["asks_types"]),
+        continuative=tuple(text["continuative"]))
 
 
 def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRules | None = None,
@@ -162,7 +166,7 @@ def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRule
 
 def _last_sentence(core: str) -> str:
     """The last sentence of `core` (which has no final punctuation)."""
-    return re.split(r"[。？?！!]", core)[-1]
+    return (split_sentences(core) or [""])[-1]
 
 
 _COUNTS = {"二": 2, "2": 2, "２": 2, "三": 3, "3": 3, "３": 3, "四": 4, "4": 4, "４": 4, "いくつか": 2, "何点か": 2}

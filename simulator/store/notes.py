@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 from simulator.judge.consistency import Fact, Stated, extract_facts
 from simulator.errors import MensetsuError
+from simulator.store.ids import matching
 
 KINDS = {"es": "エントリーシート", "round1": "一次面接", "other": "メモ"}
 MAX_CHARS = 20000   # a long entry sheet is a few thousand characters
@@ -90,8 +91,8 @@ def load_notes(root: Path) -> list[Note]:
 
 
 def find_note(root: Path, ref: str) -> Path:
-    matches = [p for p in sorted(notes_dir(root).glob("*.json")) if p.stem.startswith(ref) or
-               (len(ref) >= 4 and p.stem.endswith(ref))] if notes_dir(root).is_dir() else []
+    folder = notes_dir(root)
+    matches = matching(sorted(folder.glob("*.json")), ref, lambda p: p.stem) if folder.is_dir() else []
     if len(matches) != 1:
         raise NoteError(f"メモ '{ref}' が{'見つかりません' if not matches else '複数あります'}（mensetsu notes list で確認できます）")
     return matches[0]

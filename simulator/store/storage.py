@@ -21,7 +21,6 @@ from pathlib import Path
 import platformdirs
 
 from simulator.judge.company import CompanyProfile, load_profile, profile_path, profile_toml, profiles_dir
-from simulator.judge.content import ContentAnalysis
 from simulator.errors import MensetsuError
 from simulator.store.notes import Note, load_notes, note_path, notes_dir
 from simulator.paths import open_private, project_dir
@@ -118,17 +117,6 @@ def write_text(path: Path, text: str) -> None:
 
 def write_json(path: Path, data: dict) -> None:
     write_text(path, json.dumps(data, ensure_ascii=False, indent=1))
-
-
-def content_score(content: ContentAnalysis, weights: dict) -> int:
-    """0–100 for the content of one answer (weights in prompts/content.toml [score])."""
-    score = 100
-    if not content.conclusion_first:
-        score -= weights["no_conclusion_first"]
-    if not content.has_numbers:
-        score -= weights["no_numbers"]
-    score -= weights["per_issue"] * len(content.issues)
-    return max(0, min(100, score))
 
 
 @dataclass
@@ -309,9 +297,6 @@ class Store:
         self._index(session.meta, session.path)
 
     def _index(self, meta: dict, folder: Path) -> None:
-        from simulator.rules import bank
-
-        weights = bank.load("content")["score"]
         answers = session_answers(meta)
         with closing(self.connect()) as con, con:
             con.execute("DELETE FROM answers WHERE session_id = ?", (meta["id"],))
@@ -331,7 +316,7 @@ class Store:
                     d and d.fillers_per_min, d and d.length_verdict,
                     _bool(c and c.conclusion_first), _bool(c and c.has_numbers),
                     json.dumps(c.issue_ids if c else [], ensure_ascii=False),
-                    content_score(c, weights) if c else None,
+                    c.score if c else None,
                     v and v.pitch_spread_st, v and v.fade_share, v and v.pace_spread))
                 for f in m.review.facts if m else ():
                     con.execute("INSERT INTO facts VALUES (?,?,?,?,?,?,?,?,?)", (
@@ -358,8 +343,9 @@ class Store:
             con.execute("DELETE FROM sessions WHERE id = ?", (folder.name,))
         shutil.rmtree(folder)
 
-    def history(self) -> list[dict]:
-        """One row per session that holds an analysed answer, oldest first, with the averages of its answers.
+    def history(self, until: str | None = None) -> list[dict]:
+        """One row per session that holds an analysed answer, oldest first (up to session
+        `until` when given), with the averages of its answers.
 
         A session in which nothing was heard (a muted microphone) or nothing was analysed (the
         page closed before the first answer could be) is kept on disk but not listed."""
@@ -367,10 +353,27 @@ class Store:
             return [dict(r) for r in con.execute("""
                 SELECT s.id, s.started_at, s.track, COUNT(a.idx) AS answers, AVG(a.speech_s) AS speech_s,
                        AVG(a.mora_per_min) AS mora_per_min, AVG(a.fillers_per_min) AS fillers_per_min,
-                       AVG(a.content_score) AS content_score
+                       AVG(a.content_score) AS content_score,
+                       AVG(a.pitch_spread_st) AS pitch_spread_st, AVG(a.fade_share) AS fade_share
                 FROM sessions s JOIN answers a ON a.session_id = s.id
                      AND (a.speech_s IS NOT NULL OR a.content_score IS NOT NULL)
-                GROUP BY s.id ORDER BY s.started_at, s.id""")]
+                WHERE ? IS NULL OR s.started_at <= (SELECT started_at FROM sessions WHERE id = ?)
+                GROUP BY s.id ORDER BY s.started_at, s.id""", (until, until))]
+
+    def by_question_type(self) -> list[dict]:
+        """Averages per question type over every answer."""
+        with closing(self.connect()) as con:
+            return [dict(r) for r in con.execute("""
+                SELECT question_type, COUNT(*) AS n, AVG(fillers_per_min) AS fillers_per_min,
+                       AVG(mora_per_min) AS mora_per_min, AVG(speech_s) AS speech_s, AVG(content_score) AS content_score
+                FROM answers WHERE question_type IS NOT NULL GROUP BY question_type ORDER BY question_type""")]
+
+    def facts_until(self, started_at: str) -> list[dict]:
+        """The figures and claims of every session begun by `started_at`, in the order said."""
+        with closing(self.connect()) as con:
+            return [dict(r) for r in con.execute("""
+                SELECT f.*, s.started_at FROM facts f JOIN sessions s ON s.id = f.session_id
+                WHERE s.started_at <= ? ORDER BY s.started_at, f.session_id, f.idx""", (started_at,))]
 
     def question_history(self) -> dict[str, dict]:
         """Per question id: how often answered and the latest content score."""

@@ -369,10 +369,8 @@ class WebApp:
         answer = next((a for a in session.answers if a.idx == idx), None)
         if answer is None:
             raise LookupError(idx)
-        try:   # judged again against the profile it was practised for, if it is still there
-            company = session_profile(session.meta, self.store.root)
-        except CompanyError:
-            company = None
+        # judged again against the profile it was practised for, if it is still there
+        company = session_profile(session.meta, self.store.root, missing_ok=True)
         fixed = correct(answer, text, session.meta.get("track"), frozenset(a.question_id for a in session.answers),
                         company)
         self.store.replace_answer(session, fixed)
@@ -500,10 +498,8 @@ class WebApp:
                 raise MensetsuError("再開するセッションが見つかりません") from None
             track = resume.meta.get("track") or "shinsotsu"
             plan = resume_plan(resume.meta)
-            try:   # the profile the session began with; gone since, the session still goes on
-                company = session_profile(resume.meta, self.store.root)
-            except CompanyError:
-                company = None
+            # the profile the session began with; gone since, the session still goes on
+            company = session_profile(resume.meta, self.store.root, missing_ok=True)
         else:
             track = msg.get("track") if msg.get("track") in TRACKS else "shinsotsu"
             ids = msg.get("ids")
