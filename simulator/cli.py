@@ -142,8 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--questions", type=int, default=5, metavar="N",
                     help="主質問の数（自己紹介と逆質問を含む。既定: 5）")
     pr.add_argument("--ids", metavar="ID,…", help="質問 ID をこの順で使う（prompts/questions.toml）")
-    pr.add_argument("--tts", default="auto", choices=["auto", "pyttsx3", "openjtalk", "kokoro", "none"],
-                    help="面接官の声（既定: auto = この環境で日本語を話せる最良のもの）")
+    _tts_option(pr, "面接官の声（既定: auto = この環境で日本語を話せる最良のもの）")
     pr.add_argument("--input-device", metavar="NAME|INDEX", help="マイク（`mensetsu check` で一覧）")
     pr.add_argument("--answers-from", metavar="DIR",
                     help="マイクの代わりに DIR の音声ファイルか .txt（UTF-8 の文章。話し方は測らず内容と深掘りだけ）で"
@@ -155,8 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "（既定: 話し方と内容から話し終わりを判断。言いよどみや考え中の間では待ちます）")
     pr.add_argument("--max-seconds", type=float, default=180.0, metavar="SEC",
                     help="1 回答の上限秒数（既定: 180）")
-    pr.add_argument("--followups", type=int, default=3, choices=[0, 1, 2, 3, 4],
-                    help="主質問ごとの深掘りの最大数（0〜4、既定: 3。話が出そろえば早めに終わります）")
+    _followups_option(pr)
     pr.add_argument("--time-limit", type=float, default=30.0, metavar="MIN",
                     help="面接の持ち時間（分）。残りが少なくなると深掘りを省く（既定: 30）")
     pr.add_argument("--company", metavar="NAME|FILE",
@@ -172,10 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
                                     "開いたページのアドレス（合言葉つき）を表示します。Ctrl-C で終了します。")
     we.add_argument("--port", type=int, default=0, metavar="P", help="使うポート番号（既定: 空いている番号）")
     we.add_argument("--no-browser", action="store_true", help="ブラウザを自動で開かない（表示したアドレスを自分で開く）")
-    we.add_argument("--tts", default="auto", choices=["auto", "pyttsx3", "openjtalk", "kokoro", "none"],
-                    help="面接官の声（既定: auto）")
-    we.add_argument("--followups", type=int, default=3, choices=[0, 1, 2, 3, 4],
-                    help="主質問ごとの深掘りの最大数（0〜4、既定: 3。話が出そろえば早めに終わります）")
+    _tts_option(we, "面接官の声（既定: auto）")
+    _followups_option(we)
     _data_option(we)
     _model_options(we)
     _interviewer_options(we)
@@ -260,9 +256,17 @@ def build_parser() -> argparse.ArgumentParser:
     ck = sub.add_parser("check", help="マイク・スピーカー・音声合成を確認する",
                         description="デバイスを一覧し、テスト音声を再生し、3 秒録音して音量を確かめます。")
     ck.add_argument("--input-device", metavar="NAME|INDEX", help="確認するマイク")
-    ck.add_argument("--tts", default="auto", choices=["auto", "pyttsx3", "openjtalk", "kokoro", "none"],
-                    help="確認する面接官の声（既定: auto）")
+    _tts_option(ck, "確認する面接官の声（既定: auto）")
     return parser
+
+
+def _tts_option(p: argparse.ArgumentParser, help: str) -> None:
+    p.add_argument("--tts", default="auto", choices=["auto", "pyttsx3", "openjtalk", "kokoro", "none"], help=help)
+
+
+def _followups_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--followups", type=int, default=3, choices=[0, 1, 2, 3, 4],
+                   help="主質問ごとの深掘りの最大数（0〜4、既定: 3。話が出そろえば早めに終わります）")
 
 
 def _data_option(p: argparse.ArgumentParser) -> None:
@@ -442,7 +446,7 @@ def _speaker(engine_name: str, console):
 
 def cmd_practice(args) -> int:
     from simulator.speech.capture import FileSource, MicrophoneSource
-    from simulator.practice.session import Practice, company_plan, plan_questions
+    from simulator.practice.session import Practice, opening
     from simulator.store.storage import Store
     from simulator.practice.terminal import TerminalUI
     from simulator.speech.tts import Voice, make_engine
@@ -461,29 +465,19 @@ def cmd_practice(args) -> int:
     except OSError as e:
         raise UserError(f"保存先フォルダに書き込めません: {e.filename or args.data_dir}（{e.strerror}）。"
                         "--data-dir で別の場所を指定してください") from None
+    from rich.markup import escape
+
     resume = None
     if args.resume:
         from simulator.present.report import find_session
-        from simulator.practice.session import resume_plan
 
         resume = store.reopen(find_session(store, args.resume))
-        plan = resume_plan(resume.meta)
         ui.say(f"セッション {resume.id} を再開します。")
-    else:
-        ids = [i.strip() for i in args.ids.split(",") if i.strip()] if args.ids else None
-        plan = plan_questions(args.track, args.questions, ids, store.question_history())
-    company = _company(args)
-    if company is None and resume is not None and resume.meta.get("company_file"):
-        from simulator.judge.company import CompanyError, session_profile
-
-        try:   # the profile the session began with; moved or broken since, the session still goes on
-            company = session_profile(resume.meta, store.root)
-        except CompanyError as e:
-            from rich.markup import escape
-
-            ui.say(f"[yellow]{escape(str(e))}。会社のプロフィールに照らさずに続けます。[/yellow]")
-    if company is not None:
-        plan = company_plan(plan, company)
+    ids = [i.strip() for i in args.ids.split(",") if i.strip()] if args.ids else None
+    start = opening(store, resume, args.track, args.questions, ids, _company(args))
+    plan, company = start.plan, start.company
+    if start.notice:
+        ui.say(f"[yellow]{escape(start.notice)}[/yellow]")
     source = (FileSource(args.answers_from) if args.answers_from
               else MicrophoneSource(args.input_device, args.silence, args.max_seconds))
     engine = make_engine(args.tts)
@@ -491,8 +485,6 @@ def cmd_practice(args) -> int:
     plan_words = f"質問 {len(plan)} 問" + ("と、答えに応じた深掘り" if args.followups else "")
     for_whom = f"{company.name} 向け、" if company else ""
     ui.say(f"模擬面接を始めます（{for_whom}{plan_words}。声: {engine.name}）。Ctrl-C でいつでも終了・保存します。")
-    from rich.markup import escape
-
     client = _llm_client(args, lambda m: ui.say(escape(m)))
     practice = Practice(store, voice, source, lambda: _load_analyzer(args), ui,
                         max_followups=args.followups, time_limit_s=args.time_limit * 60, company=company,

@@ -23,7 +23,7 @@ from simulator.analysis.analyze import AnswerAnalysis, Analyzer, analyze_text, r
 from simulator.speech.audio import AudioError
 from simulator.rules.bank import TRACKS, Question
 from simulator.speech.capture import AnswerSource, EndedBy, Recording
-from simulator.judge.company import CompanyProfile
+from simulator.judge.company import CompanyError, CompanyProfile, session_profile
 from simulator.judge.consistency import Stated, contradictions
 from simulator.interviewer.followup import FollowUp
 from simulator.store.notes import KINDS as NOTE_KINDS, load_notes
@@ -107,6 +107,34 @@ def company_plan(plan: list[Question], profile: CompanyProfile) -> list[Question
             plan = [plan[0], shibou, plan[1]]
     rules = bank.load("company")
     return [fit.word(q, profile, rules) for q in plan]
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What an interview begins with: the questions, the company they are asked for, and a
+    line for the user when a resumed session's profile has gone since."""
+
+    plan: list[Question]
+    company: CompanyProfile | None
+    notice: str | None = None
+
+
+def opening(store: Store, resume: SessionFolder | None, track: str = "shinsotsu", count: int = 5,
+            ids: list[str] | None = None, company: CompanyProfile | None = None) -> Opening:
+    """The interview the terminal or the page asked for: a resumed session's remaining plan,
+    with the profile it began with unless `company` is given (gone or broken since, the
+    session goes on without it), or a new plan; worded for the company when there is one."""
+    notice = None
+    if resume is not None:
+        plan = resume_plan(resume.meta)
+        if company is None:
+            try:
+                company = session_profile(resume.meta, store.root)
+            except CompanyError as e:
+                notice = f"{e}。会社のプロフィールに照らさずに続けます。"
+    else:
+        plan = plan_questions(track, count, ids, store.question_history())
+    return Opening(company_plan(plan, company) if company else plan, company, notice)
 
 
 class UI(Protocol):

@@ -46,7 +46,7 @@ from simulator.analysis.record import SavedAnswer
 from simulator.store.notes import KINDS as NOTE_KINDS, load_notes, new_note
 from simulator.present.report import export, progress_rows, progress_svgs, render
 from simulator.present.prep import answer_counts, prep_html
-from simulator.practice.session import Practice, company_plan, plan_questions, resume_plan, unfinished
+from simulator.practice.session import Practice, opening, unfinished
 from simulator.store.storage import Store, load_session_meta, short_ids
 from simulator.speech.tts import Voice
 from simulator.web.live import BrowserMic, Channel, PageSpeaker, PageTyping, PageUI
@@ -490,30 +490,24 @@ class WebApp:
         names) and run it on a worker thread; without `mic` the answers are typed in the page."""
         from simulator.speech.capture import MicrophoneSource
 
-        resume = None
+        resume, company = None, None
         if msg.get("resume"):
             try:
                 resume = self.store.reopen(self.folder(str(msg["resume"])))
             except LookupError:
                 raise MensetsuError("再開するセッションが見つかりません") from None
             track = resume.meta.get("track") or "shinsotsu"
-            plan = resume_plan(resume.meta)
-            # the profile the session began with; gone since, the session still goes on
-            company = session_profile(resume.meta, self.store.root, missing_ok=True)
         else:
             track = msg.get("track") if msg.get("track") in TRACKS else "shinsotsu"
-            ids = msg.get("ids")
-            ids = [str(i) for i in ids][:10] if isinstance(ids, list) and ids else None
-            count = max(1, min(int(msg.get("questions", 5)), 10))
-            plan = plan_questions(track, count, ids, self.store.question_history())
-            company = None
             if msg.get("company"):
                 company = list_profiles(self.store.root).get(str(msg["company"]))
                 if company is None:
                     raise CompanyError("選んだ会社のプロフィールが見つかりません（読めない書き方かもしれません）")
                 company = with_rivals(company, self.store.root)
-        if company is not None:
-            plan = company_plan(plan, company)
+        ids = msg.get("ids")
+        ids = [str(i) for i in ids][:10] if isinstance(ids, list) and ids else None
+        start = opening(self.store, resume, track, max(1, min(int(msg.get("questions", 5)), 10)), ids, company)
+        plan, company = start.plan, start.company
         followups = self.max_followups if msg.get("followups", True) else 0
         source = (MicrophoneSource(None, None, 180.0, backend=mic, stop=channel.stop_answer.is_set,
                                    first_block_s=PAGE_MIC_WAIT_S) if mic
@@ -525,7 +519,7 @@ class WebApp:
                             analyse_partial=True)
         meta = {"track": track, "tts": self.engine.name, "input": "browser" if mic else "typed", "front_end": "web",
                 **({"company": company.name, "company_file": company.path} if company else {})}
-        channel.send({"type": "planned", "questions": [q.text for q in plan]})
+        channel.send({"type": "planned", "questions": [q.text for q in plan], "notice": start.notice})
 
         def run() -> None:
             try:

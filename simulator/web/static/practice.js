@@ -86,7 +86,10 @@
   const handlers = {
     busy: () => { show("live", false); show("busy", true); },
     saving: () => { show("busy", false); show("live", true); text("step", "前の練習を保存しています…"); },
-    planned: (m) => { show("busy", false); show("live", true); text("step", `質問 ${m.questions.length} 問`); },
+    planned: (m) => {
+      show("busy", false); show("live", true);
+      text("step", `質問 ${m.questions.length} 問` + (m.notice ? `。${m.notice}` : ""));
+    },
     asking: (m) => {
       text("step", m.followup ? `深掘り（質問 ${m.n} について）` : `質問 ${m.n}/${m.total}`);
       text("question", m.text);
