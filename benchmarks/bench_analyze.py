@@ -20,8 +20,8 @@ from collections import Counter
 from pathlib import Path
 
 from simulator.analysis.analyze import Analyzer
-from simulator.speech.asr import Transcriber
 from simulator.lang.japanese import count_mora, find_fillers
+from simulator.speech.asr import Transcriber
 from simulator.speech.models import load_model
 
 ROOT = Path(__file__).resolve().parents[1]

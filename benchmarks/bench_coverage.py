@@ -31,10 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from simulator.speech import audio  # noqa: E402
 from simulator.analysis.analyze import Analyzer  # noqa: E402
-from simulator.speech.asr import Transcriber, uncovered  # noqa: E402
 from simulator.lang.japanese import count_mora  # noqa: E402
+from simulator.speech import audio  # noqa: E402
+from simulator.speech.asr import Transcriber, uncovered  # noqa: E402
 from simulator.speech.models import load_model  # noqa: E402
 from simulator.speech.streaming import StreamingTranscriber  # noqa: E402
 

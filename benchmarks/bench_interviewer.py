@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from simulator.rules import bank
-from simulator.interviewer import dig  # noqa: E402
 from simulator.analysis.analyze import analyze_text  # noqa: E402
+from simulator.interviewer import dig  # noqa: E402
+from simulator.rules import bank
 
 CHAINS = ROOT / "tests" / "data" / "interviews" / "chains.toml"
 

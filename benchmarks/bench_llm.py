@@ -27,17 +27,17 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support.llm_server import LLMServer  # noqa: E402
 
-from simulator.rules import bank
-from simulator.interviewer import llm  # noqa: E402
 from simulator.analysis.analyze import Analyzer  # noqa: E402
+from simulator.interviewer import llm  # noqa: E402
+from simulator.practice.session import Practice  # noqa: E402
+from simulator.rules import bank
 from simulator.speech.asr import Transcriber  # noqa: E402
 from simulator.speech.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from simulator.speech.capture import MicrophoneSource  # noqa: E402
 from simulator.speech.models import load_model  # noqa: E402
 from simulator.speech.replay import ReplayDevice  # noqa: E402
-from simulator.practice.session import Practice  # noqa: E402
-from simulator.store.storage import Store  # noqa: E402
 from simulator.speech.tts import SilentEngine, Voice  # noqa: E402
+from simulator.store.storage import Store  # noqa: E402
 
 EVAL = ROOT / "tests" / "data" / "eval"
 # main answers with claims to dig into; each follow-up is answered with a short clip

@@ -25,10 +25,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from support.variants import add_noise, delay_start, fade_endings, flatten_pitch, reverberate, speed_up  # noqa: E402
+from support.variants import (  # noqa: E402
+    add_noise,
+    delay_start,
+    fade_endings,
+    flatten_pitch,
+    reverberate,
+    speed_up,
+)
 
-from simulator.rules import bank  # noqa: E402
 from simulator.analysis.analyze import Analyzer  # noqa: E402
+from simulator.rules import bank  # noqa: E402
 from simulator.speech.asr import Transcriber  # noqa: E402
 from simulator.speech.audio import load_audio, speech_regions  # noqa: E402
 from simulator.speech.models import load_model  # noqa: E402

@@ -42,16 +42,17 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_turns import locate  # noqa: E402
-from simulator.rules import bank  # noqa: E402
+
 from simulator.analysis.analyze import Analyzer  # noqa: E402
+from simulator.practice.session import Practice  # noqa: E402
+from simulator.rules import bank  # noqa: E402
 from simulator.speech.asr import Transcriber  # noqa: E402
 from simulator.speech.audio import SAMPLE_RATE, load_audio, speech_regions  # noqa: E402
 from simulator.speech.capture import MicrophoneSource  # noqa: E402
 from simulator.speech.models import load_model  # noqa: E402
 from simulator.speech.replay import ReplayDevice  # noqa: E402
-from simulator.practice.session import Practice  # noqa: E402
-from simulator.store.storage import Store, session_answers  # noqa: E402
 from simulator.speech.tts import Voice, make_engine  # noqa: E402
+from simulator.store.storage import Store, session_answers  # noqa: E402
 
 DEFAULT = [ROOT / "tests/data/eval/rendered" / n for n in
            ("r05_gyaku_conditions.flac", "r04_gyaku_good.flac", "r03_tenshoku_blame_spoken.flac",

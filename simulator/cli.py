@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Callable
 
 from simulator import __version__
-from simulator.rules.bank import TRACKS, check_all
 from simulator.errors import MensetsuError
+from simulator.rules.bank import TRACKS, check_all
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPT = 0, 1, 2, 130
 
@@ -373,8 +373,8 @@ def cmd_analyze(args) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from simulator.present import summary
     from simulator.analysis.analyze import analyze_text
+    from simulator.present import summary
     from simulator.speech.audio import AudioError, check_path, load_audio
 
     out = Console(highlight=False, soft_wrap=True)
@@ -445,13 +445,13 @@ def _speaker(engine_name: str, console):
 
 
 def cmd_practice(args) -> int:
-    from simulator.speech.capture import FileSource, MicrophoneSource
-    from simulator.practice.session import Practice, opening
-    from simulator.store.storage import Store
-    from simulator.practice.terminal import TerminalUI
-    from simulator.speech.tts import Voice, make_engine
     from simulator.interviewer.llm import Interviewer
+    from simulator.practice.session import Practice, opening
+    from simulator.practice.terminal import TerminalUI
+    from simulator.speech.capture import FileSource, MicrophoneSource
     from simulator.speech.models import check_model
+    from simulator.speech.tts import Voice, make_engine
+    from simulator.store.storage import Store
 
     ui = TerminalUI()
     # Everything that can fail is checked before the first question is asked.
@@ -519,8 +519,8 @@ def _llm_tally(t: dict) -> str:
 
 def cmd_web(args) -> int:
     from simulator.speech.models import check_model
-    from simulator.store.storage import Store
     from simulator.speech.tts import make_engine
+    from simulator.store.storage import Store
     from simulator.web.app import serve
 
     if not 0 <= args.port <= 65535:
@@ -563,10 +563,10 @@ def cmd_questions(args) -> int:
 
 
 def cmd_check(args) -> int:
+    from simulator.practice.terminal import TerminalUI
+    from simulator.present.summary import label
     from simulator.speech import audio
     from simulator.speech.capture import list_devices, record_seconds
-    from simulator.present.summary import label
-    from simulator.practice.terminal import TerminalUI
     from simulator.speech.tts import make_engine
 
     ui = TerminalUI()
@@ -685,8 +685,8 @@ def cmd_delete(args) -> int:
 
 
 def cmd_company(args) -> int:
-    from simulator.rules.bank import load
     from simulator.judge.company import find_profile, load_profile, profiles_dir
+    from simulator.rules.bank import load
     from simulator.store.storage import Store
 
     store = Store(args.data_dir)
@@ -722,8 +722,8 @@ def cmd_company(args) -> int:
 
 
 def cmd_notes(args) -> int:
-    from simulator.rules.bank import load
     from simulator.judge.consistency import extract_facts, fact_words
+    from simulator.rules.bank import load
     from simulator.store.notes import find_note, load_notes, new_note
     from simulator.store.storage import Store
 

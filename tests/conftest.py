@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from support import DEV, RENDERED
 from support.ci_guard import pytest_sessionfinish  # noqa: F401 (a hook: CI fails on a skip)
 

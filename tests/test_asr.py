@@ -1,9 +1,9 @@
 """Decoding on real audio: silence inside an answer, and the hallucination guard."""
 
-import pytest
 import numpy as np
-
+import pytest
 from support import noise
+
 from simulator.speech.asr import Word, _collapse_loops, _guard, chunk_regions
 from simulator.speech.audio import SAMPLE_RATE, Region, load_audio, speech_regions
 

@@ -8,12 +8,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
-from simulator.present import assessment
-from simulator.analysis.analyze import analyze_text
-from simulator.rules.bank import PromptsError
-
 from support import edited_prompts, mensetsu
+
+from simulator.analysis.analyze import analyze_text
+from simulator.present import assessment
+from simulator.rules.bank import PromptsError
 
 CHAINS = {c["id"]: c for c in tomllib.loads(
     (Path(__file__).parent / "data" / "interviews" / "chains.toml").read_text(encoding="utf-8"))["chain"]}

@@ -2,10 +2,10 @@
 
 import os
 import subprocess
-
-import pytest
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import struct
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +13,10 @@ import av
 import numpy as np
 import pytest
 import soundfile as sf
-
 from support import BLOCK_NETWORK, assert_clean_failure, mensetsu, noise, write_wav
+
 from simulator.speech.audio import SAMPLE_RATE, load_audio
+
 
 def encode(samples: np.ndarray, path: Path, codec: str, rate: int, channels: int) -> Path:
     """Write `samples` (16 kHz mono) in another container/codec, rate and channel count with PyAV."""

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from simulator.rules import bank
 from simulator.analysis.record import SavedAnswer
+from simulator.rules import bank
 
 
 def mensetsu(*args: str, columns: int = 80) -> subprocess.CompletedProcess:

@@ -16,19 +16,19 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from support.answers import saved
 from support import QuietUI, as_wav
-from simulator.judge import fit
+from support.answers import saved
+
 from simulator.analysis.analyze import analyze_text
-from simulator.speech.capture import FileSource
+from simulator.judge import fit
 from simulator.judge.company import CompanyError, load_profile, with_rivals
-from simulator.store.notes import new_note
+from simulator.practice.session import Practice, company_plan, plan_questions
 from simulator.present.prep import prep_items, render_prep
 from simulator.present.report import export, render
-from simulator.practice.session import Practice, company_plan, plan_questions
-from simulator.store.storage import Store
+from simulator.speech.capture import FileSource
 from simulator.speech.tts import SilentEngine, Voice
+from simulator.store.notes import new_note
+from simulator.store.storage import Store
 
 DATA = Path(__file__).parent / "data" / "companies"
 HAKOBU, MIDORI = load_profile(DATA / "hakobu.toml"), load_profile(DATA / "midori.toml")

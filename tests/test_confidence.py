@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from support.answers import spoken
-from simulator.rules import bank
+
 from simulator.analysis.analyze import analyze_text, review
-from simulator.speech.asr import Transcript, Word
 from simulator.analysis.record import SavedAnswer
 from simulator.judge.confidence import Confidence
 from simulator.present.report import render
+from simulator.rules import bank
+from simulator.speech.asr import Transcript, Word
 from simulator.store.storage import Store
 
 RULES = bank.load("confidence")

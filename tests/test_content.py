@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.rules import bank
 from simulator.judge.content import STANDARD_ISSUES, analyze_content
+from simulator.rules import bank
 
 DATA = Path(__file__).parent / "data"
 CASES = tomllib.loads((DATA / "content_cases.toml").read_text(encoding="utf-8"))["case"]

@@ -6,12 +6,12 @@ import json
 from dataclasses import replace
 
 import pytest
-
 from support.answers import saved
-from simulator.rules import bank
-from simulator.present.compare import compare
+
 from simulator.analysis.correction import CorrectionError, correct
 from simulator.analysis.record import RecordingInfo, SavedAnswer
+from simulator.present.compare import compare
+from simulator.rules import bank
 
 PACE = bank.load("delivery")["pace"]
 

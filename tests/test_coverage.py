@@ -13,17 +13,16 @@ import re
 import sqlite3
 
 import pytest
+from support import EVAL, mensetsu, noise, write_wav
 
-from benchmarks.bench_coverage import chars   # what is said, in mora: 15% = 15パーセント
-from simulator.speech import audio
-from simulator.rules import bank
+from benchmarks.bench_coverage import chars  # what is said, in mora: 15% = 15パーセント
 from simulator.analysis.analyze import analyze_text
+from simulator.judge.delivery import measure, timed_fillers
+from simulator.rules import bank
+from simulator.speech import audio
 from simulator.speech.asr import Transcript, Word, hole_mark, uncovered
 from simulator.speech.audio import Region
-from simulator.judge.delivery import measure, timed_fillers
 from simulator.speech.streaming import StreamingTranscriber
-
-from support import EVAL, mensetsu, noise, write_wav
 
 ROOMS = EVAL / "rooms"
 ROOMS_TRUTH = {r["file"]: r for r in json.loads((ROOMS / "truth.json").read_text(encoding="utf-8"))}

@@ -2,10 +2,10 @@
 
 import pytest
 
+from simulator.judge.delivery import length_verdict, measure, pace_verdict
 from simulator.rules import bank
 from simulator.speech.asr import Transcript, Word
 from simulator.speech.audio import Region
-from simulator.judge.delivery import length_verdict, measure, pace_verdict
 
 RULES = bank.load("delivery")
 

@@ -10,14 +10,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
-from simulator.rules import bank
-from simulator.interviewer import dig
-from simulator.analysis.analyze import analyze_text, review
-from simulator.rules.bank import PromptsError
-from simulator.judge.confidence import Confidence
-
 from support import edited_prompts, mensetsu
+
+from simulator.analysis.analyze import analyze_text, review
+from simulator.interviewer import dig
+from simulator.judge.confidence import Confidence
+from simulator.rules import bank
+from simulator.rules.bank import PromptsError
 
 Q = bank.questions()
 CHAINS = {c["id"]: c for c in tomllib.loads(

@@ -61,9 +61,9 @@ def test_a_filler_alone_between_thinking_pauses_is_kept(rendered_results):
 
 
 def test_unsure_words_are_never_quoted_as_if_certain(rendered_results):
-    from simulator.rules import bank
     from simulator.judge.advice import shorten
     from simulator.judge.confidence import Confidence
+    from simulator.rules import bank
 
     rules = bank.load("confidence")
     unsure_quotes = 0

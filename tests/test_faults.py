@@ -15,16 +15,21 @@ import time
 from pathlib import Path
 
 import pytest
-
 from support import QuietUI, assert_clean_failure, mensetsu, practice
-from simulator.store import storage
-from simulator.speech.audio import load_audio
-from simulator.rules.bank import questions
-from simulator.speech.capture import CaptureError, FileSource, MicrophoneSource, WavAppender
-from simulator.speech.replay import ReplayDevice
+
 from simulator.practice.session import Practice
-from simulator.store.storage import Store
+from simulator.rules.bank import questions
+from simulator.speech.audio import load_audio
+from simulator.speech.capture import (
+    CaptureError,
+    FileSource,
+    MicrophoneSource,
+    WavAppender,
+)
+from simulator.speech.replay import ReplayDevice
 from simulator.speech.tts import SilentEngine, Voice
+from simulator.store import storage
+from simulator.store.storage import Store
 
 
 def answers_dir(path: Path, *files: Path) -> Path:

@@ -5,8 +5,8 @@ probe (fu_…), and a phrase of the answer the question must quote (None: none).
 
 import pytest
 
-from simulator.rules import bank
 from simulator.analysis.analyze import review
+from simulator.rules import bank
 
 Q = bank.questions()
 

@@ -6,19 +6,25 @@ scripts, megabytes pasted by mistake, nothing at all.
 
 from __future__ import annotations
 
-import pytest
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.rules import bank
 from simulator.analysis.analyze import analyze_text
-from simulator.speech.asr import Transcript, Word
-from simulator.speech.audio import Region
 from simulator.judge.consistency import extract_facts
 from simulator.judge.delivery import measure
-from simulator.lang.japanese import count_mora, filler_lexicon, find_fillers, normalise, split_sentences
+from simulator.lang.japanese import (
+    count_mora,
+    filler_lexicon,
+    find_fillers,
+    normalise,
+    split_sentences,
+)
+from simulator.rules import bank
+from simulator.speech.asr import Transcript, Word
+from simulator.speech.audio import Region
 
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

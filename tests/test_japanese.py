@@ -2,7 +2,12 @@
 
 import pytest
 
-from simulator.lang.japanese import canonical_filler, count_mora, find_fillers, split_sentences
+from simulator.lang.japanese import (
+    canonical_filler,
+    count_mora,
+    find_fillers,
+    split_sentences,
+)
 
 
 def fillers(text: str) -> list[str]:
@@ -145,8 +150,8 @@ def test_filler_text_is_what_was_said():
 
 
 def test_malformed_filler_entry_names_file_and_line(tmp_path, monkeypatch):
-    from simulator.rules import bank
     from simulator.lang import japanese
+    from simulator.rules import bank
 
     (tmp_path / "fillers.toml").write_text(
         '[[filler]]\ncanonical = "えーと"\nspellings = ["えーと"]\nrule = "always"\n\n'

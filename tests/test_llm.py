@@ -12,16 +12,14 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
-from simulator.rules import bank
-from simulator.interviewer import dig
-from simulator.interviewer import llm
-from simulator.analysis.analyze import analyze_text
-from simulator.rules.bank import PromptsError, questions
-from simulator.judge.consistency import extract_facts
-
-from support.llm_server import QUESTION, SLOW_S, LLMServer
 from support import edited_prompts, mensetsu
+from support.llm_server import QUESTION, SLOW_S, LLMServer
+
+from simulator.analysis.analyze import analyze_text
+from simulator.interviewer import dig, llm
+from simulator.judge.consistency import extract_facts
+from simulator.rules import bank
+from simulator.rules.bank import PromptsError, questions
 
 CHAINS = {c["id"]: c for c in tomllib.loads(
     (Path(__file__).parent / "data" / "interviews" / "chains.toml").read_text(encoding="utf-8"))["chain"]}

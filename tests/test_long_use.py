@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
 import time
 
+import pytest
 from support import QuietUI, write_wav
-from simulator.speech.audio import load_audio
-from simulator.rules.bank import questions
-from simulator.speech.capture import FileSource
+
 from simulator.practice.session import Practice
-from simulator.store.storage import Store
+from simulator.rules.bank import questions
+from simulator.speech.audio import load_audio
+from simulator.speech.capture import FileSource
 from simulator.speech.tts import SilentEngine, Voice
+from simulator.store.storage import Store
 
 SESSIONS, WARM_UP = 200, 20
 

@@ -5,7 +5,12 @@ import json
 import pytest
 
 from simulator.speech import models
-from simulator.speech.models import ModelError, embedded_model_dir, manifest, resolve_model
+from simulator.speech.models import (
+    ModelError,
+    embedded_model_dir,
+    manifest,
+    resolve_model,
+)
 
 
 @pytest.fixture(scope="module")

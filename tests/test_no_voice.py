@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
 import numpy as np
-
+import pytest
 from support import QuietUI, noise
+
+from simulator.practice.session import Practice
 from simulator.rules import bank
 from simulator.speech.capture import Endpointer, MicrophoneSource
 from simulator.speech.replay import ReplayDevice
-from simulator.practice.session import Practice
-from simulator.store.storage import Store
 from simulator.speech.tts import SilentEngine, Voice
+from simulator.store.storage import Store
 
 
 def test_endpointer_gives_up_on_silence_but_not_on_a_late_speaker():

@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
+from support import practice
 
 from benchmarks.bench_turns import last_sound_s, locate
 from benchmarks.pulse_rig import Pulse
 from simulator.speech.audio import load_audio, speech_regions
-from support import practice
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="PulseAudio test rig is Linux-only")
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 import os
 import shutil
 import stat
 import subprocess
 import sys
 
+import pytest
 from support import BLOCK_NETWORK
 
 

@@ -6,11 +6,12 @@ import json
 from dataclasses import replace
 
 from support.answers import spoken
+
 from simulator.analysis.analyze import analyze_text
-from simulator.errors import MensetsuError
 from simulator.analysis.record import SCHEMA_VERSION, RecordingInfo, SavedAnswer
+from simulator.errors import MensetsuError
 from simulator.present.report import export, render
-from simulator.store.storage import Store, StorageError, session_answers
+from simulator.store.storage import StorageError, Store, session_answers
 
 # a written draft's analysis with the delivery figures an answer's recording adds
 ANALYSIS = spoken("私の強みは粘り強さです。", "jiko_pr", speech_start_s=0.8, speech_end_s=12.4, speech_s=11.6,
@@ -92,13 +93,13 @@ def test_resuming_an_old_session_writes_one_layout(tmp_path):
 
 
 def test_every_user_facing_error_shares_one_base():
-    from simulator.speech.audio import AudioError
+    from simulator.practice.session import PlanError
+    from simulator.present.report import ReportError
     from simulator.rules.bank import PromptsError
+    from simulator.speech.audio import AudioError
     from simulator.speech.capture import CaptureError
     from simulator.speech.models import ModelError
     from simulator.speech.replay import ReplayError
-    from simulator.present.report import ReportError
-    from simulator.practice.session import PlanError
     from simulator.speech.tts import TTSError
 
     for cls in (AudioError, PromptsError, CaptureError, ModelError, ReplayError, ReportError, PlanError,

@@ -16,19 +16,19 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-
 from support import QuietUI, as_wav
-from simulator.rules import bank
-from simulator.analysis.record import SavedAnswer
+from support.variants import fade_endings, speed_up
+
 from simulator.analysis.analyze import analyze_text
+from simulator.analysis.record import SavedAnswer
+from simulator.judge.consistency import Stated, conflicts, extract_facts
+from simulator.practice.session import Practice
+from simulator.present.report import export, find_session, render
+from simulator.rules import bank
 from simulator.speech.audio import load_audio, speech_regions
 from simulator.speech.capture import FileSource
-from simulator.judge.consistency import Stated, conflicts, extract_facts
-from simulator.present.report import export, find_session, render
-from simulator.practice.session import Practice
-from simulator.store.storage import MIGRATIONS, Store, session_answers
 from simulator.speech.tts import SilentEngine, Voice
-from support.variants import fade_endings, speed_up
+from simulator.store.storage import MIGRATIONS, Store, session_answers
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.rules import bank
 from simulator.analysis.analyze import analyze_text
 from simulator.judge.content import in_scope
+from simulator.rules import bank
 
 RULES = bank.load("content")
 ADVICE = bank.load("advice")
@@ -95,7 +95,8 @@ def test_self_introduction_lead_fits_the_track(track, present, absent):
 
 
 def test_track_is_recorded_and_checked_on_the_cli(tmp_path):
-    import subprocess, sys
+    import subprocess
+    import sys
     ok = subprocess.run([sys.executable, "-m", "simulator", "analyze", "--text", "よろしくお願いします。",
                          "--question", "jikoshokai", "--track", "shinsotsu", "--json"], capture_output=True, text=True)
     assert ok.returncode == 0 and '"track": "shinsotsu"' in ok.stdout

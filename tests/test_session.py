@@ -8,11 +8,10 @@ import sqlite3
 import sys
 
 import pytest
-
 from support import mensetsu
 
-from simulator.speech.capture import CaptureError, portaudio
 from simulator.practice.session import PlanError, plan_questions
+from simulator.speech.capture import CaptureError, portaudio
 from simulator.store.storage import Store
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from simulator.rules.bank import PromptsError
 from simulator.speech import turn
 from simulator.speech.audio import SAMPLE_RATE, load_audio, speech_regions
-from simulator.rules.bank import PromptsError
 from simulator.speech.capture import MicrophoneSource
 from simulator.speech.models import smart_turn_files
 from simulator.speech.replay import ReplayDevice
@@ -116,8 +116,8 @@ def test_waits_are_ordered_from_a_sign_off_to_an_open_clause():
     ('tansho = ["remedy"]', 'tansho = ["remedies"]', r"turn\.toml:\d+: \[text\.parts\] にない部分です（remedies）"),
 ])
 def test_a_bad_pattern_is_reported_with_its_line(tmp_path, monkeypatch, old, new, error):
-    from simulator.rules import bank
     from simulator.paths import project_dir
+    from simulator.rules import bank
 
     text = (project_dir("prompts") / "turn.toml").read_text(encoding="utf-8")
     assert old in text

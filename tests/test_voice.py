@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support import RENDERED
+from support.variants import (
+    add_noise,
+    delay_start,
+    fade_endings,
+    flatten_pitch,
+    reverberate,
+    speed_up,
+)
 
 from simulator.rules import bank
 from simulator.speech.audio import load_audio, speech_regions
 from simulator.speech.voice import loudness_track, pitch_track, remark
-from support import RENDERED
-from support.variants import add_noise, delay_start, fade_endings, flatten_pitch, reverberate, speed_up
 
 # 35–50 s, several sentences each; in dev07 the sped-up stretch is a third of the answer
 ALTERED = ["dev01_jikoshokai.flac", "dev05_gakuchika_star.flac", "dev07_tansho.flac"]

@@ -18,12 +18,12 @@ import time
 from pathlib import Path
 
 import pytest
-
 import soundfile as sf
 from support import RENDERED, as_wav, noise
+from support.web import TOKEN, fits, launch_chromium, open_page, serving, web_app
+
 from simulator.store.storage import Store, session_answers
 from simulator.web.app import COOKIE
-from support.web import TOKEN, fits, launch_chromium, open_page, serving, web_app
 
 ANSWER = RENDERED / "r05_gyaku_conditions.flac"   # a 9 s reverse question, in the HTS voice
 COMPANIES = Path(__file__).parent / "data" / "companies"

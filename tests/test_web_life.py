@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from support import DEV, as_wav
-from simulator.store.storage import Store, session_answers
 from support.web import TOKEN, fits, launch_chromium, open_page, serving
+
+from simulator.store.storage import Store, session_answers
 
 LONG_ANSWER = DEV / "dev01_jikoshokai.flac"
 

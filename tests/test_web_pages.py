@@ -7,22 +7,22 @@ from __future__ import annotations
 import json
 
 import pytest
+from support.web import TOKEN, fits, launch_chromium, open_page, serving
 
 from simulator.analysis.analyze import analyze_text
-from simulator.rules.bank import questions
-from simulator.judge.company import list_profiles, load_profile
-from simulator.store.notes import load_notes
 from simulator.analysis.record import RecordingInfo, SavedAnswer
+from simulator.judge.company import list_profiles, load_profile
+from simulator.rules.bank import questions
+from simulator.store.notes import load_notes
 from simulator.store.storage import Store
-from support.web import TOKEN, fits, launch_chromium, open_page, serving
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     from playwright.sync_api import sync_playwright
+    from support import noise, write_wav
 
     from simulator.speech.audio import SAMPLE_RATE
-    from support import noise, write_wav
 
     wav = write_wav(tmp_path_factory.mktemp("mic") / "quiet.wav", noise(1.0), SAMPLE_RATE)
     with sync_playwright() as p:
@@ -125,9 +125,9 @@ def test_profiles_notes_and_sessions_are_managed_in_the_page(browser, tmp_path, 
 
 def test_the_save_routes_refuse_what_is_not_a_form(tmp_path):
     from starlette.testclient import TestClient
+    from support.web import web_app
 
     from simulator.web.app import COOKIE
-    from support.web import web_app
 
     client = TestClient(web_app(Store(tmp_path), 8123), base_url="http://127.0.0.1:8123")
     client.cookies.set(COOKIE, TOKEN)

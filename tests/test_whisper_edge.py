@@ -9,14 +9,14 @@ import pytest
 
 
 def test_the_model_names_table_maps_short_names_to_hub_repositories():
-    from faster_whisper.utils import _MODELS   # models.py: a name typed by the user
+    from faster_whisper.utils import _MODELS  # models.py: a name typed by the user
 
     assert {"base", "small", "large-v3"} <= _MODELS.keys()
     assert all("/" in repo for repo in _MODELS.values())
 
 
 def test_pad_or_trim_sets_the_number_of_frames():
-    from faster_whisper.audio import pad_or_trim   # asr.py: the short encoder window
+    from faster_whisper.audio import pad_or_trim  # asr.py: the short encoder window
 
     features = np.ones((80, 120), dtype=np.float32)
     assert pad_or_trim(features, 300).shape == (80, 300)
@@ -24,7 +24,9 @@ def test_pad_or_trim_sets_the_number_of_frames():
 
 
 def test_silero_session_takes_windows_with_their_context_and_state():
-    from faster_whisper.vad import get_vad_model   # capture.py: the streaming voice detector
+    from faster_whisper.vad import (
+        get_vad_model,  # capture.py: the streaming voice detector
+    )
 
     session = get_vad_model().session
     windows = np.zeros((3, 64 + 512), dtype=np.float32)

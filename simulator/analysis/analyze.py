@@ -13,21 +13,21 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from simulator.speech import audio
-from simulator.rules import bank
 from simulator.interviewer import dig
+from simulator.interviewer.followup import FollowUp, choose_followup
 from simulator.judge import fit
 from simulator.judge.advice import advise
-from simulator.speech.asr import Transcriber, Transcript, Word
-from simulator.speech.audio import Region
-from simulator.rules.bank import Question
 from simulator.judge.company import CompanyProfile
 from simulator.judge.confidence import Confidence
 from simulator.judge.consistency import Fact, extract_facts
 from simulator.judge.content import ContentAnalysis, analyze_content
 from simulator.judge.delivery import DeliveryMetrics, measure
 from simulator.lang.japanese import count_mora, normalise
-from simulator.interviewer.followup import FollowUp, choose_followup
+from simulator.rules import bank
+from simulator.rules.bank import Question
+from simulator.speech import audio
+from simulator.speech.asr import Transcriber, Transcript, Word
+from simulator.speech.audio import Region
 from simulator.speech.models import ModelInfo
 from simulator.speech.streaming import StreamingTranscriber
 from simulator.speech.voice import VoiceMetrics, analyze_voice

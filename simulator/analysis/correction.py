@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from simulator.rules import bank
 from simulator.analysis.analyze import review
-from simulator.judge.company import CompanyProfile
-from simulator.errors import MensetsuError
 from simulator.analysis.record import SavedAnswer
+from simulator.errors import MensetsuError
+from simulator.judge.company import CompanyProfile
+from simulator.rules import bank
 
 MAX_CHARS = 5000   # ten minutes of speech; anything longer is not a transcript
 

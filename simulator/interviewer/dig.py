@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping
 
-from simulator.rules.bank import PromptsError, Question, load, prompt_line as _prompt_line
+from simulator.interviewer.followup import FollowUp
 from simulator.judge.confidence import Confidence
 from simulator.judge.consistency import Fact
-from simulator.interviewer.followup import FollowUp
 from simulator.lang.japanese import normalise
-
+from simulator.rules.bank import PromptsError, Question, load
+from simulator.rules.bank import prompt_line as _prompt_line
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from simulator.judge.advice import shorten
-from simulator.rules.bank import Question
 from simulator.judge.confidence import Confidence
 from simulator.judge.content import ContentAnalysis
+from simulator.rules.bank import Question
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class FollowUp:
 
 
 def choose_followup(question: Question, content: ContentAnalysis, asked: set[str] | frozenset[str],
-                    bank: dict[str, Question], rules: dict, templates: dict,
+                    bank: dict[str, Question], rules: Mapping, templates: dict,
                     confidence: Confidence = Confidence()) -> FollowUp | None:
     """The follow-up to ask after `question`, never one already in `asked`; None ends the topic."""
     if question.type == "gyaku":

@@ -28,15 +28,16 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
-from concurrent.futures import Future, TimeoutError as FutureTimeout
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable
 
-from simulator.interviewer import dig
-from simulator.rules.bank import PromptsError, load, prompt_line
 from simulator.errors import MensetsuError
+from simulator.interviewer import dig
 from simulator.interviewer.followup import FollowUp
+from simulator.rules.bank import PromptsError, load, prompt_line
 
 log = logging.getLogger(__name__)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from simulator.judge.confidence import Confidence
 from simulator.judge.content import ContentAnalysis, Issue, in_scope
 
@@ -21,7 +23,7 @@ def lead(templates: dict, qtype: str | None, track: str | None) -> str:
     return by_type.get(track or "*", by_type["*"])
 
 
-def advise(c: ContentAnalysis, templates: dict, rules: dict, confidence: Confidence = Confidence(),
+def advise(c: ContentAnalysis, templates: dict, rules: Mapping, confidence: Confidence = Confidence(),
            limit: int = 4) -> list[str]:
     """The few most useful pieces of advice, most important first, only those that fit the question.
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Mapping
 
-from simulator.speech.asr import Word
 from simulator.lang.japanese import normalise
+from simulator.speech.asr import Word
 
 _PUNCT = re.compile(r"[\s、。,.!?！？「」]")
 # Only spans that carry content are tracked: a digit, a kanji or a katakana. A lone
@@ -28,7 +29,7 @@ class Confidence:
     mark_format: str = "{word}(?)"
 
     @classmethod
-    def of(cls, words: tuple[Word, ...] | list[Word], rules: dict) -> "Confidence":
+    def of(cls, words: tuple[Word, ...] | list[Word], rules: Mapping) -> "Confidence":
         """Runs of adjacent unsure tokens (Whisper's Japanese words are often one character)."""
         spans: list[str] = []
         run = ""

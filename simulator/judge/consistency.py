@@ -77,7 +77,7 @@ def fact_words(f: Fact) -> str:
     return f"{f.subject}{'（' + f.period + '）' if f.period else ''}: {shown}"
 
 
-def extract_facts(text: str, rules: dict) -> list[Fact]:
+def extract_facts(text: str, rules: Mapping) -> list[Fact]:
     t = digits(normalise(text))
     unit_of = {w: u for u, ws in rules["units"].items() for w in ws}
     units = "|".join(sorted(map(re.escape, unit_of), key=len, reverse=True))
@@ -185,7 +185,7 @@ def conflicts(statements: list[Stated], tolerance: float, exact: frozenset[str] 
     return out
 
 
-def contradictions(statements: list[Stated], rules: dict) -> list[Conflict]:
+def contradictions(statements: list[Stated], rules: Mapping) -> list[Conflict]:
     """`conflicts` with prompts/consistency.toml's tolerance and its exact subjects."""
     exact = frozenset(k for k, spec in rules.get("claims", {}).items() if spec.get("exact"))
     return conflicts(statements, rules["tolerance"], exact)

@@ -13,10 +13,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from simulator.judge.company import CompanyFit
+from simulator.lang.japanese import (
+    Token,
+    digits,
+    find_fillers,
+    normalise,
+    reading,
+    split_sentences,
+    tokenize,
+)
 from simulator.rules import bank
 from simulator.rules.bank import Question
-from simulator.judge.company import CompanyFit
-from simulator.lang.japanese import Token, digits, find_fillers, normalise, reading, split_sentences, tokenize
 
 STANDARD_ISSUES = ("generic_motivation", "blame", "abstract", "no_reverse_question", "conditions_only",
                    "too_short", "too_long")
@@ -158,7 +166,7 @@ def _bare(sentence: str) -> str:
     return sentence.rstrip("。、!?！？ ")
 
 
-def clean_text(text: str, rules: dict) -> str:
+def clean_text(text: str, rules: Mapping) -> str:
     """Normalised transcript with known mishearings repaired and fillers removed."""
     t = normalise(text)
     for meant, heard in rules["asr_variants"].items():
@@ -171,7 +179,7 @@ def clean_text(text: str, rules: dict) -> str:
     return re.sub(r"\s+", "", t)
 
 
-def _quantities(tokens: list[Token], rules: dict, text: str = "") -> list[str]:
+def _quantities(tokens: list[Token], rules: Mapping, text: str = "") -> list[str]:
     """Numbers with their counters, as written in `text` (3000万円, not OpenJTalk's 三千万円)."""
     spec = rules["specificity"]
 
@@ -206,7 +214,7 @@ def _quantities(tokens: list[Token], rules: dict, text: str = "") -> list[str]:
     return found
 
 
-def _blame(sentences: list[str], rules: dict) -> str:
+def _blame(sentences: list[str], rules: Mapping) -> str:
     """The words where someone or something else is judged negatively, or ""."""
     spec = rules["blame"]
     for sentence in sentences:
@@ -227,7 +235,7 @@ def _blame(sentences: list[str], rules: dict) -> str:
     return ""
 
 
-def in_scope(verdict: str, qtype: str | None, track: str | None, rules: dict) -> bool:
+def in_scope(verdict: str, qtype: str | None, track: str | None, rules: Mapping) -> bool:
     """Whether `verdict` is judged for this question type and track (prompts/content.toml [scope]).
 
     An unknown question (None) or track is judged by the verdicts meant for every type.
@@ -272,7 +280,7 @@ def join_broken_sentences(sentences: list[str]) -> list[str]:
     return out
 
 
-def _length_issue(chars: int, q: Question | None, rules: dict) -> str | None:
+def _length_issue(chars: int, q: Question | None, rules: Mapping) -> str | None:
     spec = rules["length"]
     target_chars = spec["chars_per_min"] * (q.target_s if q else 60) / 60
     if chars < target_chars * spec["too_short_ratio"]:
@@ -282,7 +290,7 @@ def _length_issue(chars: int, q: Question | None, rules: dict) -> str | None:
     return None
 
 
-def analyze_content(text: str, question: Question | None, rules: dict, track: str | None = None,
+def analyze_content(text: str, question: Question | None, rules: Mapping, track: str | None = None,
                     spoken_s: float | None = None) -> ContentAnalysis:
     """Judge the content of `text` as an answer to `question` (None: an unknown question).
 

@@ -11,9 +11,15 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any, Mapping
 
+from simulator.lang.japanese import (
+    count_mora,
+    filler_key,
+    filler_lexicon,
+    find_fillers,
+    normalise,
+)
 from simulator.speech.asr import Transcript, Word
 from simulator.speech.audio import Level, Region
-from simulator.lang.japanese import count_mora, filler_key, filler_lexicon, find_fillers, normalise
 
 _NOT_COUNTED = set(" 　、。,.!?！？「」『』・…()（）")
 
@@ -109,7 +115,7 @@ class DeliveryMetrics:
                    level=Level.from_dict(d["level"]) if d.get("level") else None)
 
 
-def length_verdict(speech_s: float, target_s: float, rules: dict) -> Length:
+def length_verdict(speech_s: float, target_s: float, rules: Mapping) -> Length:
     r = rules["length"]
     if speech_s > target_s * r["too_long_ratio"]:
         return Length.TOO_LONG
@@ -120,7 +126,7 @@ def length_verdict(speech_s: float, target_s: float, rules: dict) -> Length:
     return Length.OK
 
 
-def pace_verdict(mora_per_min: float, rules: dict) -> Pace:
+def pace_verdict(mora_per_min: float, rules: Mapping) -> Pace:
     r = rules["pace"]
     if mora_per_min <= 0:
         return Pace.NONE
@@ -186,7 +192,7 @@ def _count_chars(text: str) -> int:
     return sum(1 for c in normalise(text) if c not in _NOT_COUNTED)
 
 
-def measure(transcript: Transcript, speech: list[Region], duration_s: float, rules: dict,
+def measure(transcript: Transcript, speech: list[Region], duration_s: float, rules: Mapping,
             target_s: float | None = None, level: Level | None = None) -> DeliveryMetrics:
     """All delivery metrics of one answer."""
     target = float(target_s or rules["length"]["default_target_s"])

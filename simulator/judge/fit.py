@@ -15,10 +15,20 @@ from dataclasses import replace
 from typing import Mapping
 
 from simulator.judge.advice import shorten
-from simulator.rules.bank import Question
-from simulator.judge.company import CompanyFit, CompanyProfile, Heard, Item, Term, item_used, names, overlap, terms
-from simulator.lang.japanese import normalise, reading, split_sentences
+from simulator.judge.company import (
+    CompanyFit,
+    CompanyProfile,
+    Heard,
+    Item,
+    Term,
+    item_used,
+    names,
+    overlap,
+    terms,
+)
 from simulator.judge.content import ContentAnalysis, Issue, in_scope
+from simulator.lang.japanese import normalise, reading, split_sentences
+from simulator.rules.bank import Question
 
 # 株式会社ハコブ and ハコブ株式会社 are both ハコブ when said
 _LEGAL_FORMS = re.compile(r"(株式会社|有限会社|合同会社|\(株\)|（株）|ホールディングス|グループ)")
@@ -40,13 +50,13 @@ def _concrete_fact(sentences: tuple[str, ...], profile: CompanyProfile) -> bool:
     return False
 
 
-def _suggestions(profile: CompanyProfile, rules: dict) -> str:
+def _suggestions(profile: CompanyProfile, rules: Mapping) -> str:
     """Two profile items, by the order of `suggest_keys`, as they would be quoted."""
     items = profile.items(tuple(rules["suggest_keys"]))
     return "や".join(f"「{(names(i) or [shorten(i.text)])[0]}」" for i in items[:2])
 
 
-def _specific(own: list[Item], sentences: tuple[str, ...], stop: frozenset[str], rules: dict,
+def _specific(own: list[Item], sentences: tuple[str, ...], stop: frozenset[str], rules: Mapping,
               rivals: tuple[Heard, ...]) -> bool:
     """The answer names something only this company has: a name quoted in its profile
     (「ハコブ便」), two of its terms that no rival's profile holds and the field does not
@@ -65,13 +75,13 @@ def _specific(own: list[Item], sentences: tuple[str, ...], stop: frozenset[str],
     return False
 
 
-def _own_items(profile: CompanyProfile, heard: Heard, stop: frozenset[str], rules: dict) -> list[Item]:
+def _own_items(profile: CompanyProfile, heard: Heard, stop: frozenset[str], rules: Mapping) -> list[Item]:
     """The profile's items the answer names, those that say what the job is left out."""
     job = tuple(rules["job_keys"])
     return [i for i in profile.items() if i.key not in job and item_used(i, heard, stop, rules["item_share"])]
 
 
-def _other_names(profile: CompanyProfile, heard: Heard, rules: dict) -> list[tuple[str, CompanyProfile]]:
+def _other_names(profile: CompanyProfile, heard: Heard, rules: Mapping) -> list[tuple[str, CompanyProfile]]:
     """What belongs to another saved company, said in an answer for `profile`, one per
     rival: a name quoted in its profile (「ハコブ便」 says more than ハコブ), a person the
     user met there (説明会の佐藤さん), its name, or one of its events (news) told by
@@ -94,7 +104,7 @@ def _other_names(profile: CompanyProfile, heard: Heard, rules: dict) -> list[tup
     return out
 
 
-def _builds_on_fact(asked: str, rules: dict) -> bool:
+def _builds_on_fact(asked: str, rules: Mapping) -> bool:
     """A reverse question that cites what was published and asks beyond it."""
     return any(re.search(p, asked) for p in rules["builds_on"]) and any(re.search(p, asked) for p in rules["asks_beyond"])
 
@@ -107,7 +117,7 @@ def _cited(asked: str, content: ContentAnalysis) -> str:
     return "" if before in content.questions_asked else before
 
 
-def _collision(text: str, profile: CompanyProfile, rules: dict) -> tuple[str, str] | None:
+def _collision(text: str, profile: CompanyProfile, rules: Mapping) -> tuple[str, str] | None:
     """(the weakness as said, the daily work it collides with) for a 短所 the posting needs."""
     work = "\n".join([profile.posting, *profile.skills, *profile.values])
     for rule in rules["tansho_collides"]:
@@ -118,7 +128,7 @@ def _collision(text: str, profile: CompanyProfile, rules: dict) -> tuple[str, st
     return None
 
 
-def judge(content: ContentAnalysis, text: str, profile: CompanyProfile, rules: dict,
+def judge(content: ContentAnalysis, text: str, profile: CompanyProfile, rules: Mapping,
           content_rules: dict) -> ContentAnalysis:
     """`content` with its company verdicts decided by the profile (rules: prompts/company.toml)
     and by the user's other profiles (`profile.rivals`): what only this company has."""
@@ -182,7 +192,7 @@ def judge(content: ContentAnalysis, text: str, profile: CompanyProfile, rules: d
                    company=CompanyFit(profile.name, used))
 
 
-def word(question: Question, profile: CompanyProfile, rules: dict, extra: Mapping[str, str] | None = None,
+def word(question: Question, profile: CompanyProfile, rules: Mapping, extra: Mapping[str, str] | None = None,
          track: str | None = None) -> Question:
     """The question in the company's own words (prompts/company.toml [questions], or the
     track's own [questions_by_track]), if it has any. `extra`: the verdict's slots

@@ -8,30 +8,31 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Callable, Protocol
 
-from simulator.present import assessment
-from simulator.rules import bank
+from simulator.analysis.analyze import Analyzer, AnswerAnalysis, analyze_text, review
+from simulator.analysis.record import RecordingInfo, SavedAnswer
+from simulator.errors import MensetsuError
 from simulator.interviewer import dig
-from simulator.judge import fit
-from simulator.speech import turn
+from simulator.interviewer.followup import FollowUp
 from simulator.interviewer.llm import Interviewer
-from simulator.analysis.analyze import AnswerAnalysis, Analyzer, analyze_text, review
-from simulator.speech.audio import AudioError
-from simulator.rules.bank import TRACKS, Question
-from simulator.speech.capture import AnswerSource, EndedBy, Recording
+from simulator.judge import fit
 from simulator.judge.company import CompanyError, CompanyProfile, session_profile
 from simulator.judge.consistency import Stated, contradictions
-from simulator.interviewer.followup import FollowUp
-from simulator.store.notes import KINDS as NOTE_KINDS, load_notes
-from simulator.errors import MensetsuError
-from simulator.analysis.record import RecordingInfo, SavedAnswer
-from simulator.store.storage import SessionFolder, Store, session_answers
+from simulator.present import assessment
+from simulator.rules import bank
+from simulator.rules.bank import TRACKS, Question
+from simulator.speech import turn
+from simulator.speech.audio import AudioError
+from simulator.speech.capture import AnswerSource, EndedBy, Recording
 from simulator.speech.streaming import StreamingTranscriber
 from simulator.speech.tts import Voice
+from simulator.store.notes import KINDS as NOTE_KINDS
+from simulator.store.notes import load_notes
+from simulator.store.storage import SessionFolder, Store, session_answers
 
 FIRST, LAST = "jikoshokai", "gyaku_shitsumon"
 log = logging.getLogger(__name__)

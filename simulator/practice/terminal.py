@@ -14,12 +14,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from simulator.analysis.analyze import AnswerAnalysis
+from simulator.analysis.record import SavedAnswer
 from simulator.present.assessment import Assessment
+from simulator.present.summary import label, topic_depths
 from simulator.rules import bank
 from simulator.rules.bank import Question
 from simulator.speech.capture import EndedBy, Recording
-from simulator.analysis.record import SavedAnswer
-from simulator.present.summary import label, topic_depths
 from simulator.speech.voice import remark as voice_remark
 
 _ENDED = {EndedBy.SILENCE: "自動で終了", EndedBy.ENTER: "Enter で終了", EndedBy.CAP: "上限時間で終了",

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from simulator.rules import bank
+from simulator.analysis.record import SavedAnswer
 from simulator.interviewer import dig
 from simulator.judge.advice import shorten
-from simulator.rules.bank import PromptsError, Question, prompt_line
 from simulator.judge.consistency import Conflict
 from simulator.judge.content import ContentAnalysis
-from simulator.analysis.record import SavedAnswer
 from simulator.present.summary import topic_depths
+from simulator.rules import bank
+from simulator.rules.bank import PromptsError, Question, prompt_line
 
 
 class Signal(StrEnum):

@@ -15,14 +15,19 @@ from pathlib import Path
 
 import jinja2
 
-from simulator.rules import bank
-from simulator.judge import fit
 from simulator.analysis.analyze import review
+from simulator.analysis.record import SavedAnswer
+from simulator.judge import fit
 from simulator.judge.company import CompanyProfile, file_name
 from simulator.judge.content import ContentAnalysis, in_scope
 from simulator.judge.delivery import Length, Pace
-from simulator.analysis.record import SavedAnswer
-from simulator.store.storage import Store, load_session_meta, session_answers, write_text
+from simulator.rules import bank
+from simulator.store.storage import (
+    Store,
+    load_session_meta,
+    session_answers,
+    write_text,
+)
 
 _TEMPLATES = Path(__file__).parent / "templates"
 

@@ -16,20 +16,25 @@ from pathlib import Path
 
 import jinja2
 
-from simulator.rules import bank
 from simulator.analysis.analyze import AnswerAnalysis
-from simulator.speech.asr import hole_mark
-from simulator.present.assessment import Assessment, assess
+from simulator.analysis.record import SCHEMA_VERSION
+from simulator.errors import MensetsuError
 from simulator.judge.company import session_profile
 from simulator.judge.consistency import Conflict, Fact, Stated, contradictions
 from simulator.judge.delivery import DeliveryMetrics
-from simulator.errors import MensetsuError
+from simulator.present.assessment import Assessment, assess
+from simulator.present.summary import topic_depths
+from simulator.rules import bank
+from simulator.speech.asr import hole_mark
+from simulator.speech.voice import VoiceMetrics
 from simulator.store.ids import matching
 from simulator.store.notes import load_notes
-from simulator.analysis.record import SCHEMA_VERSION
-from simulator.store.storage import Store, load_session_meta, session_answers, write_text
-from simulator.present.summary import topic_depths
-from simulator.speech.voice import VoiceMetrics
+from simulator.store.storage import (
+    Store,
+    load_session_meta,
+    session_answers,
+    write_text,
+)
 
 _TEMPLATES = Path(__file__).parent / "templates"
 

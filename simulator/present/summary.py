@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from rich.markup import escape
 
-from simulator.rules import bank
-from simulator.interviewer import dig
 from simulator.analysis.analyze import AnswerAnalysis
-from simulator.rules.bank import Question
-from simulator.interviewer.dig import Depth
 from simulator.analysis.record import SavedAnswer
+from simulator.interviewer import dig
+from simulator.interviewer.dig import Depth
+from simulator.rules import bank
+from simulator.rules.bank import Question
 
 
 def label(section: str, key: str) -> str:

@@ -11,11 +11,12 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
 
 from simulator.errors import MensetsuError
 from simulator.paths import project_dir
 from simulator.rules.schema import SCHEMA
-
 
 TRACKS = ("shinsotsu", "tenshoku", "manager", "specialist", "career-change")
 
@@ -38,8 +39,11 @@ def prompt_line(name: str, needle: str, folder: str | None = None) -> str:
 
 
 @lru_cache(maxsize=None)
-def load(name: str, folder: str | None = None) -> dict:
-    """Parse prompts/<name>.toml (or `folder`/<name>.toml), with file:line errors."""
+def load(name: str, folder: str | None = None) -> Mapping[str, Any]:
+    """Parse prompts/<name>.toml (or `folder`/<name>.toml), with file:line errors.
+
+    The result is shared by every caller (cached) and read-only all the way down (tables
+    are mapping proxies, arrays tuples), so no caller can change what another reads."""
     path = (Path(folder) if folder else project_dir("prompts")) / f"{name}.toml"
     try:
         text = path.read_text(encoding="utf-8")
@@ -56,7 +60,15 @@ def load(name: str, folder: str | None = None) -> dict:
         raise PromptsError(f"{path}:{line}: {msg}") from None
     if name in SCHEMA:
         _check(data, SCHEMA[name], (), path, text.splitlines())
-    return data
+    return _frozen(data)
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, dict):
+        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def check_all(folder: str | None = None) -> None:

@@ -22,8 +22,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from simulator.speech.audio import SAMPLE_RATE, Region
 from simulator.rules import bank
+from simulator.speech.audio import SAMPLE_RATE, Region
 
 MAX_CHUNK_S = 28.0  # below Whisper's 30 s window, so one chunk is one decoding window
 _CHUNK_PAD_S = 0.3

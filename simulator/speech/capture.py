@@ -22,10 +22,16 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from simulator.speech.audio import SAMPLE_RATE, load_audio, speech_regions, vad_gain
 from simulator.errors import MensetsuError
 from simulator.paths import open_private
-from simulator.speech.turn import MODEL_WINDOW_S, AnswerTurn, SmartTurn, TurnDecision, Words
+from simulator.speech.audio import SAMPLE_RATE, load_audio, speech_regions, vad_gain
+from simulator.speech.turn import (
+    MODEL_WINDOW_S,
+    AnswerTurn,
+    SmartTurn,
+    TurnDecision,
+    Words,
+)
 
 _VAD_WINDOW = 512           # Silero's window at 16 kHz (32 ms)
 _MIN_SPEECH_S = 0.3         # speech needed before silence can end the answer

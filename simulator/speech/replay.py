@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from simulator.speech.audio import SAMPLE_RATE
 from simulator.errors import MensetsuError
+from simulator.speech.audio import SAMPLE_RATE
 
 
 class ReplayError(MensetsuError):

@@ -27,7 +27,14 @@ from typing import Callable
 
 import numpy as np
 
-from simulator.speech.asr import SPLIT_PAUSE_S, Transcriber, Transcript, chunk_regions, finish, plausible
+from simulator.speech.asr import (
+    SPLIT_PAUSE_S,
+    Transcriber,
+    Transcript,
+    chunk_regions,
+    finish,
+    plausible,
+)
 from simulator.speech.audio import SAMPLE_RATE, Region, speech_regions
 
 MIN_CHUNK_S = 5.0      # shorter chunks waste encoder passes; longer ones leave more to decode at the end

@@ -20,12 +20,12 @@ import re
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Protocol
+from typing import Mapping, Protocol
 
 import numpy as np
 
-from simulator.speech.audio import SAMPLE_RATE
 from simulator.lang.japanese import find_fillers, normalise, split_sentences, tokenize
+from simulator.speech.audio import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def rules() -> TurnRules:
     wait = {}
     for state in STATES:
         entry = data["wait"].get(state)
-        if not isinstance(entry, dict) or not {"complete", "incomplete"} <= entry.keys():
+        if not isinstance(entry, Mapping) or not {"complete", "incomplete"} <= entry.keys():
             raise PromptsError(f"{prompt_line('turn', '[wait]')}: [wait] に {state} = "
                                "{{ complete = 秒, incomplete = 秒 }} がありません")
         wait[state] = (float(entry["complete"]), float(entry["incomplete"]))

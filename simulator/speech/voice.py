@@ -15,9 +15,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from simulator.lang.japanese import count_mora
 from simulator.speech.asr import Word
 from simulator.speech.audio import SAMPLE_RATE, Region, speech_regions
-from simulator.lang.japanese import count_mora
 
 HOP_S = 0.01
 _FRAME = int(0.025 * SAMPLE_RATE)
@@ -152,7 +152,7 @@ def sentence_spans(words: tuple[Word, ...] | list[Word]) -> list[Region]:
     return spans
 
 
-def _endings(spans: list[Region], regions: list[Region], db: np.ndarray, st: np.ndarray, rules: dict
+def _endings(spans: list[Region], regions: list[Region], db: np.ndarray, st: np.ndarray, rules: Mapping
              ) -> list[Ending]:
     """Each sentence's last `tail_s` of audible voice against the rest of it.
 
@@ -195,7 +195,7 @@ def _endings(spans: list[Region], regions: list[Region], db: np.ndarray, st: np.
     return out
 
 
-def _pace(words: tuple[Word, ...] | list[Word], regions: list[Region], sounding: np.ndarray, rules: dict
+def _pace(words: tuple[Word, ...] | list[Word], regions: list[Region], sounding: np.ndarray, rules: Mapping
           ) -> list[PaceWindow]:
     """Articulation rate in sliding windows, each against the rest of the answer.
 
@@ -243,7 +243,7 @@ def _pace(words: tuple[Word, ...] | list[Word], regions: list[Region], sounding:
 
 
 def analyze_voice(samples: np.ndarray, speech: list[Region], words: tuple[Word, ...] | list[Word],
-                  speech_start_s: float, longest_pause_s: float, rules: dict, delivery_rules: dict
+                  speech_start_s: float, longest_pause_s: float, rules: Mapping, delivery_rules: dict
                   ) -> VoiceMetrics:
     """Voice metrics of one answer (16 kHz mono) with its speech regions and timed words."""
     f0 = pitch_track(samples)
@@ -284,7 +284,7 @@ def analyze_voice(samples: np.ndarray, speech: list[Region], words: tuple[Word, 
                         fade_share, tuple(pace), pace_spread, speech_start_s, longest_pause_s, tuple(verdicts), curve)
 
 
-def remark(voice: VoiceMetrics, rules: dict) -> str:
+def remark(voice: VoiceMetrics, rules: Mapping) -> str:
     """One spoken-interview style remark: the first verdict in `remarks.order`, else praise."""
     texts = rules["remarks"]
     return next((texts[v] for v in texts["order"] if v in voice.verdicts), texts["good"])

@@ -15,8 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
 
-from simulator.judge.consistency import Fact, Stated, extract_facts
 from simulator.errors import MensetsuError
+from simulator.judge.consistency import Fact, Stated, extract_facts
 from simulator.store.ids import matching
 
 KINDS = {"es": "エントリーシート", "round1": "一次面接", "other": "メモ"}
@@ -42,10 +42,10 @@ class Note:
         about = f"{self.company}、" if self.company else ""
         return f"{KINDS.get(self.kind, self.kind)}（{about}{self.added_at[5:10].replace('-', '/')} 登録）"
 
-    def facts(self, rules: dict) -> list[Fact]:
+    def facts(self, rules: Mapping) -> list[Fact]:
         return extract_facts(self.text, rules)
 
-    def stated(self, rules: dict) -> list[Stated]:
+    def stated(self, rules: Mapping) -> list[Stated]:
         return [Stated(f, self.id, self.added_at[:10], "", self.label) for f in self.facts(rules)]
 
     def to_dict(self) -> dict:

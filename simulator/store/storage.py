@@ -20,11 +20,17 @@ from pathlib import Path
 
 import platformdirs
 
-from simulator.judge.company import CompanyProfile, load_profile, profile_path, profile_toml, profiles_dir
-from simulator.errors import MensetsuError
-from simulator.store.notes import Note, load_notes, note_path, notes_dir
-from simulator.paths import open_private, project_dir
 from simulator.analysis.record import SCHEMA_VERSION, SavedAnswer
+from simulator.errors import MensetsuError
+from simulator.judge.company import (
+    CompanyProfile,
+    load_profile,
+    profile_path,
+    profile_toml,
+    profiles_dir,
+)
+from simulator.paths import open_private, project_dir
+from simulator.store.notes import Note, load_notes, note_path, notes_dir
 
 DB_NAME = "mensetsu.db"
 

@@ -20,35 +20,49 @@ from concurrent.futures import Future
 from dataclasses import replace
 from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 from urllib.parse import parse_qs, urlencode
 
 import jinja2
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import (FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse,
-                                 Response)
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from simulator.rules import bank
 from simulator.analysis.analyze import Analyzer
-from simulator.rules.bank import TRACKS
-from simulator.judge.company import LIST_KEYS, TEXT_KEYS, CompanyError, list_profiles, session_profile, with_rivals
-from simulator.judge.consistency import fact_words
-from simulator.present.compare import compare
 from simulator.analysis.correction import correct
-from simulator.errors import MensetsuError
-from simulator.paths import open_private
-from simulator.interviewer.llm import Client, Interviewer
 from simulator.analysis.record import SavedAnswer
-from simulator.store.notes import KINDS as NOTE_KINDS, load_notes, new_note
-from simulator.present.report import export, progress_rows, progress_svgs, render
-from simulator.present.prep import answer_counts, prep_html
+from simulator.errors import MensetsuError
+from simulator.interviewer.llm import Client, Interviewer
+from simulator.judge.company import (
+    LIST_KEYS,
+    TEXT_KEYS,
+    CompanyError,
+    list_profiles,
+    session_profile,
+    with_rivals,
+)
+from simulator.judge.consistency import fact_words
+from simulator.paths import open_private
 from simulator.practice.session import Practice, opening, unfinished
-from simulator.store.storage import Store, load_session_meta, short_ids
+from simulator.present.compare import compare
+from simulator.present.prep import answer_counts, prep_html
+from simulator.present.report import export, progress_rows, progress_svgs, render
+from simulator.rules import bank
+from simulator.rules.bank import TRACKS
 from simulator.speech.tts import Voice
+from simulator.store.notes import KINDS as NOTE_KINDS
+from simulator.store.notes import load_notes, new_note
+from simulator.store.storage import Store, load_session_meta, short_ids
 from simulator.web.live import BrowserMic, Channel, PageSpeaker, PageTyping, PageUI
 
 log = logging.getLogger(__name__)
@@ -84,9 +98,12 @@ async def _json_body(request: Request) -> dict | None:
 
 
 def _plain(value):
-    """numpy scalars in a message (a figure straight from the analysis) as plain JSON numbers."""
+    """numpy scalars in a message (a figure straight from the analysis) as plain JSON numbers,
+    and a read-only table of prompts/ as the object it is."""
     if hasattr(value, "item"):
         return value.item()
+    if isinstance(value, Mapping):
+        return dict(value)
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 

@@ -28,9 +28,9 @@ import numpy as np
 import soundfile as sf
 
 from simulator.analysis.analyze import AnswerAnalysis
+from simulator.errors import MensetsuError
 from simulator.rules.bank import Question
 from simulator.speech.capture import Recording, typed_answer
-from simulator.errors import MensetsuError
 from simulator.speech.voice import remark
 
 

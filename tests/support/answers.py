@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from simulator.rules import bank
 from simulator.analysis.analyze import AnswerAnalysis, analyze_text
-from simulator.speech.audio import Region
-from simulator.judge.delivery import DeliveryMetrics
 from simulator.analysis.record import RecordingInfo, SavedAnswer
+from simulator.judge.delivery import DeliveryMetrics
+from simulator.rules import bank
+from simulator.speech.audio import Region
 from simulator.speech.voice import VoiceMetrics
 
 
