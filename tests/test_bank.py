@@ -33,7 +33,7 @@ def test_unknown_followup_is_reported(tmp_path):
 def test_shipped_prompts_load():
     for name in ("fillers", "decoding", "delivery", "content", "advice", "labels", "consistency", "company"):
         assert bank.load(name)
-    assert len(bank.questions()) == 96
+    assert len(bank.questions()) == 97
 
 
 @pytest.mark.parametrize("asked, qid", [
@@ -110,7 +110,8 @@ def test_a_missing_key_is_named_with_its_table(tmp_path):
 @pytest.mark.parametrize("name, old, new, message", [
     ("content", '"no_lesson"]', '"no_lesson", "no_plan"]', r"advice\.toml:\d+: \[reason\] に no_plan の文がありません"),
     ("questions", 'trigger = "vague_plan"', 'trigger = "vague_plans"',
-     r"questions\.toml:\d+: 深掘りのきっかけ vague_plans が content\.toml"),
+     r"advice\.toml:\d+: \[reason\] に vague_plans の文がありません（questions\.toml の fu_vague_plan"),
+    ("turn", 'followup = "fu_youten"', 'followup = "fu_yoten"', r"turn\.toml:\d+: 質問 fu_yoten が questions\.toml"),
     ("question_hints", '"stress"]', '"stres"]', r"question_hints\.toml:\d+: 質問 stres が questions\.toml にありません"),
 ])
 def test_what_one_file_names_another_must_define(tmp_path, name, old, new, message):

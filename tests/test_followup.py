@@ -63,7 +63,9 @@ def test_the_reverse_question_ends_the_interview():
 
 def test_every_question_can_be_followed_up_and_triggers_exist():
     triggers = {q.trigger for q in Q.values() if q.trigger}
-    assert triggers == set(bank.load("content")["followup_triggers"]["order"])
+    # a content finding or, for the take-back of a rambling answer, the turn's own
+    assert triggers == set(bank.load("content")["followup_triggers"]["order"]) | {"rambling"}
+    assert Q[bank.load("turn")["rambling"]["followup"]].trigger == "rambling"
     mains = [q for q in Q.values() if q.type != "followup"]
     assert len(mains) >= 40 and len([q for q in Q.values() if q.type == "followup"]) >= 40
     assert {"shinsotsu", "tenshoku", "manager", "specialist", "career-change"} <= {t for q in mains for t in q.tracks}

@@ -19,6 +19,7 @@ from support import practice
 from benchmarks.bench_turns import last_sound_s, locate
 from benchmarks.pulse_rig import Pulse
 from simulator.speech.audio import load_audio, speech_regions
+from simulator.speech.turn import text_state
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="PulseAudio test rig is Linux-only")
 
@@ -246,3 +247,40 @@ def test_ctrl_c_at_random_moments_always_ends_cleanly(pulse, dev_dir, tmp_path):
         for folder in folders:
             json.loads((folder / "session.json").read_text(encoding="utf-8"))
     print("Ctrl-C delays and exit codes:", outcomes)
+
+
+def test_a_rambling_answer_is_taken_back_at_a_sentence_end(pulse, dev_dir, tmp_path):
+    """Past twice the question's target (45 s here), the interviewer takes the turn back at
+    the next sentence end, says so politely and asks for the point, as interviewers do."""
+    import numpy as np
+    import soundfile as sf
+
+    # three answers of one voice said as one, 0.5 s apart, none of them signing off: 2 min
+    parts = []
+    for name in ("dev05_gakuchika_star.flac", "dev03_jikopr_numbers.flac", "dev07_tansho.flac"):
+        samples = load_audio(dev_dir / name)
+        voiced = speech_regions(samples)
+        parts += [samples[int(voiced[0].start * 16000):int(voiced[-1].end * 16000)], np.zeros(8000, np.float32)]
+    long = tmp_path / "long.wav"
+    sf.write(str(long), np.concatenate(parts), 16000)
+    queue, playing = [long, dev_dir / "dev06_gyaku_none.flac"], []
+
+    def on_line(line: str) -> None:
+        if line.startswith("録音開始") and queue:
+            playing.append(pulse.play_into_mic_async(queue.pop(0)))
+        elif line.startswith("録音終了") and playing:
+            playing[-1].terminate()   # the candidate stops when the interviewer takes the turn
+
+    proc = practice("--ids", "senkou_joukyou", "--followups", "1", "--tts", "openjtalk", env=pulse.env,
+                    data=tmp_path / "data")
+    out = "\n".join(text for _, text in follow(proc, on_line))
+    assert proc.wait(60) == 0, proc.stderr.read()
+    session = latest_session(tmp_path / "data")
+    first, point = session["answers"][:2]
+    taken = first["recording"]["turn"]
+    assert taken["state"] == "rambling"
+    assert text_state(taken["ending"], 100.0, 45.0) != "open", taken   # after a sentence, not mid-clause
+    saved_s = len(load_audio(session["_folder"] / first["audio"])) / 16000
+    assert 90.0 <= saved_s <= len(load_audio(long)) / 16000 - 5.0, saved_s   # taken back, well before its end
+    assert point["question_id"] == "fu_youten" and point["trigger"] == "rambling"
+    assert point["reason"] and "要点を一言で" in out

@@ -212,3 +212,16 @@ def test_thanks_a_greeting_or_the_question_said_back_open_an_answer(opener):
     # a closing thanks in the past tense, or 以上です, ends even a short answer
     assert turn.text_state("えーと、特にありません。本日はありがとうございました。", 4.0, 45.0) == "final"
     assert turn.text_state("一点だけです。以上です。", 3.0, 45.0) == "final"
+
+
+def test_a_rambling_answer_is_taken_back_only_at_a_sentence_end_past_twice_its_target():
+    from simulator.speech.turn import rules, text_state
+
+    r = rules()
+    target = 45.0
+    past, before = r.rambling_share * target + 1, r.rambling_share * target - 1
+    assert r.rambling(past, target, text_state("…を担当しました。", past, target))
+    assert not r.rambling(before, target, text_state("…を担当しました。", before, target))
+    assert not r.rambling(past, target, text_state("前職でリーダーを任された際、", past, target))
+    assert not r.rambling(past, target, text_state("その結果、えーと", past, target))
+    assert not r.rambling(past, None, "sentence")   # a question without a target is never cut short

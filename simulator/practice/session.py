@@ -190,7 +190,14 @@ class Practice:
         self._contradiction: FollowUp | None = None
         self._contradicted: set[tuple] = set()
         self._ended_at = 0.0   # time.monotonic() when the last answer ended: the follow-up's clock
-        for phrase in self._acks:
+        # an answer that ran past twice its target is taken back at a sentence end: said
+        # politely, then the point asked for (prompts/turn.toml [rambling])
+        rambling = bank.load("turn")["rambling"]
+        self._takeback_say = rambling["say"]
+        self._takeback = FollowUp(bank.questions()[rambling["followup"]], turn.RAMBLING,
+                                  bank.load("advice")["reason"][turn.RAMBLING])
+        self._taken_back = False   # the last answer was taken back
+        for phrase in (*self._acks, self._takeback_say, self._takeback.question.text):
             voice.prepare(phrase)
 
     def run(self, plan: list[Question], meta: dict, resume: SessionFolder | None = None) -> SessionResult:
@@ -222,16 +229,21 @@ class Practice:
                     continue  # nothing was heard: nothing to dig into
                 current = analysis
                 turns = [dig.Turn.of(main, analysis.transcript.text, analysis.content.issue("blame") is not None)]
+                pointed = False   # the point of a rambling answer asked for in this topic
                 for depth in range(self.max_followups):
                     used = (time.monotonic() - start) / self.time_limit_s
                     if used > 0.8 or (used > 0.6 and depth >= 1):
                         break  # time is short: dig less, then not at all
-                    # a contradiction comes first, else the next rung, chosen from this topic
-                    fu, self._contradiction = self._contradiction or current.review.followup, None
+                    # a rambling answer taken back asks for its point first (once per topic),
+                    # then a contradiction, else the next rung, chosen from this topic
+                    if self._taken_back and not pointed:
+                        fu, pointed = self._takeback, True
+                    else:
+                        fu, self._contradiction = self._contradiction or current.review.followup, None
                     if fu is None or (depth > 0 and fu.trigger == "question"):
                         break  # a stock question's own follow-up is asked once; the ladder climbs on
                     topic = dig.Topic(main, tuple(turns))
-                    if self.llm is not None:
+                    if self.llm is not None and fu is not self._takeback:   # the take-back is said as written
                         fu = self._worded(topic, fu)
                     current = self._ask(result, fu.question, parent=main.id, trigger=fu.trigger, reason=fu.reason,
                                         topic=topic)
@@ -307,6 +319,7 @@ class Practice:
                 stream.cancel()
             return None
         self._ended_at = time.monotonic()
+        self._taken_back = recording.turn is not None and recording.turn.state == turn.RAMBLING
         self.ui.recorded(recording)
         if recording.typed is not None:   # a typed answer: content and follow-ups, no delivery
             analysis = analyze_text(recording.typed, q, result.session.meta.get("track"), self.company,
@@ -368,7 +381,11 @@ class Practice:
         """Say a short acknowledgement as soon as a spoken answer ends. After the reverse
         question too: an interviewer replies to the candidate's question rather than fall
         silent, and without it the last answer met silence until its analysis was done."""
-        if not self._acks or not self.source.live or recording.ended_by not in (EndedBy.SILENCE, EndedBy.ENTER):
+        if not self.source.live or recording.ended_by not in (EndedBy.SILENCE, EndedBy.ENTER):
+            return None
+        if self._taken_back:
+            return self.voice.speak_soon(self._takeback_say)
+        if not self._acks:
             return None
         self._acks.append(self._acks.pop(0))
         return self.voice.speak_soon(self._acks[-1])

@@ -79,21 +79,20 @@ def check_all(folder: str | None = None) -> None:
 
 
 def _cross_check(bank: dict[str, Question], folder: str | None) -> None:
-    """What one file names, another must define: a follow-up's trigger is a finding the
-    interviewer looks for, each such finding has a reason and a label to show, and each
-    question hint points at a question of the bank."""
-    order = load("content", folder)["followup_triggers"]["order"]
+    """What one file names, another must define: every trigger of a follow-up (a
+    question's, or a finding the interviewer looks for) has a reason and a label to show,
+    and each question hint and the rambling take-back name a question of the bank."""
     reasons, labels = load("advice", folder)["reason"], load("labels", folder)["triggers"]
-    for q in bank.values():
-        if q.trigger and q.trigger not in order:
-            where = prompt_line("questions", f'trigger = "{q.trigger}"', folder)
-            raise PromptsError(f"{where}: 深掘りのきっかけ "
-                               f"{q.trigger} が content.toml の [followup_triggers] order にありません")
-    for trigger in order:
+    triggers = [(q.trigger, f"questions.toml の {q.id}") for q in bank.values() if q.trigger]
+    triggers += [(t, "content.toml の [followup_triggers] order") for t in load("content", folder)["followup_triggers"]["order"]]
+    for trigger, named_in in triggers:
         for name, table, section in (("advice", reasons, "[reason]"), ("labels", labels, "[triggers]")):
             if trigger not in table:
                 raise PromptsError(f"{prompt_line(name, section, folder)}: {section} に {trigger} の文がありません"
-                                   "（content.toml の [followup_triggers] order にあります）")
+                                   f"（{named_in} にあります）")
+    takeback = load("turn", folder)["rambling"]["followup"]
+    if takeback not in bank:
+        raise PromptsError(f"{prompt_line('turn', 'followup =', folder)}: 質問 {takeback} が questions.toml にありません")
     for pattern, qid in load("question_hints", folder)["hints"]:
         if qid not in bank:
             raise PromptsError(f"{prompt_line('question_hints', qid, folder)}: 質問 {qid} が questions.toml にありません")

@@ -30,6 +30,8 @@ from simulator.speech.audio import SAMPLE_RATE
 log = logging.getLogger(__name__)
 
 STATES = ("final", "concluded", "sentence", "open", "pending")
+TAKE_BACK_AT = ("final", "concluded", "sentence")   # the sentence ends a rambling answer is taken back at
+RAMBLING = "rambling"   # the decision's state when the interviewer took the turn back
 MODEL_WINDOW_S = 8.0          # Smart Turn reads the last 8 s
 _TAIL_CHARS = 40              # how an answer ends is in its last words; read 10 times a second
 _FRESH_S = 0.4                # transcript ending this close to the VAD's speech end covers the pause
@@ -69,6 +71,16 @@ class TurnRules:
     asks: tuple[re.Pattern, ...] = ()            # a question put to the interviewer: final ...
     asks_types: frozenset[str] = frozenset()     # ... only in answer to these question types
     continuative: tuple[str, ...] = ()           # parts of speech whose 連用形 at the end leaves a clause open
+    rambling_share: float = math.inf             # past this many times the target, a sentence end ...
+    rambling_wait_s: float = 0.0                 # ... is taken back after this silence
+
+    def rambling(self, answered_s: float, target_s: float | None, state: str) -> bool:
+        """Whether the interviewer takes the turn back here: a sentence end of an answer
+        that has run past `rambling_share` times its target. The words must say so: the
+        voice alone cannot tell a comma from a full stop in fluent speech (both pauses
+        0.35-0.65 s in the dev voices, Smart Turn 0.98 at either), so at a pause whose
+        words come too late the answer simply goes on to the next."""
+        return bool(target_s) and answered_s >= self.rambling_share * target_s and state in TAKE_BACK_AT
 
     def concludes(self, sentence: str, question_type: str | None) -> bool:
         """Whether `sentence` says what ends an answer to this type of question."""
@@ -129,7 +141,8 @@ def rules() -> TurnRules:
         announce=pattern("announce"), point=pattern("point"), first_point=pattern("first_point"),
         opener=patterns("opener"), final_min_share=float(text["final_min_share"]), concluding=concluding,
         heard_as=heard_as, asks=patterns("asks"), asks_types=frozenset(text["asks_types"]),
-        continuative=tuple(text["continuative"]))
+        continuative=tuple(text["continuative"]), rambling_share=float(data["rambling"]["after_share"]),
+        rambling_wait_s=float(data["rambling"]["wait_s"]))
 
 
 def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRules | None = None,
@@ -257,12 +270,15 @@ class AnswerTurn:
         self.rules = r or rules()
         self._probed_for: float | None = None
         self._probability: float | None = None
+        self._unread: float | None = None   # a pause of a rambling answer whose words were late
         self.decision: TurnDecision | None = None
 
     def required_silence(self, tail: np.ndarray, speech_end_s: float, answered_s: float, silence_s: float) -> float:
         """Seconds of silence this pause needs before the answer ends (inf: not yet known).
 
         `answered_s`: from the first speech to this pause, pauses included."""
+        if self._took_back_late(answered_s, silence_s):
+            return 0.0
         if silence_s < self.rules.probe_after_s:
             return math.inf
         if self._probed_for != speech_end_s:   # a new pause: ask the voice once
@@ -277,5 +293,25 @@ class AnswerTurn:
         if said is not None and said[1] >= speech_end_s - _FRESH_S:
             state, ending = text_state(said[0], answered_s, self.target_s, self.rules, self.question_type), said[0][-12:]
         wait = self.rules.wait_s(state, complete)
+        if self.rules.rambling(answered_s, self.target_s, state):
+            state, wait = RAMBLING, min(wait, self.rules.rambling_wait_s)
+        past = self.target_s and answered_s >= self.rules.rambling_share * self.target_s
+        self._unread = speech_end_s if state == "pending" and past else None
         self.decision = TurnDecision(state, p, wait, silence_s, ending)
         return wait
+
+    def _took_back_late(self, answered_s: float, silence_s: float) -> bool:
+        """Whether the words of a rambling answer's last pause, read only after the
+        candidate went on, show that it was a sentence end: then the interviewer takes the
+        turn back now, as a person does a moment after such a sentence. On two CPU cores
+        the words of a pause in a long answer come 1-2 s late, after the 0.4-0.7 s that
+        fluent speech pauses between sentences."""
+        said = self.words.partial() if self.words and self._unread is not None else None
+        if said is None or said[1] < self._unread - _FRESH_S:
+            return False
+        self._unread = None
+        state = text_state(said[0], answered_s, self.target_s, self.rules, self.question_type)
+        if not self.rules.rambling(answered_s, self.target_s, state):
+            return False
+        self.decision = TurnDecision(RAMBLING, self._probability, 0.0, silence_s, said[0][-12:])
+        return True

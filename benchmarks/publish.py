@@ -1,0 +1,72 @@
+"""Run a benchmark and put what it printed into docs/benchmarks.md.
+
+    python benchmarks/publish.py bench_interviewer.py [ARGS ...]
+
+The docs show measurements only in the sections this script writes, each with the
+command, the date and the machine it ran on, so that no sentence carries a figure that
+nobody can reproduce. The benchmark's output is shown as it runs; its section (between
+`<!-- begin NAME -->` and `<!-- end NAME -->`, added at the end when new) is replaced
+only when the benchmark succeeds.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DOC = HERE.parent / "docs" / "benchmarks.md"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{cores} cores, {cpu}, {platform.system()}, Python {platform.python_version()}"
+
+
+def section(name: str, command: str, output: str) -> str:
+    return (f"<!-- begin {name} -->\n### {name}\n\n`{command}` on {date.today().isoformat()}, {machine()}:\n\n"
+            f"```\n{output.rstrip()}\n```\n<!-- end {name} -->")
+
+
+def replace_section(doc: str, name: str, new: str) -> str:
+    pattern = re.compile(rf"<!-- begin {re.escape(name)} -->.*?<!-- end {re.escape(name)} -->", re.S)
+    if pattern.search(doc):
+        return pattern.sub(lambda _: new, doc)
+    return doc.rstrip() + "\n\n" + new + "\n"
+
+
+def main() -> int:
+    if len(sys.argv) < 2:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    script = HERE / Path(sys.argv[1]).name
+    args = sys.argv[2:]
+    proc = subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE, text=True,
+                            cwd=HERE.parent)
+    lines = []
+    for line in proc.stdout:
+        sys.stdout.write(line)
+        lines.append(line)
+    if proc.wait() != 0:
+        print(f"{script.name} failed ({proc.returncode}); {DOC} left as it was", file=sys.stderr)
+        return proc.returncode
+    command = " ".join(["python", f"benchmarks/{script.name}", *args])
+    DOC.write_text(replace_section(DOC.read_text(encoding="utf-8"), script.stem,
+                                   section(script.stem, command, "".join(lines))), encoding="utf-8")
+    print(f"written to {DOC.relative_to(HERE.parent)} § {script.stem}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
