@@ -4,7 +4,8 @@
 
 The docs show measurements only in the sections this script writes, each with the
 command, the date and the machine it ran on, so that no sentence carries a figure that
-nobody can reproduce. The benchmark's output is shown as it runs; its section (between
+nobody can reproduce. The summary (what follows the last blank line of the output) is
+shown; the whole output is folded below it. The benchmark's output is shown as it runs; its section (between
 `<!-- begin NAME -->` and `<!-- end NAME -->`, added at the end when new) is replaced
 only when the benchmark succeeds.
 """
@@ -35,8 +36,12 @@ def machine() -> str:
 
 
 def section(name: str, command: str, output: str) -> str:
+    """The summary (what follows the output's last blank line) in view, the whole output folded."""
+    output = output.rstrip()
+    summary = output.rsplit("\n\n", 1)[-1]
     return (f"<!-- begin {name} -->\n### {name}\n\n`{command}` on {date.today().isoformat()}, {machine()}:\n\n"
-            f"```\n{output.rstrip()}\n```\n<!-- end {name} -->")
+            f"```\n{summary}\n```\n\n<details><summary>everything it printed</summary>\n\n"
+            f"```\n{output}\n```\n</details>\n<!-- end {name} -->")
 
 
 def replace_section(doc: str, name: str, new: str) -> str:

@@ -80,7 +80,10 @@ class TurnRules:
         voice alone cannot tell a comma from a full stop in fluent speech (both pauses
         0.35-0.65 s in the dev voices, Smart Turn 0.98 at either), so at a pause whose
         words come too late the answer simply goes on to the next."""
-        return bool(target_s) and answered_s >= self.rambling_share * target_s and state in TAKE_BACK_AT
+        return self.ran_long(answered_s, target_s) and state in TAKE_BACK_AT
+
+    def ran_long(self, answered_s: float, target_s: float | None) -> bool:
+        return bool(target_s) and answered_s >= self.rambling_share * target_s
 
     def concludes(self, sentence: str, question_type: str | None) -> bool:
         """Whether `sentence` says what ends an answer to this type of question."""
@@ -295,8 +298,8 @@ class AnswerTurn:
         wait = self.rules.wait_s(state, complete)
         if self.rules.rambling(answered_s, self.target_s, state):
             state, wait = RAMBLING, min(wait, self.rules.rambling_wait_s)
-        past = self.target_s and answered_s >= self.rules.rambling_share * self.target_s
-        self._unread = speech_end_s if state == "pending" and past else None
+        ran_long = self.rules.ran_long(answered_s, self.target_s)
+        self._unread = speech_end_s if state == "pending" and ran_long else None
         self.decision = TurnDecision(state, p, wait, silence_s, ending)
         return wait
 
