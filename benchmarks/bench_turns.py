@@ -8,10 +8,14 @@ real time once its question has been asked (the "録音開始" line), faint room
 the microphone throughout, and one stereo recording holds the microphone (left) and the
 speaker (right) on one clock.
 
-Per file: the turn gap, from the answer's last sound to the first sound of the
-interviewer's next question at the speaker, and whether the answer was cut (its saved
-recording ends before its last sound). Last line, exactly:
-`median turn gap X.XX s, cut N/M`.
+Per file, from the answer's last sound: the first sound of the interviewer at the
+speaker (a 相槌, an acknowledgement or the question: `first`) and the start of the next
+question (`next`, found by its own synthesised audio); the interviewer's sounds during
+the answer (相槌) and how many of them overlapped the candidate's speech, over the
+answer's pauses of 0.3 s or more; each barge-in (the candidate speaking over the
+interviewer) and how soon it stopped; whether the answer was cut (its saved recording
+ends before its last sound). Then the medians, and last, exactly:
+`median first sound X.XX s, next question X.XX s, cut N/M`.
 
 Each answer is given to its own question (what ends an answer depends on what was asked):
 the question id comes from the truth.json beside the file (`qid`), or from the file name's
@@ -195,6 +199,14 @@ def _room_noise(path: Path, seconds: float = 30.0) -> None:
 
 
 def run(files: list[Path], ids: list[str], work: Path, threads: int, silence: float | None) -> list[dict]:
+    # what the next question sounds like at the speaker, to find where it begins
+    from simulator.speech.tts import OpenJTalkEngine, trim_silence
+
+    engine, qs = OpenJTalkEngine(), bank.questions()
+    heads = []
+    for qid in ids[1:]:
+        samples, rate = engine.synthesize(qs[qid].text)
+        heads.append(load_audio_array(trim_silence(samples, rate)[:int(2.0 * rate)], rate))
     pulse = Pulse(work / "runtime")
     noise = work / "room.wav"
     _room_noise(noise)
@@ -248,20 +260,39 @@ def run(files: list[Path], ids: list[str], work: Path, threads: int, silence: fl
     recorder.send_signal(signal.SIGINT)
     recorder.wait(10)
     pulse.close()
-    return measure(files, probe, work / "data")
+    return measure(files, probe, work / "data", heads + [None])
 
 
-def measure(files: list[Path], probe: Path, data: Path) -> list[dict]:
+def load_audio_array(samples: np.ndarray, rate: int) -> np.ndarray:
+    import soxr
+
+    return soxr.resample(samples, rate, SAMPLE_RATE).astype(np.float32)
+
+
+def _sounds(loud: np.ndarray) -> list[tuple[float, float]]:
+    """Runs of loud 10 ms frames (joined across gaps under 0.15 s), in seconds."""
+    frames = np.flatnonzero(loud)
+    runs: list[list[int]] = []
+    for f in frames:
+        if runs and f - runs[-1][1] <= 15:
+            runs[-1][1] = f
+        else:
+            runs.append([f, f])
+    return [(a / 100, (b + 1) / 100) for a, b in runs]
+
+
+def measure(files: list[Path], probe: Path, data: Path, heads: list[np.ndarray | None]) -> list[dict]:
     both, rate = sf.read(probe, dtype="float32", always_2d=True)
     assert rate == SAMPLE_RATE
     mic, speaker = both[:, 0], both[:, 1]
     loud = _envelope(speaker) > 10 ** (SOUND_DBFS / 20)
+    sounds = _sounds(loud)
     folders = sorted((data / "sessions").iterdir())
     session = json.loads((folders[-1] / "session.json").read_text(encoding="utf-8"))
     answers = [a for a in session["answers"] if a["recording"]["ended_by"] != "no_voice"]
     saved = [load_audio(folders[-1] / a["file"]) for a in answers]
     rows, cursor, j = [], 0.0, 0
-    for f in files:
+    for f, next_head in zip(files, heads):
         samples = load_audio(f)
         head = samples[:5 * SAMPLE_RATE]
         last = last_sound_s(samples)
@@ -269,10 +300,17 @@ def measure(files: list[Path], probe: Path, data: Path) -> list[dict]:
         start = cursor + offset
         end_abs = start + last
         cursor = start + len(samples) / SAMPLE_RATE
-        after = np.flatnonzero(loud[int(start * 100):])
-        onset = start + after[0] / 100 if after.size else None
-        row = {"file": f.name, "gap_s": None if onset is None else round(onset - end_abs, 2), "cut": None,
-               "turn": None, "ended_by": None}
+        spoken = [(start + r.start, start + r.end) for r in speech_regions(samples)]
+        during = [snd for snd in sounds if start <= snd[0] < end_abs - 0.05]
+        onset = next((a for a, _ in sounds if a >= end_abs - 0.05), None)
+        following = None
+        if next_head is not None:
+            at, score = locate(next_head, speaker[int(end_abs * SAMPLE_RATE):])
+            following = round(at, 2) if score >= 0.8 else None
+        row = {"file": f.name, "first_s": None if onset is None else round(onset - end_abs, 2), "next_s": following,
+               "aizuchi": len(during), "pauses": sum(b[0] - a[1] >= 0.3 for a, b in zip(spoken, spoken[1:])),
+               "overlap": sum(any(a < snd[1] and snd[0] < b for a, b in spoken) for snd in during),
+               "barge_in_s": [], "cut": None, "turn": None, "ended_by": None}
         # the answer whose recording holds this file's beginning (a cut one spills into the next)
         for k in range(j, len(answers)):
             at, score = locate(head, saved[k])
@@ -280,12 +318,11 @@ def measure(files: list[Path], probe: Path, data: Path) -> list[dict]:
                 row["cut"] = bool(at + last > len(saved[k]) / SAMPLE_RATE - 0.05)
                 rec = answers[k]["recording"]
                 row["turn"], row["ended_by"] = rec["turn"], rec["ended_by"]
+                row["barge_in_s"] = (rec["turn"] or {}).get("barge_in_s", [])
                 j = k + 1
                 break
         else:
             row["cut"] = True    # no recording begins with it: the one before ended inside it
-        if row["gap_s"] is not None and row["gap_s"] < 0:
-            row["cut"] = True    # the interviewer spoke before the answer's last sound
         rows.append(row)
     return rows
 
@@ -321,17 +358,43 @@ def main() -> None:
             (work / "variants").mkdir(exist_ok=True)
             files = files + make_variants(files, work / "variants", args.threads)
         rows = run(trimmed(files, work / "answers"), question_ids(files), work, args.threads, args.silence)
+    print(report(rows))
+    if args.json:
+        args.json.write_text(json.dumps({"rows": rows, **summary(rows)}, ensure_ascii=False, indent=2))
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def summary(rows: list[dict]) -> dict:
+    barge = [b for r in rows for b in r["barge_in_s"]]
+    return {"median_first_s": _median([r["first_s"] for r in rows if r["first_s"] is not None]),
+            "median_next_s": _median([r["next_s"] for r in rows if r["next_s"] is not None]),
+            "aizuchi": sum(r["aizuchi"] for r in rows), "overlap": sum(r["overlap"] for r in rows),
+            "pauses": sum(r["pauses"] for r in rows), "barge_ins": len(barge), "median_barge_in_s": _median(barge),
+            "cut": sum(bool(r["cut"]) for r in rows), "answers": len(rows)}
+
+
+def report(rows: list[dict]) -> str:
+    def s(x: float | None) -> str:
+        return "  n/a" if x is None else f"{x:5.2f}"
+
+    lines = [f"{'file':<42} first  next  相槌 重なり/間  barge-in  cut  (how the answer ended)"]
     for r in rows:
         t = r["turn"] or {}
-        why = f"{t.get('state')}, p={t.get('probability')}, wait {t.get('wait_s')} s" if t else r["ended_by"]
-        gap = "  n/a" if r["gap_s"] is None else f"{r['gap_s']:5.2f}"
-        print(f"{r['file']:<42} gap {gap} s  {'CUT' if r['cut'] else 'ok '}  ({why})")
-    gaps = [r["gap_s"] for r in rows if r["gap_s"] is not None]
-    cut = sum(bool(r["cut"]) for r in rows)
-    if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "median_gap_s": statistics.median(gaps) if gaps else None,
-                                         "cut": cut, "answers": len(rows)}, ensure_ascii=False, indent=2))
-    print(f"median turn gap {statistics.median(gaps) if gaps else float('nan'):.2f} s, cut {cut}/{len(rows)}")
+        why = (f"{t.get('state')}{' +相槌' if t.get('aizuchi') else ''}, p={t.get('probability')}, "
+               f"wait {t.get('wait_s')} s") if t.get("state") else r["ended_by"]
+        barge = ",".join(f"{b:.2f}" for b in r["barge_in_s"]) or "-"
+        lines.append(f"{r['file']:<42} {s(r['first_s'])} {s(r['next_s'])}  {r['aizuchi']:3d}  {r['overlap']:2d}/{r['pauses']:<3d}"
+                     f"  {barge:<8}  {'CUT' if r['cut'] else 'ok '}  ({why})")
+    m = summary(rows)
+    share = m["overlap"] / m["pauses"] if m["pauses"] else 0.0
+    lines += ["", f"相槌 {m['aizuchi']}, overlapping speech at {m['overlap']} of {m['pauses']} pauses ({share:.0%}); "
+                  f"barge-ins {m['barge_ins']}, stopped after {s(m['median_barge_in_s']).strip()} s (median)",
+              f"median first sound {s(m['median_first_s']).strip()} s, next question {s(m['median_next_s']).strip()} s, "
+              f"cut {m['cut']}/{m['answers']}"]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

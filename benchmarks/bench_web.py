@@ -33,6 +33,7 @@ import threading
 import time
 from concurrent.futures import Future
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import soundfile as sf
@@ -106,6 +107,13 @@ class _NotingSpeaker:
     def play(self, samples: np.ndarray, rate: int) -> None:
         self.starts.append(time.monotonic())
         time.sleep(len(samples) / rate)
+
+    def start(self, samples: np.ndarray, rate: int):
+        """A listening sound (相槌): it sounds for its length, and stops when told."""
+        self.starts.append(time.monotonic())
+        until = [self.starts[-1] + len(samples) / rate]
+        return SimpleNamespace(length_s=len(samples) / rate, level=0.0,
+                               active=lambda: time.monotonic() < until[0], stop=lambda: until.__setitem__(0, 0.0))
 
 
 class _Stop(_Quiet):

@@ -48,6 +48,24 @@ class Pulse:
         return subprocess.Popen(["parecord", "--device=speaker.monitor", "--rate=16000", "--channels=1",
                                  "--file-format=wav", str(out)], env=self.env)
 
+    def echo_into_mic(self, volume: float) -> None:
+        """The room: what the speaker plays reaches the microphone too, at `volume` of its
+        amplitude (0.25: 12 dB down, a speaker at arm's length) and 30 ms later."""
+        index = subprocess.run(["pactl", "load-module", "module-loopback", "source=speaker.monitor", "sink=micsink",
+                                "latency_msec=30", "source_dont_move=true", "sink_dont_move=true"],
+                               env=self.env, check=True, capture_output=True, text=True).stdout.strip()
+        for _ in range(50):
+            listing = subprocess.run(["pactl", "list", "sink-inputs"], env=self.env, check=True,
+                                     capture_output=True, text=True).stdout
+            mine = [block.split()[0] for block in listing.split("Sink Input #")[1:]
+                    if f"Owner Module: {index}\n" in block]
+            if mine:
+                # PulseAudio volumes are cubic: amplitude = (v / 65536) ** 3
+                self.pactl("set-sink-input-volume", mine[0], str(round(65536 * volume ** (1 / 3))))
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the loopback did not start")
+
     def record_both(self, out: Path) -> subprocess.Popen:
         """Stereo WAV: left = microphone, right = speaker, one stream and one clock."""
         self.pactl("load-module", "module-null-sink", "sink_name=probe", "channels=2", "channel_map=front-left,front-right")

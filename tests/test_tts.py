@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from simulator.speech.tts import OpenJTalkEngine, Voice, trim_silence
@@ -15,6 +17,10 @@ class RecordingSpeaker:
 
     def play(self, samples: np.ndarray, rate: int) -> None:
         self.played.append((samples, rate))
+
+    def start(self, samples: np.ndarray, rate: int):
+        self.played.append((samples, rate))
+        return SimpleNamespace(length_s=len(samples) / rate, level=0.0, active=lambda: False, stop=lambda: None)
 
 
 def _edges(samples: np.ndarray, rate: int) -> tuple[float, float]:

@@ -29,7 +29,7 @@ from simulator.speech import turn
 from simulator.speech.audio import AudioError
 from simulator.speech.capture import AnswerSource, EndedBy, Recording
 from simulator.speech.streaming import StreamingTranscriber
-from simulator.speech.tts import Voice
+from simulator.speech.tts import Playback, Voice
 from simulator.store.notes import KINDS as NOTE_KINDS
 from simulator.store.notes import load_notes
 from simulator.store.storage import SessionFolder, Store, session_answers
@@ -177,6 +177,7 @@ class Practice:
         self.asked: set[str] = set()
         self._main = (1, 1)
         self._acks = list(turn.rules().acknowledge)
+        self._aizuchi = list(turn.rules().aizuchi_phrases)   # listening sounds, in turn
         # the interviewer's rules are checked now, so a typo in prompts/ stops the session
         # before the first question rather than after the answers
         dig.rules()
@@ -197,7 +198,7 @@ class Practice:
         self._takeback = FollowUp(bank.questions()[rambling["followup"]], turn.RAMBLING,
                                   bank.load("advice")["reason"][turn.RAMBLING])
         self._taken_back = False   # the last answer was taken back
-        for phrase in (*self._acks, self._takeback_say, self._takeback.question.text):
+        for phrase in (*self._acks, *self._aizuchi, self._takeback_say, self._takeback.question.text):
             voice.prepare(phrase)
 
     def run(self, plan: list[Question], meta: dict, resume: SessionFolder | None = None) -> SessionResult:
@@ -302,7 +303,8 @@ class Practice:
         try:
             recording = self.source.record(dest, q.target_s, self.ui.recording(q.target_s),
                                            on_audio=stream.feed if stream else None,
-                                           words=stream, question_type=q.type)
+                                           words=stream, question_type=q.type,
+                                           cue=self._cue if self._aizuchi else None)
         except BaseException as e:
             if stream:
                 stream.cancel()
@@ -346,8 +348,7 @@ class Practice:
                                                              track=result.session.meta.get("track"),
                                                              company=self.company, topic=topic)
         self._save(result, replace(entry, analysis=analysis, recording=RecordingInfo(
-            recording.ended_by, recording.speech_end_s, recording.stopped_s,
-            recording.turn.to_dict() if recording.turn else None)))
+            recording.ended_by, recording.speech_end_s, recording.stopped_s, recording.turn_facts())))
         if not self.source.live:
             self._ended_at = time.monotonic()   # a file has no end of speech to reply to: its analysis is
         self.ui.reaction(analysis)
@@ -385,10 +386,16 @@ class Practice:
             return None
         if self._taken_back:
             return self.voice.speak_soon(self._takeback_say)
-        if not self._acks:
-            return None
+        if not self._acks or (recording.turn is not None and recording.turn.aizuchi):
+            return None   # the 相槌 the candidate did not go on after was the acknowledgement
         self._acks.append(self._acks.pop(0))
         return self.voice.speak_soon(self._acks[-1])
+
+    def _cue(self) -> Playback | None:
+        """The next listening sound (相槌), started quietly; the recording loop stops it if
+        the candidate speaks over it."""
+        self._aizuchi.append(self._aizuchi.pop(0))
+        return self.voice.start(self._aizuchi[-1], turn.rules().aizuchi_volume)
 
     def _foresee(self, q: Question, track: str | None, topic: dig.Topic | None) -> Callable[[str], None] | None:
         """While the answer is spoken: synthesise the follow-up its words so far would

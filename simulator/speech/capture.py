@@ -25,6 +25,7 @@ import numpy as np
 from simulator.errors import MensetsuError
 from simulator.paths import open_private
 from simulator.speech.audio import SAMPLE_RATE, load_audio, speech_regions, vad_gain
+from simulator.speech.tts import Playback
 from simulator.speech.turn import (
     MODEL_WINDOW_S,
     AnswerTurn,
@@ -32,6 +33,7 @@ from simulator.speech.turn import (
     TurnDecision,
     Words,
 )
+from simulator.speech.turn import rules as turn_rules
 
 _VAD_WINDOW = 512           # Silero's window at 16 kHz (32 ms)
 _MIN_SPEECH_S = 0.3         # speech needed before silence can end the answer
@@ -106,10 +108,21 @@ class Recording:
     stopped_s: float             # when recording stopped, seconds from its start
     turn: TurnDecision | None = None   # why the last pause ended the answer (end-of-turn rule)
     typed: str | None = None           # a typed answer (a .txt file): the text, and no audio
+    aizuchi: tuple[float, ...] = ()    # where the interviewer said a listening sound (s of this audio)
+    barge_ins: tuple[float, ...] = ()  # each one the candidate spoke over: seconds from their voice to its stop
 
     @property
     def duration_s(self) -> float:
         return len(self.samples) / SAMPLE_RATE
+
+    def turn_facts(self) -> dict | None:
+        """How the turn went, for session.json: the end-of-turn decision, where the
+        interviewer said 相槌 and how fast it stopped when spoken over."""
+        facts = self.turn.to_dict() if self.turn is not None else {}
+        if self.aizuchi or self.barge_ins:
+            facts |= {"aizuchi_at": [round(t, 2) for t in self.aizuchi],
+                      "barge_in_s": [round(t, 2) for t in self.barge_ins]}
+        return facts or None
 
     @property
     def no_input(self) -> bool:
@@ -122,12 +135,14 @@ class AnswerSource(Protocol):
 
     def record(self, dest: Path, target_s: float, on_progress: Callable[[float, float, bool], None] | None = None,
                on_audio: Callable[[np.ndarray], None] | None = None, words: Words | None = None,
-               question_type: str | None = None) -> Recording | None:
+               question_type: str | None = None, cue: Callable[[], Playback | None] | None = None
+               ) -> Recording | None:
         """Capture one answer into `dest` (a .wav); None when there is nothing more to answer.
 
         `on_audio` receives every 16 kHz block as soon as it is on disk; `words` is the
         streamed transcript, which the end-of-turn rule reads with the question's type
-        (what ends an answer depends on what was asked).
+        (what ends an answer depends on what was asked); `cue` starts the interviewer's
+        listening sound (相槌) where the rule yields the turn.
         """
 
 
@@ -180,8 +195,8 @@ class SpeechDetector:
         self._c = np.zeros((1, 1, 128), dtype=np.float32)
         self._context = np.zeros(self._CONTEXT, dtype=np.float32)
 
-    def feed(self, samples: np.ndarray) -> list[bool]:
-        """Speech or not for each complete 32 ms window in the audio fed so far.
+    def feed(self, samples: np.ndarray) -> list[tuple[bool, float]]:
+        """Speech or not, and the RMS level, for each complete 32 ms window in the audio fed so far.
 
         Brought to the level the whole-file VAD uses (audio.vad_gain, from the loudest
         moment so far): with a microphone's gain far too low (peak −30 dBFS) Silero heard
@@ -198,7 +213,8 @@ class SpeechDetector:
         probs, self._h, self._c = self._session.run(
             None, {"input": np.concatenate([before, windows], axis=1), "h": self._h, "c": self._c})
         self._context = windows[-1, -self._CONTEXT:].copy()
-        return [bool(p > self._threshold) for p in np.asarray(probs).reshape(-1)]
+        levels = np.sqrt(np.mean(chunk.reshape(-1, _VAD_WINDOW) ** 2, axis=1))
+        return [(bool(p > self._threshold), float(rms)) for p, rms in zip(np.asarray(probs).reshape(-1), levels)]
 
 
 class Endpointer:
@@ -208,11 +224,17 @@ class Endpointer:
     ended and what was said; without it (`--silence S`) it is the fixed `silence_s`.
     `no_voice_s`: with no speech at all by then, the microphone is not reaching the
     program (muted, the wrong input, a cable); waiting for the cap would cost minutes.
+    `echo` gives the level (RMS) of what the speaker plays now, 0 when silent: the
+    microphone hears it too, so while it sounds a window is the candidate's voice only at
+    `barge_in_db` of that level or louder (Geigel's double-talk test, on the known playback).
     """
 
     def __init__(self, silence_s: float | None, cap_s: float, no_voice_s: float | None = None,
-                 turn: AnswerTurn | None = None) -> None:
+                 turn: AnswerTurn | None = None, echo: Callable[[], float] | None = None,
+                 barge_in_db: float = 0.0) -> None:
         self.silence_s, self.cap_s, self.no_voice_s, self.turn = silence_s, cap_s, no_voice_s, turn
+        self.echo, self.barge_in = echo, 10 ** (barge_in_db / 20)
+        self.burst_start_s: float | None = None   # where the speech going on now began
         self.detector = SpeechDetector()
         self.heard_s = 0.0
         self.speech_start_s: float | None = None
@@ -226,8 +248,10 @@ class Endpointer:
         if self.turn is not None:
             self._tail = np.concatenate([self._tail, samples])[-int(MODEL_WINDOW_S * SAMPLE_RATE):]
         window_s = _VAD_WINDOW / SAMPLE_RATE
-        for is_speech in self.detector.feed(samples):
+        echo = self.echo() if self.echo is not None else 0.0
+        for is_speech, rms in self.detector.feed(samples):
             self.position_s += window_s
+            is_speech = is_speech and rms >= self.barge_in * echo
             # After a pause, a blip shorter than a syllable (a fan, a click, a chair) is not
             # speech going on: counted, it would hold every pause open and the answer would
             # never end. A new burst needs _MIN_RUN speech windows among the last _RECENT
@@ -241,6 +265,8 @@ class Endpointer:
                 self.heard_s += counted
                 if self.speech_start_s is None:
                     self.speech_start_s = self.position_s - _RECENT * window_s
+                if not joined:
+                    self.burst_start_s = self.position_s - counted
                 self.speech_end_s = self.position_s
         if self.position_s >= self.cap_s:
             return EndedBy.CAP
@@ -303,7 +329,7 @@ class MicrophoneSource:
         self.turn_model = SmartTurn() if silence_s is None else None
 
     def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None, words=None,
-               question_type=None) -> Recording:
+               question_type=None, cue=None) -> Recording:
         import soxr
 
         blocks: queue.Queue = queue.Queue()
@@ -316,9 +342,27 @@ class MicrophoneSource:
 
         resampler = soxr.ResampleStream(self.rate, SAMPLE_RATE, 1, dtype="float32")
         writer = WavAppender(dest)
-        turn = (AnswerTurn(self.turn_model, target_s, words, question_type=question_type)
+        r = turn_rules()
+        sounding: list[Playback] = []   # the interviewer's listening sounds in this answer
+        barge_ins: list[float] = []
+        echo_until = [0.0]              # time.monotonic() until which the speaker may be heard
+
+        def say_cue() -> float | None:
+            playback = cue()
+            if playback is None:
+                return None
+            sounding.append(playback)
+            echo_until[0] = time.monotonic() + playback.length_s + r.echo_tail_s
+            return playback.length_s
+
+        def echo() -> float:
+            return sounding[-1].level if sounding and time.monotonic() < echo_until[0] else 0.0
+
+        turn = (AnswerTurn(self.turn_model, target_s, words, question_type=question_type,
+                           cue=say_cue if cue is not None else None)
                 if self.silence_s is None else None)
-        endpoint = Endpointer(self.silence_s, self.cap_s, self.no_voice_s, turn)
+        endpoint = Endpointer(self.silence_s, self.cap_s, self.no_voice_s, turn,
+                              echo=echo, barge_in_db=r.barge_in_db)
         kept: list[np.ndarray] = []
         ended_by = EndedBy.INTERRUPTED
         start = time.monotonic()
@@ -339,6 +383,10 @@ class MicrophoneSource:
                     if on_audio:
                         on_audio(samples)
                     verdict = endpoint.feed(samples)
+                    if sounding and sounding[-1].active() and endpoint.speaking:   # barge-in: listen
+                        sounding[-1].stop()
+                        echo_until[0] = time.monotonic() + r.echo_tail_s
+                        barge_ins.append(endpoint.position_s - endpoint.burst_start_s)
                     if on_progress:
                         on_progress(endpoint.position_s, float(np.sqrt(np.mean(block ** 2))), endpoint.speaking)
                     if verdict or self.stop():
@@ -347,6 +395,8 @@ class MicrophoneSource:
         except self.sd.PortAudioError as e:
             raise CaptureError(f"録音中にオーディオエラーが起きました（{e}）。ここまでの録音は保存しました") from None
         finally:
+            for playback in sounding:
+                playback.stop()
             try:
                 tail = resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
                 if tail.size:
@@ -359,7 +409,8 @@ class MicrophoneSource:
             writer.close()
         return Recording(dest, np.concatenate(kept) if kept else np.zeros(0, np.float32), ended_by,
                          endpoint.speech_end_s, time.monotonic() - start,
-                         turn.decision if turn is not None and ended_by == EndedBy.SILENCE else None)
+                         turn.decision if turn is not None and ended_by == EndedBy.SILENCE else None,
+                         aizuchi=tuple(turn.cues) if turn is not None else (), barge_ins=tuple(barge_ins))
 
 
 class FileSource:
@@ -377,7 +428,7 @@ class FileSource:
             raise CaptureError(f"{folder} に音声ファイル（{', '.join(sorted(self.SUFFIXES))}）がありません")
 
     def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None, words=None,
-               question_type=None) -> Recording | None:
+               question_type=None, cue=None) -> Recording | None:
         if not self.files:
             return None
         source = self.files.pop(0)

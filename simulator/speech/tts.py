@@ -136,9 +136,74 @@ def make_engine(name: str = "auto") -> Engine:
     return SilentEngine()
 
 
+class Playback(Protocol):
+    """A sound started by `Speaker.start`: the recording loop stops it when the candidate
+    speaks over it, and gates its echo while it sounds."""
+
+    length_s: float
+    level: float   # the RMS of its loudest 32 ms, as played
+
+    def active(self) -> bool:
+        """Whether it is still sounding."""
+
+    def stop(self) -> None:
+        """Stop at once (idempotent)."""
+
+
 class Speaker(Protocol):
     def play(self, samples: np.ndarray, rate: int) -> None:
         """Play and return when the sound has finished."""
+
+    def start(self, samples: np.ndarray, rate: int) -> Playback:
+        """Start playing and return at once."""
+
+
+class _StreamPlayback:
+    """A sound on a PortAudio output stream, fed from its callback so that it can be stopped."""
+
+    def __init__(self, sd, samples: np.ndarray, rate: int, device) -> None:
+        self.length_s, self.level = len(samples) / rate, loudest(samples, rate)
+        self._sd, self._samples, self._pos = sd, samples.astype(np.float32), 0
+        self._done = threading.Event()
+        self._stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32", device=device,
+                                       latency="low", callback=self._fill, finished_callback=self._done.set)
+        self._stream.start()
+
+    def _fill(self, outdata, frames, time_info, status) -> None:   # PortAudio's thread
+        chunk = self._samples[self._pos:self._pos + frames]
+        self._pos += len(chunk)
+        outdata[:len(chunk), 0] = chunk
+        outdata[len(chunk):] = 0
+        if len(chunk) < frames:
+            raise self._sd.CallbackStop
+
+    def active(self) -> bool:
+        return not self._done.is_set()
+
+    def stop(self) -> None:
+        if not self._done.is_set():
+            self._stream.abort()   # drops what is buffered: stopped within one block
+        self._stream.close()
+        self._done.set()
+
+
+def loudest(samples: np.ndarray, rate: int) -> float:
+    """The RMS of the loudest 32 ms of `samples`: what the microphone may hear of them."""
+    n = max(1, int(0.032 * rate))
+    k = len(samples) // n
+    if k == 0:
+        return float(np.sqrt(np.mean(samples ** 2))) if samples.size else 0.0
+    return float(np.sqrt(np.mean(samples[:k * n].reshape(k, n) ** 2, axis=1)).max())
+
+
+class _Finished:
+    length_s = level = 0.0
+
+    def active(self) -> bool:
+        return False
+
+    def stop(self) -> None:
+        pass
 
 
 class SoundDeviceSpeaker:
@@ -155,6 +220,13 @@ class SoundDeviceSpeaker:
         sd = portaudio()
         # low latency: the reply should start the moment the answer is judged over
         sd.play(samples, rate, device=self.device, blocking=True, latency="low")
+
+    def start(self, samples: np.ndarray, rate: int) -> Playback:
+        if samples.size == 0:
+            return _Finished()
+        from simulator.speech.capture import portaudio
+
+        return _StreamPlayback(portaudio(), samples, rate, self.device)
 
 
 _LEAD_S = 0.03       # kept before the first sound: a hard onset clicks
@@ -224,6 +296,18 @@ class Voice:
         samples, rate = self._pending.pop(text).result()
         self.speaker.play(samples, rate)
         return len(samples) / rate
+
+    def start(self, text: str, volume: float = 1.0) -> Playback | None:
+        """Start saying `text` (prepared beforehand, or it is not said) at `volume` of
+        its loudness and return at once; None when it cannot be said now."""
+        if self.engine.name == "none" or self.speaker is None:
+            return None
+        pending = self._pending.get(text)
+        if pending is None or not pending.done():
+            self.prepare(text)   # ready for the next time: a listening sound is never late
+            return None
+        samples, rate = pending.result()
+        return self.speaker.start(samples * volume, rate)
 
     def speak_soon(self, text: str) -> Future:
         """Start saying `text` and return at once; the future ends when it has been said."""

@@ -20,7 +20,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Mapping, Protocol
+from typing import Callable, Mapping, Protocol
 
 import numpy as np
 
@@ -73,6 +73,13 @@ class TurnRules:
     continuative: tuple[str, ...] = ()           # parts of speech whose 連用形 at the end leaves a clause open
     rambling_share: float = math.inf             # past this many times the target, a sentence end ...
     rambling_wait_s: float = 0.0                 # ... is taken back after this silence
+    aizuchi_after_s: float = math.inf            # silence before a listening sound ...
+    aizuchi_yield_s: float = 0.0                 # ... and after it, before the turn is taken
+    aizuchi_states: frozenset[str] = frozenset()  # the text states whose finished-sounding pauses get one
+    aizuchi_phrases: tuple[str, ...] = ()
+    aizuchi_volume: float = 1.0
+    barge_in_db: float = 0.0                     # the candidate's voice over the speaker: level to own level
+    echo_tail_s: float = 0.0                     # the speaker still heard in the room after it stops
 
     def rambling(self, answered_s: float, target_s: float | None, state: str) -> bool:
         """Whether the interviewer takes the turn back here: a sentence end of an answer
@@ -145,7 +152,20 @@ def rules() -> TurnRules:
         opener=patterns("opener"), final_min_share=float(text["final_min_share"]), concluding=concluding,
         heard_as=heard_as, asks=patterns("asks"), asks_types=frozenset(text["asks_types"]),
         continuative=tuple(text["continuative"]), rambling_share=float(data["rambling"]["after_share"]),
-        rambling_wait_s=float(data["rambling"]["wait_s"]))
+        rambling_wait_s=float(data["rambling"]["wait_s"]), **_aizuchi(data["aizuchi"]))
+
+
+def _aizuchi(table: Mapping) -> dict:
+    from simulator.rules.bank import PromptsError, prompt_line
+
+    unknown = set(table["states"]) - set(STATES)
+    if unknown:
+        raise PromptsError(f"{prompt_line('turn', 'states =')}: [aizuchi] states は {', '.join(STATES)} "
+                           f"から選びます（{', '.join(sorted(unknown))}）")
+    return {"aizuchi_after_s": float(table["after_s"]), "aizuchi_yield_s": float(table["yield_s"]),
+            "aizuchi_states": frozenset(table["states"]), "aizuchi_phrases": tuple(table["phrases"]),
+            "aizuchi_volume": float(table["volume"]), "barge_in_db": float(table["barge_in_db"]),
+            "echo_tail_s": float(table["echo_tail_s"])}
 
 
 def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRules | None = None,
@@ -258,22 +278,31 @@ class TurnDecision:
     wait_s: float      # the silence the rule asked for
     silence_s: float   # the silence when it was decided (later than wait_s while the words were pending)
     ending: str = ""   # the last words read, when they had reached the pause
+    aizuchi: bool = False   # a listening sound was said at this pause, and the candidate did not go on
 
     def to_dict(self) -> dict:
         return {"state": self.state, "probability": None if self.probability is None else round(self.probability, 3),
-                "wait_s": self.wait_s, "silence_s": round(self.silence_s, 2), "ending": self.ending}
+                "wait_s": round(self.wait_s, 2), "silence_s": round(self.silence_s, 2), "ending": self.ending,
+                "aizuchi": self.aizuchi}
 
 
 class AnswerTurn:
-    """End-of-turn state for one answer; `Endpointer` asks it how long this pause must last."""
+    """End-of-turn state for one answer; `Endpointer` asks it how long this pause must last.
+
+    `cue` starts the interviewer's listening sound (相槌) and returns its length in
+    seconds, or None when it cannot be said; without it every pause waits out its table."""
 
     def __init__(self, model: SmartTurn | None, target_s: float | None, words: Words | None,
-                 r: TurnRules | None = None, question_type: str | None = None) -> None:
+                 r: TurnRules | None = None, question_type: str | None = None,
+                 cue: Callable[[], float | None] | None = None) -> None:
         self.model, self.target_s, self.words, self.question_type = model, target_s, words, question_type
         self.rules = r or rules()
+        self.cue = cue
         self._probed_for: float | None = None
         self._probability: float | None = None
         self._unread: float | None = None   # a pause of a rambling answer whose words were late
+        self._cued: tuple[float, float] | None = None   # (pause, silence when its 相槌 ends)
+        self.cues: list[float] = []   # where each 相槌 began, seconds of the recording's audio
         self.decision: TurnDecision | None = None
 
     def required_silence(self, tail: np.ndarray, speech_end_s: float, answered_s: float, silence_s: float) -> float:
@@ -300,8 +329,31 @@ class AnswerTurn:
             state, wait = RAMBLING, min(wait, self.rules.rambling_wait_s)
         ran_long = self.rules.ran_long(answered_s, self.target_s)
         self._unread = speech_end_s if state == "pending" and ran_long else None
-        self.decision = TurnDecision(state, p, wait, silence_s, ending)
+        cued = self._yield_after(speech_end_s, silence_s, state, complete and not ran_long, wait)
+        if cued is not None:
+            wait = cued
+        self.decision = TurnDecision(state, p, wait, silence_s, ending, aizuchi=cued is not None)
         return wait
+
+    def _yield_after(self, speech_end_s: float, silence_s: float, state: str, finished: bool,
+                     wait: float) -> float | None:
+        """The silence this pause needs once the interviewer has said its 相槌 here (saying
+        it when the pause has lasted `aizuchi_after_s`), or None when it gets none: a pause
+        that does not sound finished, words that leave the answer open, a wait that is
+        shorter anyway. Only one per pause: the candidate going on starts a new one."""
+        r = self.rules
+        if self._cued is not None and self._cued[0] == speech_end_s:
+            # words read after the 相槌 that leave the answer open keep the interviewer listening
+            return min(wait, self._cued[1] + r.aizuchi_yield_s) if state in r.aizuchi_states else None
+        if (self.cue is None or not finished or state not in r.aizuchi_states
+                or wait <= r.aizuchi_after_s + r.aizuchi_yield_s or silence_s < r.aizuchi_after_s):
+            return None
+        length = self.cue()
+        if length is None:
+            return None
+        self._cued = (speech_end_s, silence_s + length)
+        self.cues.append(speech_end_s + silence_s)
+        return min(wait, silence_s + length + r.aizuchi_yield_s)
 
     def _took_back_late(self, answered_s: float, silence_s: float) -> bool:
         """Whether the words of a rambling answer's last pause, read only after the

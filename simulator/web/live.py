@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import secrets
 import threading
+import time
 from typing import Any, Callable
 
 import numpy as np
@@ -31,6 +32,7 @@ from simulator.analysis.analyze import AnswerAnalysis
 from simulator.errors import MensetsuError
 from simulator.rules.bank import Question
 from simulator.speech.capture import Recording, typed_answer
+from simulator.speech.tts import loudest
 from simulator.speech.voice import remark
 
 
@@ -142,6 +144,11 @@ class Channel:
         with self._arrived:
             self._arrived.notify_all()
 
+    def arrived(self, key: str) -> bool:
+        """Whether the page has answered `key` (taking the answer); never waits."""
+        with self._arrived:
+            return self._replies.pop(key, None) is not None or key in self._replies
+
     def wait(self, key: str, timeout_s: float) -> Any:
         """The page's reply to `key`, None after `timeout_s`; PageGone once the page quit or went."""
         with self._arrived:
@@ -157,19 +164,44 @@ class PageSpeaker:
     def __init__(self, channel: Channel, clips: dict[str, bytes]) -> None:
         self.channel, self.clips = channel, clips
 
-    def play(self, samples: np.ndarray, rate: int) -> None:
-        if samples.size == 0:
-            return
+    def _send(self, samples: np.ndarray, rate: int) -> str:
         buf = io.BytesIO()
         sf.write(buf, samples, rate, format="WAV", subtype="PCM_16")
         clip = secrets.token_hex(8)
         self.clips[clip] = buf.getvalue()
-        self.channel.send({"type": "speak", "clip": clip})
-        # a page whose audio cannot play (autoplay refused) still goes on after the clip's length
-        self.channel.wait(f"played:{clip}", len(samples) / rate + 5.0)
         # the page's media player may ask for a clip again after it ended: keep the last few
         for old in list(self.clips)[:-4]:
             self.clips.pop(old, None)
+        self.channel.send({"type": "speak", "clip": clip})
+        return clip
+
+    def play(self, samples: np.ndarray, rate: int) -> None:
+        if samples.size == 0:
+            return
+        clip = self._send(samples, rate)
+        # a page whose audio cannot play (autoplay refused) still goes on after the clip's length
+        self.channel.wait(f"played:{clip}", len(samples) / rate + 5.0)
+
+    def start(self, samples: np.ndarray, rate: int) -> "PagePlayback":
+        return PagePlayback(self.channel, self._send(samples, rate), len(samples) / rate, loudest(samples, rate))
+
+
+class PagePlayback:
+    """A sound the page is playing (tts.Playback): it says when it ended, and hushes it on request."""
+
+    def __init__(self, channel: Channel, clip: str, length_s: float, level: float) -> None:
+        self.channel, self.clip, self.length_s, self.level = channel, clip, length_s, level
+        self._until = time.monotonic() + length_s + 5.0   # a page that never says so
+        self._done = False
+
+    def active(self) -> bool:
+        self._done = self._done or self.channel.arrived(f"played:{self.clip}") or time.monotonic() > self._until
+        return not self._done
+
+    def stop(self) -> None:
+        if self.active():
+            self.channel.send({"type": "hush", "clip": self.clip})
+        self._done = True
 
 
 def reaction_of(analysis: AnswerAnalysis, question: str, voice_rules: dict, labels: dict,

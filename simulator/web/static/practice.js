@@ -39,12 +39,18 @@
     source = node = stream = null;
   }
 
+  const sounding = new Map();   // clip → <audio> still playing, so that it can be hushed
   function play(clip) {
     const audio = new Audio("/clips/" + encodeURIComponent(clip));
-    const done = () => send({ type: "played", clip });
+    const done = () => { if (sounding.delete(clip)) send({ type: "played", clip }); };
+    sounding.set(clip, audio);
     audio.onended = done;
     audio.onerror = done;
     audio.play().catch(done);
+  }
+  function hush(clip) {   // the candidate spoke over the interviewer: stop at once
+    const audio = sounding.get(clip);
+    if (audio) { audio.pause(); sounding.delete(clip); }
   }
 
   function reaction(r) {
@@ -97,6 +103,7 @@
       show("novoice", false);
     },
     speak: (m) => play(m.clip),
+    hush: (m) => hush(m.clip),
     recording: async (m) => {
       if (typed) {   // the answer is typed: the text box instead of the microphone
         $("typed-text").value = "";

@@ -1,0 +1,178 @@
+"""相槌 and yielding: at a pause that sounds finished the interviewer says a quiet listening
+sound; the candidate going on keeps it listening, speaking over it stops it, its echo in
+the room is not taken for the candidate, and silence after it hands the turn over."""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import threading
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import soundfile as sf
+from support import practice
+from test_practice import follow, latest_session, pulse  # noqa: F401  (the fixture)
+
+from benchmarks.bench_turns import last_sound_s, locate
+from simulator.speech import turn
+from simulator.speech.audio import SAMPLE_RATE, load_audio, speech_regions
+from simulator.speech.capture import EndedBy, MicrophoneSource
+from simulator.speech.replay import ReplayDevice
+from simulator.speech.turn import AnswerTurn
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="PulseAudio test rig is Linux-only")
+
+
+@pytest.fixture(scope="module")
+def smart_turn():
+    return turn.SmartTurn()
+
+
+class _Said:
+    """The streamed transcript as the rule reads it: fixed words, reaching every pause."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def partial(self):
+        return self.text, math.inf
+
+    def pause(self, speech_end_s: float) -> None:
+        pass
+
+
+def test_a_finished_sentence_gets_a_aizuchi_then_the_turn_after_the_yield():
+    """At a plain sentence whose voice sounds finished, the 相槌 comes at `after_s`; the
+    turn is taken `yield_s` after it ends instead of the sentence's 2.4 s; an open clause
+    or an unfinished voice gets none; words read later that leave the answer open keep
+    the interviewer listening."""
+    r = turn.rules()
+    said: list[float] = []
+
+    def cue():
+        said.append(1)
+        return 0.4
+
+    finished = SimpleNamespace(probability=lambda tail: 0.99)
+    t = AnswerTurn(finished, 45.0, _Said("アルバイトで接客を担当しました。"), cue=cue)
+    tail = np.zeros(SAMPLE_RATE, np.float32)
+    assert t.required_silence(tail, 10.0, 10.0, 0.3) == r.wait_s("sentence", True)   # not yet: no sound
+    assert not said
+    need = t.required_silence(tail, 10.0, 10.0, r.aizuchi_after_s)
+    assert said == [1] and need == pytest.approx(r.aizuchi_after_s + 0.4 + r.aizuchi_yield_s)
+    assert need < r.wait_s("sentence", True) - 0.5
+    assert t.required_silence(tail, 10.0, 10.0, need) == need and len(said) == 1   # one per pause
+    assert t.decision.aizuchi and t.cues == [10.0 + r.aizuchi_after_s]
+    t.words = _Said("アルバイトで接客を担当し、")   # the words arrive: an open clause
+    assert t.required_silence(tail, 10.0, 10.0, need) == r.wait_s("open", True)
+
+    for words, voice in (("アルバイトで接客を担当し、", finished), ("アルバイトで接客を担当しました。",
+                                                             SimpleNamespace(probability=lambda tail: 0.05))):
+        t = AnswerTurn(voice, 45.0, _Said(words), cue=cue)
+        t.required_silence(tail, 10.0, 10.0, 1.0)
+        assert len(said) == 1 and not t.decision.aizuchi
+
+
+def _with_pause(samples: np.ndarray, after_s: float, pause_s: float) -> np.ndarray:
+    """`samples` with `pause_s` of silence set into the pause that begins at `after_s`."""
+    regions = speech_regions(samples)
+    gap = next(r for r in regions if abs(r.end - after_s) < 0.3)
+    i = int((gap.end + 0.15) * SAMPLE_RATE)
+    return np.concatenate([samples[:i], np.zeros(int(pause_s * SAMPLE_RATE), np.float32), samples[i:]])
+
+
+def _sentence_pause(samples: np.ndarray, smart_turn) -> float:
+    """The first pause of 0.3 s or more after 5 s at which the voice sounds finished."""
+    regions = speech_regions(samples)
+    for a, b in zip(regions, regions[1:]):
+        if a.end > 5.0 and b.start - a.end >= 0.3 and \
+                smart_turn.probability(samples[:int((a.end + 0.15) * SAMPLE_RATE)]) > 0.9:
+            return a.end
+    raise AssertionError("no finished-sounding pause")
+
+
+@pytest.mark.slow
+def test_speaking_over_the_aizuchi_stops_it_and_the_answer_goes_on(dev_dir, tmp_path, smart_turn):
+    """Barge-in: the candidate goes on while the interviewer's sound is still playing; it
+    is stopped within 0.3 s of their voice and the answer is recorded to its real end."""
+    samples = load_audio(dev_dir / "dev05_gakuchika_star.flac")
+    at = _sentence_pause(samples, smart_turn)
+    answer = _with_pause(samples, at, 1.0)
+    device = ReplayDevice()
+    device.load(np.concatenate([answer, np.zeros(8 * SAMPLE_RATE, np.float32)]))
+    stopped: list[float] = []
+    started: list[float] = []
+
+    class Long:
+        """A listening sound at the speaker that would last 3 s (level 0: no echo here)."""
+        length_s, level = 3.0, 0.0
+
+        def __init__(self) -> None:
+            started.append(time.monotonic())
+
+        def active(self) -> bool:
+            return not stopped and time.monotonic() - started[-1] < self.length_s
+
+        def stop(self) -> None:
+            stopped.append(time.monotonic())
+
+    mic = MicrophoneSource(None, backend=device, stop=lambda: False)
+    rec = mic.record(tmp_path / "a.wav", 45.0, words=_Said("前年は来場者数が伸び悩んでおり、広報の見直しが課題でした。"),
+                     question_type="gakuchika", cue=Long)
+    assert started and stopped, "no 相槌, or never spoken over"
+    assert rec.aizuchi[0] == pytest.approx(at + 0.15 + turn.rules().aizuchi_after_s, abs=0.5)
+    assert len(rec.barge_ins) >= 1 and rec.barge_ins[0] <= 0.3, rec.barge_ins
+    assert rec.ended_by == EndedBy.SILENCE
+    assert rec.duration_s >= last_sound_s(answer), "the answer was cut at the 相槌"
+
+
+@pytest.mark.slow
+def test_aizuchi_through_real_devices_with_its_echo_in_the_room(pulse, dev_dir, tmp_path):  # noqa: F811
+    """`mensetsu practice` through the virtual microphone and speaker, the speaker heard
+    by the microphone 12 dB down: a 相槌 at a thinking pause after a sentence, the
+    candidate goes on; at the end a 相槌, its echo not taken for the candidate, and the
+    turn handed over soon after."""
+    samples = load_audio(dev_dir / "dev05_gakuchika_star.flac")
+    regions = speech_regions(samples)
+    # up to the sentence about 20 s in: the answer ends on a plain sentence, no sign-off
+    end = next(r.end for r in regions if r.end > 19.0)
+    first = next(r.end for r in regions if r.end > 6.5)   # 「…課題でした。」
+    answer = _with_pause(samples[:int((end + 0.3) * SAMPLE_RATE)], first, 1.0)
+    wav = tmp_path / "answer.wav"
+    sf.write(wav, answer, SAMPLE_RATE, subtype="PCM_16")
+    probe = tmp_path / "probe.wav"
+    recorder = pulse.record_both(probe)
+    pulse.echo_into_mic(0.25)
+    played: list[float] = []
+
+    def on_line(line: str) -> None:
+        if line.startswith("録音開始") and not played:
+            played.append(time.monotonic())
+            threading.Thread(target=pulse.play_into_mic, args=(wav,), daemon=True).start()
+
+    proc = practice("--ids", "gakuchika", "--followups", "0", "--tts", "openjtalk", env=pulse.env,
+                    data=tmp_path / "data")
+    follow(proc, on_line)
+    assert proc.wait(120) == 0, proc.stderr.read()
+    recorder.send_signal(signal.SIGINT)
+    recorder.wait(10)
+    rec = latest_session(tmp_path / "data")["answers"][0]["recording"]
+    t = rec["turn"]
+    assert t["aizuchi"] and not t["barge_in_s"], t   # ended by the yield, the echo not taken for speech
+    assert len(t["aizuchi_at"]) >= 2, t              # at the thinking pause, and at the end
+    assert any(abs(a - (first + 0.15 + 0.7)) < 0.6 for a in t["aizuchi_at"]), t
+    last = last_sound_s(answer)
+    assert rec["stopped_s"] >= last, "cut before the answer's end"
+    assert rec["speech_end_s"] <= last + 0.5, "the echo of the 相槌 was heard as the candidate"
+    assert t["silence_s"] <= 2.0, t   # handed over well before the sentence's 2.4 s
+    # the microphone (left) and the speaker (right) on one clock: a quiet sound at the
+    # speaker in the thinking pause, while the answer had not ended
+    both = sf.read(probe, dtype="float32", always_2d=True)[0]
+    start, _ = locate(answer[:5 * SAMPLE_RATE], both[:, 0])
+    pause = both[int((start + first + 0.3) * SAMPLE_RATE):int((start + first + 1.3) * SAMPLE_RATE), 1]
+    question = both[:int(start * SAMPLE_RATE), 1]
+    assert 0.02 < np.abs(pause).max() < 0.8 * np.abs(question).max()
