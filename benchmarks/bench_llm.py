@@ -66,6 +66,9 @@ class TimedUI:
     def recorded(self, recording) -> None:
         self.ended = time.monotonic()
 
+    def resumed(self) -> None:
+        pass
+
     def reaction(self, analysis) -> None:
         pass
 

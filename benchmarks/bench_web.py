@@ -64,6 +64,7 @@ class _Quiet:
     def asking(self, *a): pass
     def recording(self, target_s): return None
     def recorded(self, recording): pass
+    def resumed(self): pass
     def reaction(self, analysis): pass
     def recovered(self, audio, analysis): pass
     def no_voice(self, recording): return "skip"
@@ -104,12 +105,8 @@ class _NotingSpeaker:
     def __init__(self) -> None:
         self.starts: list[float] = []
 
-    def play(self, samples: np.ndarray, rate: int) -> None:
-        self.starts.append(time.monotonic())
-        time.sleep(len(samples) / rate)
-
     def start(self, samples: np.ndarray, rate: int):
-        """A listening sound (相槌): it sounds for its length, and stops when told."""
+        """The sound lasts its length, or until it is stopped."""
         self.starts.append(time.monotonic())
         until = [self.starts[-1] + len(samples) / rate]
         return SimpleNamespace(length_s=len(samples) / rate, level=0.0,

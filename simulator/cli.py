@@ -567,7 +567,7 @@ def cmd_check(args) -> int:
     from simulator.present.summary import label
     from simulator.speech import audio
     from simulator.speech.capture import list_devices, record_seconds
-    from simulator.speech.tts import make_engine
+    from simulator.speech.tts import finish, make_engine
 
     ui = TerminalUI()
     devices = list_devices()
@@ -584,7 +584,7 @@ def cmd_check(args) -> int:
     ui.say(f"音声合成: {engine.name} — {'日本語を話せます' if speaks else '日本語の音声がありません（質問は表示のみ）'}")
     speaker = _speaker(engine.name, ui.console)
     if speaks and speaker:
-        speaker.play(samples, rate)
+        finish(speaker.start(samples, rate))
     ui.say("3 秒間、何か話してください…")
     recorded = record_seconds(args.input_device, 3.0)
     lvl = audio.level(recorded, audio.speech_regions(recorded))

@@ -14,15 +14,19 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import soundfile as sf
-from support import practice
+from support import QuietUI, practice
 from test_practice import follow, latest_session, pulse  # noqa: F401  (the fixture)
 
 from benchmarks.bench_turns import last_sound_s, locate
+from simulator.practice.session import Listening, Practice
+from simulator.rules import bank
 from simulator.speech import turn
 from simulator.speech.audio import SAMPLE_RATE, load_audio, speech_regions
 from simulator.speech.capture import EndedBy, MicrophoneSource
 from simulator.speech.replay import ReplayDevice
+from simulator.speech.tts import OpenJTalkEngine, Voice
 from simulator.speech.turn import AnswerTurn
+from simulator.store.storage import Store
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="PulseAudio test rig is Linux-only")
 
@@ -95,39 +99,105 @@ def _sentence_pause(samples: np.ndarray, smart_turn) -> float:
     raise AssertionError("no finished-sounding pause")
 
 
+class _SlowSpeaker:
+    """The speaker's interface (the hardware edge): every sound lasts `length_s`, at
+    level 0 (no echo), unless stopped; notes when each started and was stopped."""
+
+    def __init__(self, length_s: float | None = None) -> None:
+        self.length_s = length_s
+        self.started: list[float] = []
+        self.stopped: list[float] = []
+
+    def start(self, samples, rate):
+        speaker, begun = self, time.monotonic()
+        self.started.append(begun)
+        length = self.length_s or len(samples) / rate
+
+        class Sound:
+            length_s, level = length, 0.0
+            stopped = False
+
+            def active(self) -> bool:
+                return not self.stopped and time.monotonic() - begun < length
+
+            def stop(self) -> None:
+                if self.active():
+                    speaker.stopped.append(time.monotonic())
+                self.stopped = True
+
+        return Sound()
+
+
+def _voice(speaker) -> Voice:
+    voice = Voice(OpenJTalkEngine(), speaker)
+    for phrase in (*turn.rules().aizuchi_phrases, *turn.rules().acknowledge):
+        voice.prepare(phrase)
+        voice._pending[phrase].result()
+    return voice
+
+
 @pytest.mark.slow
 def test_speaking_over_the_aizuchi_stops_it_and_the_answer_goes_on(dev_dir, tmp_path, smart_turn):
-    """Barge-in: the candidate goes on while the interviewer's sound is still playing; it
-    is stopped within 0.3 s of their voice and the answer is recorded to its real end."""
+    """Barge-in: the candidate goes on while the interviewer's sound (3 s long here) is
+    still playing; it is stopped within 0.3 s of their voice and the answer is recorded
+    to its real end."""
     samples = load_audio(dev_dir / "dev05_gakuchika_star.flac")
     at = _sentence_pause(samples, smart_turn)
     answer = _with_pause(samples, at, 1.0)
     device = ReplayDevice()
     device.load(np.concatenate([answer, np.zeros(8 * SAMPLE_RATE, np.float32)]))
-    stopped: list[float] = []
-    started: list[float] = []
-
-    class Long:
-        """A listening sound at the speaker that would last 3 s (level 0: no echo here)."""
-        length_s, level = 3.0, 0.0
-
-        def __init__(self) -> None:
-            started.append(time.monotonic())
-
-        def active(self) -> bool:
-            return not stopped and time.monotonic() - started[-1] < self.length_s
-
-        def stop(self) -> None:
-            stopped.append(time.monotonic())
-
+    speaker = _SlowSpeaker(3.0)
+    listening = Listening(_voice(speaker), turn.rules())
     mic = MicrophoneSource(None, backend=device, stop=lambda: False)
     rec = mic.record(tmp_path / "a.wav", 45.0, words=_Said("前年は来場者数が伸び悩んでおり、広報の見直しが課題でした。"),
-                     question_type="gakuchika", cue=Long)
-    assert started and stopped, "no 相槌, or never spoken over"
+                     question_type="gakuchika", listener=listening)
+    mic.let_go()
+    assert speaker.started and speaker.stopped, "no 相槌, or never spoken over"
     assert rec.aizuchi[0] == pytest.approx(at + 0.15 + turn.rules().aizuchi_after_s, abs=0.5)
     assert len(rec.barge_ins) >= 1 and rec.barge_ins[0] <= 0.3, rec.barge_ins
     assert rec.ended_by == EndedBy.SILENCE
     assert rec.duration_s >= last_sound_s(answer), "the answer was cut at the 相槌"
+
+
+class _OneAnswer(QuietUI):
+    """Ends the session when the second question is to be answered."""
+
+    def __init__(self) -> None:
+        self.asked, self.resumes = 0, 0
+
+    def asking(self, question, main, reason):
+        self.asked += 1
+
+    def recording(self, target_s):
+        if self.asked >= 2:
+            raise KeyboardInterrupt
+        return None
+
+    def resumed(self):
+        self.resumes += 1
+
+
+@pytest.mark.slow
+def test_an_answer_taken_too_soon_is_repaired_by_going_on(analyzer, dev_dir, tmp_path, smart_turn):
+    """After a sentence and a 2 s breath the interviewer takes the turn (相槌, then
+    silence); the candidate goes on while it replies: it stops, listens, and the answer
+    is one recording to its real end, analysed whole."""
+    samples = load_audio(dev_dir / "dev05_gakuchika_star.flac")
+    at = _sentence_pause(samples, smart_turn)
+    answer = _with_pause(samples, at, 2.0)
+    device = ReplayDevice()
+    device.load(np.concatenate([answer, np.zeros(10 * SAMPLE_RATE, np.float32)]))
+    speaker, ui = _SlowSpeaker(), _OneAnswer()
+    store = Store(tmp_path / "data")
+    mic = MicrophoneSource(None, backend=device, stop=lambda: False)
+    qs = bank.questions()
+    result = Practice(store, _voice(speaker), mic, lambda: analyzer, ui, max_followups=0).run(
+        [qs["gakuchika"], qs["gyaku_shitsumon"]], {"track": "shinsotsu"})
+    first = result.answers[0]
+    assert ui.resumes >= 1, first.recording
+    saved = load_audio(result.session.path / first.audio)
+    assert len(saved) / SAMPLE_RATE >= last_sound_s(answer), "the answer ends where the turn was first taken"
+    assert first.analysis.delivery.speech_s >= 0.9 * sum(r.length for r in speech_regions(answer))
 
 
 @pytest.mark.slow

@@ -15,9 +15,6 @@ class RecordingSpeaker:
     def __init__(self) -> None:
         self.played: list[tuple[np.ndarray, int]] = []
 
-    def play(self, samples: np.ndarray, rate: int) -> None:
-        self.played.append((samples, rate))
-
     def start(self, samples: np.ndarray, rate: int):
         self.played.append((samples, rate))
         return SimpleNamespace(length_s=len(samples) / rate, level=0.0, active=lambda: False, stop=lambda: None)

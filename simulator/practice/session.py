@@ -29,7 +29,7 @@ from simulator.speech import turn
 from simulator.speech.audio import AudioError
 from simulator.speech.capture import AnswerSource, EndedBy, Recording
 from simulator.speech.streaming import StreamingTranscriber
-from simulator.speech.tts import Playback, Voice
+from simulator.speech.tts import Voice
 from simulator.store.notes import KINDS as NOTE_KINDS
 from simulator.store.notes import load_notes
 from simulator.store.storage import SessionFolder, Store, session_answers
@@ -142,6 +142,7 @@ class UI(Protocol):
     def asking(self, question: Question, main: tuple[int, int], followup_reason: str | None) -> None: ...
     def recording(self, target_s: float) -> Callable[[float, float, bool], None] | None: ...
     def recorded(self, recording: Recording) -> None: ...
+    def resumed(self) -> None: ...   # the candidate went on after the end of the turn: recording again
     def reaction(self, analysis: AnswerAnalysis) -> None: ...
     def recovered(self, audio: str, analysis: AnswerAnalysis | None) -> None: ...
     def no_voice(self, recording: Recording) -> str: ...  # "retry" or "skip"
@@ -156,6 +157,29 @@ class SessionResult:
     answers: list[SavedAnswer] = field(default_factory=list)
     interrupted: bool = False
     ended_early: bool = False   # the answer files ran out
+
+
+class Listening:
+    """The interviewer as the recording loop hears it (capture.Listener): quiet 相槌 in
+    turn, the level of what it is saying (for the echo), hushed when spoken over."""
+
+    def __init__(self, voice: Voice, rules: turn.TurnRules) -> None:
+        self.voice, self.phrases = voice, list(rules.aizuchi_phrases)
+        self.volume, self.echo_tail_s = rules.aizuchi_volume, rules.echo_tail_s
+        self.listen_on_s = rules.listen_on_s
+
+    def aizuchi(self) -> float | None:
+        if not self.phrases:
+            return None
+        self.phrases.append(self.phrases.pop(0))
+        playback = self.voice.start(self.phrases[-1], self.volume)
+        return None if playback is None else playback.length_s
+
+    def level(self) -> float:
+        return self.voice.level(self.echo_tail_s)
+
+    def hush(self) -> bool:
+        return self.voice.hush()
 
 
 class Practice:
@@ -177,7 +201,7 @@ class Practice:
         self.asked: set[str] = set()
         self._main = (1, 1)
         self._acks = list(turn.rules().acknowledge)
-        self._aizuchi = list(turn.rules().aizuchi_phrases)   # listening sounds, in turn
+        self._listening = Listening(voice, turn.rules())
         # the interviewer's rules are checked now, so a typo in prompts/ stops the session
         # before the first question rather than after the answers
         dig.rules()
@@ -198,7 +222,7 @@ class Practice:
         self._takeback = FollowUp(bank.questions()[rambling["followup"]], turn.RAMBLING,
                                   bank.load("advice")["reason"][turn.RAMBLING])
         self._taken_back = False   # the last answer was taken back
-        for phrase in (*self._acks, *self._aizuchi, self._takeback_say, self._takeback.question.text):
+        for phrase in (*self._acks, *self._listening.phrases, self._takeback_say, self._takeback.question.text):
             voice.prepare(phrase)
 
     def run(self, plan: list[Question], meta: dict, resume: SessionFolder | None = None) -> SessionResult:
@@ -260,6 +284,8 @@ class Practice:
         except KeyboardInterrupt:
             result.interrupted = True
         finally:
+            if self.source.live:
+                self.source.let_go()   # an answer still heard after its turn (Ctrl-C meanwhile)
             session.meta["interrupted"] = result.interrupted
             if self.llm is not None:
                 session.meta["interviewer"] = self.llm.summary()
@@ -295,27 +321,13 @@ class Practice:
         self.voice.speak(q.text)
         dest = result.session.answer_audio(idx, q.id)
         entry = SavedAnswer(idx, q.id, q.text, dest.name, parent, trigger, reason)
+        track = result.session.meta.get("track")
         # Transcribe while the user speaks, so feedback follows the answer at once, the
         # end-of-turn rule can read the words, and the likely follow-up is voiced in advance.
-        stream = (StreamingTranscriber(lambda: self._analyzer.result().transcriber, q.text,
-                                       on_text=self._foresee(q, result.session.meta.get("track"), topic))
-                  if self.source.live else None)
-        try:
-            recording = self.source.record(dest, q.target_s, self.ui.recording(q.target_s),
-                                           on_audio=stream.feed if stream else None,
-                                           words=stream, question_type=q.type,
-                                           cue=self._cue if self._aizuchi else None)
-        except BaseException as e:
-            if stream:
-                stream.cancel()
-            if dest.exists():  # keep what was said before Ctrl-C or a lost device
-                partial = (self._partial(dest, q, result.session.meta.get("track"))
-                           if self.analyse_partial and isinstance(e, KeyboardInterrupt) else None)
-                try:
-                    self._save(result, replace(entry, recording=RecordingInfo(EndedBy.INTERRUPTED), analysis=partial))
-                except OSError:  # a full disk: the audio is there, `--resume` will pick it up
-                    pass
-            raise
+        stream = self._stream(q, track, topic)
+        recording = self._recorded(result, entry, stream, lambda: self.source.record(
+            dest, q.target_s, self.ui.recording(q.target_s), on_audio=stream.feed if stream else None,
+            words=stream, question_type=q.type, listener=self._listening if self.source.live else None))
         if recording is None:
             if stream:
                 stream.cancel()
@@ -341,26 +353,61 @@ class Practice:
                 self.asked.discard(q.id)
                 return self._ask(result, q, parent, trigger, reason)
             return UNHEARD
-        # Acknowledge at once (a person replies within a second), and analyse meanwhile.
-        ack = self._acknowledge(recording)
-        analysis = self._analyzer.result().analyze_samples(recording.samples, q.id, file=str(dest),
-                                                             asked=frozenset(self.asked), streamed=stream,
-                                                             track=result.session.meta.get("track"),
-                                                             company=self.company, topic=topic)
+        while True:
+            # Acknowledge at once (a person replies within a second), and analyse meanwhile.
+            ack = self._acknowledge(recording)
+            analysis = self._analyzer.result().analyze_samples(recording.samples, q.id, file=str(dest),
+                                                                 asked=frozenset(self.asked), streamed=stream,
+                                                                 track=track, company=self.company, topic=topic)
+            if ack is not None:
+                ack.result()   # the next question follows the acknowledgement, never over it
+            # the candidate went on while the interviewer replied: the turn was not over
+            # (a long breath after a sentence), so the same answer is recorded on
+            if not self.source.live or not self.source.went_on(self._ended_at + self._listening.listen_on_s):
+                break
+            self.ui.resumed()
+            stream = self._stream(q, track, topic)
+            recording = self._recorded(result, entry, stream,
+                                       lambda: self.source.resume(stream.feed, stream))
+            self._ended_at = time.monotonic()
+            self._taken_back = recording.turn is not None and recording.turn.state == turn.RAMBLING
+            self.ui.recorded(recording)
         self._save(result, replace(entry, analysis=analysis, recording=RecordingInfo(
             recording.ended_by, recording.speech_end_s, recording.stopped_s, recording.turn_facts())))
         if not self.source.live:
             self._ended_at = time.monotonic()   # a file has no end of speech to reply to: its analysis is
         self.ui.reaction(analysis)
         self._check_consistency(analysis, q)
-        if ack is not None:
-            ack.result()   # the next question follows the acknowledgement, never over it
         return analysis
 
-    def _partial(self, dest, q: Question, track: str | None) -> AnswerAnalysis | None:
+    def _stream(self, q: Question, track: str | None, topic: dig.Topic | None) -> StreamingTranscriber | None:
+        if not self.source.live:
+            return None
+        return StreamingTranscriber(lambda: self._analyzer.result().transcriber, q.text,
+                                    on_text=self._foresee(q, track, topic))
+
+    def _recorded(self, result: SessionResult, entry: SavedAnswer, stream: StreamingTranscriber | None,
+                  take: Callable[[], Recording | None]) -> Recording | None:
+        """`take()`'s recording; on Ctrl-C, a closed page or a lost device what was said is kept."""
+        try:
+            return take()
+        except BaseException as e:
+            if stream:
+                stream.cancel()
+            dest = result.session.path / entry.audio
+            if dest.exists():  # keep what was said before Ctrl-C or a lost device
+                partial = (self._partial(dest, entry.question_id, result.session.meta.get("track"))
+                           if self.analyse_partial and isinstance(e, KeyboardInterrupt) else None)
+                try:
+                    self._save(result, replace(entry, recording=RecordingInfo(EndedBy.INTERRUPTED), analysis=partial))
+                except OSError:  # a full disk: the audio is there, `--resume` will pick it up
+                    pass
+            raise
+
+    def _partial(self, dest, question_id: str, track: str | None) -> AnswerAnalysis | None:
         """The analysis of an answer cut short, or None when it holds no speech."""
         try:
-            analysis = self._analyzer.result().analyze_file(dest, q.id, track, self.company)
+            analysis = self._analyzer.result().analyze_file(dest, question_id, track, self.company)
         except AudioError:
             return None
         return analysis if analysis.delivery and analysis.delivery.speech_s >= 0.5 else None
@@ -390,12 +437,6 @@ class Practice:
             return None   # the 相槌 the candidate did not go on after was the acknowledgement
         self._acks.append(self._acks.pop(0))
         return self.voice.speak_soon(self._acks[-1])
-
-    def _cue(self) -> Playback | None:
-        """The next listening sound (相槌), started quietly; the recording loop stops it if
-        the candidate speaks over it."""
-        self._aizuchi.append(self._aizuchi.pop(0))
-        return self.voice.start(self._aizuchi[-1], turn.rules().aizuchi_volume)
 
     def _foresee(self, q: Question, track: str | None, topic: dig.Topic | None) -> Callable[[str], None] | None:
         """While the answer is spoken: synthesise the follow-up its words so far would

@@ -88,6 +88,10 @@ class TerminalUI:
         self.console.print(f"録音終了（{_ENDED.get(recording.ended_by, recording.ended_by)}、"
                            f"{recording.duration_s:.1f} 秒）", markup=False)
 
+    def resumed(self) -> None:
+        """The candidate went on after the interviewer had taken the turn: it stopped to listen."""
+        self.console.print("（続きを聞いています）", markup=False)
+
     def no_voice(self, recording: Recording) -> str:
         """One line on why nothing was heard, then retry or skip (skip when no one can answer)."""
         cause = ("マイクから音がまったく届いていません（ミュートか、別の入力デバイスが選ばれています）"

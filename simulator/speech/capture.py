@@ -9,10 +9,12 @@ said. The answer ends when the end-of-turn rule (turn.py) says so, or after a fi
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import select
 import sys
+import threading
 import time
 import wave
 from dataclasses import dataclass
@@ -25,15 +27,17 @@ import numpy as np
 from simulator.errors import MensetsuError
 from simulator.paths import open_private
 from simulator.speech.audio import SAMPLE_RATE, load_audio, speech_regions, vad_gain
-from simulator.speech.tts import Playback
 from simulator.speech.turn import (
     MODEL_WINDOW_S,
+    RAMBLING,
     AnswerTurn,
     SmartTurn,
     TurnDecision,
     Words,
 )
 from simulator.speech.turn import rules as turn_rules
+
+log = logging.getLogger(__name__)
 
 _VAD_WINDOW = 512           # Silero's window at 16 kHz (32 ms)
 _MIN_SPEECH_S = 0.3         # speech needed before silence can end the answer
@@ -135,15 +139,41 @@ class AnswerSource(Protocol):
 
     def record(self, dest: Path, target_s: float, on_progress: Callable[[float, float, bool], None] | None = None,
                on_audio: Callable[[np.ndarray], None] | None = None, words: Words | None = None,
-               question_type: str | None = None, cue: Callable[[], Playback | None] | None = None
-               ) -> Recording | None:
+               question_type: str | None = None, listener: Listener | None = None) -> Recording | None:
         """Capture one answer into `dest` (a .wav); None when there is nothing more to answer.
 
         `on_audio` receives every 16 kHz block as soon as it is on disk; `words` is the
         streamed transcript, which the end-of-turn rule reads with the question's type
-        (what ends an answer depends on what was asked); `cue` starts the interviewer's
-        listening sound (相槌) where the rule yields the turn.
+        (what ends an answer depends on what was asked); `listener` is the interviewer
+        (相槌, echo, barge-in). A live source keeps hearing after the end of the turn
+        until `resume`.
         """
+
+    def went_on(self, until: float = 0.0) -> bool:
+        """Live sources, after `record`: whether the candidate went on speaking after the
+        end of the turn, while the interviewer replied, waiting for it until `until`
+        (time.monotonic()). If not, the microphone is let go."""
+
+    def resume(self, on_audio: Callable[[np.ndarray], None] | None = None,
+               words: Words | None = None) -> Recording:
+        """Live sources, once `went_on`: the same answer recorded on to its new end;
+        `on_audio` gets the whole answer so far first."""
+
+    def let_go(self) -> None:
+        """Live sources: stop hearing an answer whose turn has ended."""
+
+
+class Listener(Protocol):
+    """The interviewer's side while the candidate speaks (practice.session gives it a voice)."""
+
+    def aizuchi(self) -> float | None:
+        """Start a listening sound (相槌); its length in seconds, or None when none can be said now."""
+
+    def level(self) -> float:
+        """The level (RMS) of what the interviewer is saying now, as played; 0 when silent."""
+
+    def hush(self) -> bool:
+        """Stop saying anything at once; whether something was being said."""
 
 
 class WavAppender:
@@ -327,90 +357,195 @@ class MicrophoneSource:
         # loads while the question is spoken; only once there is a microphone, since the
         # process exiting while onnxruntime starts up aborts it ("terminate called …")
         self.turn_model = SmartTurn() if silence_s is None else None
+        self._take: _Take | None = None   # an answer whose turn has ended, still heard
 
     def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None, words=None,
-               question_type=None, cue=None) -> Recording:
+               question_type=None, listener=None) -> Recording:
+        self.let_go()
+        self._take = _Take(self, dest, target_s, on_progress, on_audio, words, question_type, listener)
+        return self.resume()
+
+    def went_on(self, until: float = 0.0) -> bool:
+        if self._take is not None and self._take.went_on(until):
+            return True
+        self.let_go()
+        return False
+
+    def resume(self, on_audio=None, words=None) -> Recording:
+        take, self._take = self._take, None
+        recording = take.run(on_audio, words)
+        if recording.ended_by == EndedBy.SILENCE and take.listener is not None and not take.taken_back:
+            self._take = take   # the turn may not be over: heard on while the interviewer replies
+            take.listen_on()
+        else:
+            take.close()
+        return recording
+
+    def let_go(self) -> None:
+        """Stop hearing an answer that has ended (the next question is being asked)."""
+        if self._take is not None:
+            self._take.close()
+            self._take = None
+
+
+class _Take:
+    """One answer from an open input stream. After the end of the turn the stream stays
+    open (`listen_on`): a candidate who goes on while the interviewer replies makes it
+    stop (barge-in), and `run` then records on into the same WAV, with the seconds between."""
+
+    def __init__(self, source: MicrophoneSource, dest: Path, target_s: float, on_progress, on_audio,
+                 words: Words | None, question_type: str | None, listener: Listener | None) -> None:
         import soxr
 
-        blocks: queue.Queue = queue.Queue()
-        errors: list[str] = []
-
-        def callback(indata, frames, time_info, status):  # PortAudio's thread: hand over only
-            if status.input_overflow:
-                errors.append("overflow")
-            blocks.put(indata[:, 0].copy())
-
-        resampler = soxr.ResampleStream(self.rate, SAMPLE_RATE, 1, dtype="float32")
-        writer = WavAppender(dest)
+        self.source, self.dest, self.on_progress, self.on_audio = source, dest, on_progress, on_audio
+        self.listener = listener
+        self.blocks: queue.Queue = queue.Queue()
+        self.resampler = soxr.ResampleStream(source.rate, SAMPLE_RATE, 1, dtype="float32")
+        self.writer = WavAppender(dest)
         r = turn_rules()
-        sounding: list[Playback] = []   # the interviewer's listening sounds in this answer
-        barge_ins: list[float] = []
-        echo_until = [0.0]              # time.monotonic() until which the speaker may be heard
+        self.turn = (AnswerTurn(source.turn_model, target_s, words, question_type=question_type,
+                                cue=listener.aizuchi if listener is not None else None)
+                     if source.silence_s is None else None)
+        self.endpoint = Endpointer(source.silence_s, source.cap_s, source.no_voice_s, self.turn,
+                                   echo=listener.level if listener is not None else None, barge_in_db=r.barge_in_db)
+        self.kept: list[np.ndarray] = []
+        self.heard: list[np.ndarray] = []   # blocks heard after the end of the turn, not yet written
+        self.barge_ins: list[float] = []
+        self.start = time.monotonic()
+        self.stream = None
+        self._open = self._closed = False
+        self._went_on = threading.Event()
+        self._listening: threading.Thread | None = None
+        self._stop_listening = threading.Event()
 
-        def say_cue() -> float | None:
-            playback = cue()
-            if playback is None:
-                return None
-            sounding.append(playback)
-            echo_until[0] = time.monotonic() + playback.length_s + r.echo_tail_s
-            return playback.length_s
+    @property
+    def taken_back(self) -> bool:
+        return self.turn is not None and self.turn.decision is not None and self.turn.decision.state == RAMBLING
 
-        def echo() -> float:
-            return sounding[-1].level if sounding and time.monotonic() < echo_until[0] else 0.0
+    def _callback(self, indata, frames, time_info, status) -> None:   # PortAudio's thread: hand over only
+        self.blocks.put(indata[:, 0].copy())
 
-        turn = (AnswerTurn(self.turn_model, target_s, words, question_type=question_type,
-                           cue=say_cue if cue is not None else None)
-                if self.silence_s is None else None)
-        endpoint = Endpointer(self.silence_s, self.cap_s, self.no_voice_s, turn,
-                              echo=echo, barge_in_db=r.barge_in_db)
-        kept: list[np.ndarray] = []
-        ended_by = EndedBy.INTERRUPTED
-        start = time.monotonic()
+    def _next_block(self, wait_s: float) -> np.ndarray:
         try:
-            with self.sd.InputStream(device=self.device, channels=1, samplerate=self.rate, dtype="float32",
-                                     blocksize=int(self.rate * 0.1), callback=callback):
-                wait_s = self.first_block_s
-                while True:
-                    try:
-                        block = blocks.get(timeout=wait_s)
-                        wait_s = 2.0
-                    except queue.Empty:
-                        raise CaptureError("マイクから音声が届きません（デバイスが外れた可能性があります）。"
-                                           "ここまでの録音は保存しました") from None
-                    samples = resampler.resample_chunk(block)
-                    writer.append(samples)
-                    kept.append(samples)
-                    if on_audio:
-                        on_audio(samples)
-                    verdict = endpoint.feed(samples)
-                    if sounding and sounding[-1].active() and endpoint.speaking:   # barge-in: listen
-                        sounding[-1].stop()
-                        echo_until[0] = time.monotonic() + r.echo_tail_s
-                        barge_ins.append(endpoint.position_s - endpoint.burst_start_s)
-                    if on_progress:
-                        on_progress(endpoint.position_s, float(np.sqrt(np.mean(block ** 2))), endpoint.speaking)
-                    if verdict or self.stop():
-                        ended_by = verdict or EndedBy.ENTER
-                        break
-        except self.sd.PortAudioError as e:
+            return self.resampler.resample_chunk(self.blocks.get(timeout=wait_s))
+        except queue.Empty:
+            raise CaptureError("マイクから音声が届きません（デバイスが外れた可能性があります）。"
+                               "ここまでの録音は保存しました") from None
+
+    def _keep(self, samples: np.ndarray) -> None:
+        self.writer.append(samples)
+        self.kept.append(samples)
+        if self.on_audio:
+            self.on_audio(samples)
+
+    def _hush(self) -> None:
+        """The candidate is speaking: the interviewer stops at once if it was saying something."""
+        if self.listener is not None and self.endpoint.speaking and self.listener.hush():
+            self.barge_ins.append(self.endpoint.position_s - self.endpoint.burst_start_s)
+
+    def run(self, on_audio=None, words: Words | None = None) -> Recording:
+        """Record until the end of the turn (or Enter, the cap, no voice); when resumed,
+        the audio so far goes to the new `on_audio` first and `words` is read from then on."""
+        if self._open:   # resumed: what was heard meanwhile is part of the answer
+            self.on_audio = on_audio
+            if on_audio:
+                on_audio(np.concatenate(self.kept))
+            if self.turn is not None:
+                self.turn.words = words
+            for samples in self.heard:
+                self._keep(samples)
+            self.heard = []
+        ended_by = EndedBy.INTERRUPTED
+        try:
+            if not self._open:
+                src = self.source
+                self.stream = src.sd.InputStream(device=src.device, channels=1, samplerate=src.rate, dtype="float32",
+                                                 blocksize=int(src.rate * 0.1), callback=self._callback)
+                self.stream.__enter__()
+                self._open = True
+            wait_s = self.source.first_block_s if not self.kept else 2.0
+            while True:
+                block = self._next_block(wait_s)
+                wait_s = 2.0
+                self._keep(block)
+                verdict = self.endpoint.feed(block)
+                self._hush()
+                if self.on_progress:
+                    self.on_progress(self.endpoint.position_s, float(np.sqrt(np.mean(block ** 2))),
+                                     self.endpoint.speaking)
+                if verdict or self.source.stop():
+                    ended_by = verdict or EndedBy.ENTER
+                    break
+        except self.source.sd.PortAudioError as e:
+            self.close()
             raise CaptureError(f"録音中にオーディオエラーが起きました（{e}）。ここまでの録音は保存しました") from None
-        finally:
-            for playback in sounding:
-                playback.stop()
-            try:
-                tail = resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
-                if tail.size:
-                    writer.append(tail)
-                    kept.append(tail)
-                    if on_audio:
-                        on_audio(tail)
-            except OSError:  # a full disk: what was appended before is on disk with a valid header
-                pass
-            writer.close()
-        return Recording(dest, np.concatenate(kept) if kept else np.zeros(0, np.float32), ended_by,
-                         endpoint.speech_end_s, time.monotonic() - start,
+        except BaseException:
+            self.close()
+            raise
+        turn = self.turn
+        return Recording(self.dest, np.concatenate(self.kept) if self.kept else np.zeros(0, np.float32), ended_by,
+                         self.endpoint.speech_end_s, time.monotonic() - self.start,
                          turn.decision if turn is not None and ended_by == EndedBy.SILENCE else None,
-                         aizuchi=tuple(turn.cues) if turn is not None else (), barge_ins=tuple(barge_ins))
+                         aizuchi=tuple(turn.cues) if turn is not None else (), barge_ins=tuple(self.barge_ins))
+
+    def listen_on(self) -> None:
+        """Hear on after the end of the turn, in the background, until the candidate speaks
+        (the interviewer is hushed) or `close`."""
+        def listen() -> None:
+            cue, self.turn.cue = self.turn.cue, None   # no 相槌 while the interviewer has the turn
+            try:
+                while not self._stop_listening.is_set():
+                    try:
+                        block = self.resampler.resample_chunk(self.blocks.get(timeout=0.2))
+                    except queue.Empty:
+                        continue
+                    self.heard.append(block)
+                    self.endpoint.feed(block)
+                    if self.endpoint.speaking:
+                        self._hush()
+                        self._went_on.set()
+                        return
+            except Exception:   # a device gone between answers: the answer as it was stands
+                log.debug("listening after the turn failed", exc_info=True)
+            finally:
+                self.turn.cue = cue
+
+        self._went_on.clear()
+        self._listening = threading.Thread(target=listen, name="listen-on", daemon=True)
+        self._listening.start()
+
+    def went_on(self, until: float = 0.0) -> bool:
+        """Whether the candidate spoke after the end of the turn, by `until` at the latest;
+        stops listening either way."""
+        self._went_on.wait(max(0.0, until - time.monotonic()))
+        self._stop_listening.set()
+        if self._listening is not None:
+            self._listening.join()
+        self._stop_listening.clear()
+        return self._went_on.is_set()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._stop_listening.set()
+        if self._listening is not None and self._listening is not threading.current_thread():
+            self._listening.join()
+        if self._open:
+            self._open = False
+            try:
+                self.stream.__exit__(None, None, None)
+            except self.source.sd.PortAudioError:   # the device went at the very end: the audio is on disk
+                pass
+        if self.listener is not None:
+            self.listener.hush()
+        try:
+            tail = self.resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+            if tail.size and not self.heard:
+                self._keep(tail)
+        except OSError:  # a full disk: what was appended before is on disk with a valid header
+            pass
+        self.writer.close()
 
 
 class FileSource:
@@ -428,7 +563,7 @@ class FileSource:
             raise CaptureError(f"{folder} に音声ファイル（{', '.join(sorted(self.SUFFIXES))}）がありません")
 
     def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None, words=None,
-               question_type=None, cue=None) -> Recording | None:
+               question_type=None, listener=None) -> Recording | None:
         if not self.files:
             return None
         source = self.files.pop(0)

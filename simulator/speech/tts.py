@@ -17,6 +17,7 @@ import logging
 import platform
 import tempfile
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
@@ -151,11 +152,15 @@ class Playback(Protocol):
 
 
 class Speaker(Protocol):
-    def play(self, samples: np.ndarray, rate: int) -> None:
-        """Play and return when the sound has finished."""
-
     def start(self, samples: np.ndarray, rate: int) -> Playback:
         """Start playing and return at once."""
+
+
+def finish(playback: Playback) -> Playback:
+    """Return when `playback` has finished or was stopped."""
+    while playback.active():
+        time.sleep(0.02)
+    return playback
 
 
 class _StreamPlayback:
@@ -165,6 +170,7 @@ class _StreamPlayback:
         self.length_s, self.level = len(samples) / rate, loudest(samples, rate)
         self._sd, self._samples, self._pos = sd, samples.astype(np.float32), 0
         self._done = threading.Event()
+        self._lock = threading.Lock()   # stopped from the recording loop while the player waits
         self._stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32", device=device,
                                        latency="low", callback=self._fill, finished_callback=self._done.set)
         self._stream.start()
@@ -181,10 +187,13 @@ class _StreamPlayback:
         return not self._done.is_set()
 
     def stop(self) -> None:
-        if not self._done.is_set():
-            self._stream.abort()   # drops what is buffered: stopped within one block
-        self._stream.close()
-        self._done.set()
+        with self._lock:
+            if self._stream.closed:
+                return
+            if not self._done.is_set():
+                self._stream.abort()   # drops what is buffered: stopped within one block
+            self._stream.close()
+            self._done.set()
 
 
 def loudest(samples: np.ndarray, rate: int) -> float:
@@ -211,15 +220,6 @@ class SoundDeviceSpeaker:
 
     def __init__(self, device: str | int | None = None) -> None:
         self.device = device
-
-    def play(self, samples: np.ndarray, rate: int) -> None:
-        if samples.size == 0:
-            return
-        from simulator.speech.capture import portaudio
-
-        sd = portaudio()
-        # low latency: the reply should start the moment the answer is judged over
-        sd.play(samples, rate, device=self.device, blocking=True, latency="low")
 
     def start(self, samples: np.ndarray, rate: int) -> Playback:
         if samples.size == 0:
@@ -262,6 +262,8 @@ class Voice:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
         self._player = ThreadPoolExecutor(max_workers=1, thread_name_prefix="speaker")
         self._pending: dict[str, Future] = {}
+        self._sounding: Playback | None = None   # the last sound started
+        self._ends = 0.0                          # time.monotonic() when it ended or will end
 
     def _path(self, text: str) -> Path:
         return self.cache / (hashlib.sha1(text.encode("utf-8")).hexdigest()[:20] + ".wav")
@@ -294,8 +296,32 @@ class Voice:
             return 0.0
         self.prepare(text)
         samples, rate = self._pending.pop(text).result()
-        self.speaker.play(samples, rate)
+        finish(self._start(samples, rate))
         return len(samples) / rate
+
+    def _start(self, samples: np.ndarray, rate: int) -> Playback:
+        playback = self.speaker.start(samples, rate)
+        self._sounding, self._ends = playback, time.monotonic() + playback.length_s
+        return playback
+
+    def level(self, tail_s: float = 0.0) -> float:
+        """What a microphone in the room may hear of the interviewer now: the loudest level
+        of the sound it is playing, or played less than `tail_s` ago; 0 when silent."""
+        playback = self._sounding
+        if playback is None:
+            return 0.0
+        if playback.active():
+            return playback.level
+        return playback.level if time.monotonic() < self._ends + tail_s else 0.0
+
+    def hush(self) -> bool:
+        """Stop the sound being played at once (the candidate speaks); whether one was."""
+        playback = self._sounding
+        if playback is None or not playback.active():
+            return False
+        playback.stop()
+        self._ends = time.monotonic()
+        return True
 
     def start(self, text: str, volume: float = 1.0) -> Playback | None:
         """Start saying `text` (prepared beforehand, or it is not said) at `volume` of
@@ -307,7 +333,7 @@ class Voice:
             self.prepare(text)   # ready for the next time: a listening sound is never late
             return None
         samples, rate = pending.result()
-        return self.speaker.start(samples * volume, rate)
+        return self._start(samples * volume, rate)
 
     def speak_soon(self, text: str) -> Future:
         """Start saying `text` and return at once; the future ends when it has been said."""

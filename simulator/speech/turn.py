@@ -80,6 +80,7 @@ class TurnRules:
     aizuchi_volume: float = 1.0
     barge_in_db: float = 0.0                     # the candidate's voice over the speaker: level to own level
     echo_tail_s: float = 0.0                     # the speaker still heard in the room after it stops
+    listen_on_s: float = 0.0                     # heard on this long after the end of the turn
 
     def rambling(self, answered_s: float, target_s: float | None, state: str) -> bool:
         """Whether the interviewer takes the turn back here: a sentence end of an answer
@@ -165,7 +166,7 @@ def _aizuchi(table: Mapping) -> dict:
     return {"aizuchi_after_s": float(table["after_s"]), "aizuchi_yield_s": float(table["yield_s"]),
             "aizuchi_states": frozenset(table["states"]), "aizuchi_phrases": tuple(table["phrases"]),
             "aizuchi_volume": float(table["volume"]), "barge_in_db": float(table["barge_in_db"]),
-            "echo_tail_s": float(table["echo_tail_s"])}
+            "echo_tail_s": float(table["echo_tail_s"]), "listen_on_s": float(table["listen_on_s"])}
 
 
 def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRules | None = None,

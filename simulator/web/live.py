@@ -106,7 +106,7 @@ class PageTyping:
         self.channel, self.max_chars = channel, max_chars
 
     def record(self, dest, target_s: float, on_progress=None, on_audio=None, words=None,
-               question_type=None) -> Recording:
+               question_type=None, listener=None) -> Recording:
         if on_progress:
             on_progress(0.0, 0.0, False)   # the page is told to show the text box
         text = self.channel.wait("typed", 3600.0)   # PageGone when the page leaves
@@ -175,13 +175,6 @@ class PageSpeaker:
         self.channel.send({"type": "speak", "clip": clip})
         return clip
 
-    def play(self, samples: np.ndarray, rate: int) -> None:
-        if samples.size == 0:
-            return
-        clip = self._send(samples, rate)
-        # a page whose audio cannot play (autoplay refused) still goes on after the clip's length
-        self.channel.wait(f"played:{clip}", len(samples) / rate + 5.0)
-
     def start(self, samples: np.ndarray, rate: int) -> "PagePlayback":
         return PagePlayback(self.channel, self._send(samples, rate), len(samples) / rate, loudest(samples, rate))
 
@@ -191,7 +184,8 @@ class PagePlayback:
 
     def __init__(self, channel: Channel, clip: str, length_s: float, level: float) -> None:
         self.channel, self.clip, self.length_s, self.level = channel, clip, length_s, level
-        self._until = time.monotonic() + length_s + 5.0   # a page that never says so
+        # a page whose audio cannot play (autoplay refused) still goes on after the clip's length
+        self._until = time.monotonic() + length_s + 5.0
         self._done = False
 
     def active(self) -> bool:
@@ -258,6 +252,9 @@ class PageUI:
                                    "speaking": speaking})
 
         return progress
+
+    def resumed(self) -> None:
+        self.channel.send({"type": "resumed"})
 
     def recorded(self, recording: Recording) -> None:
         self.channel.send({"type": "recorded", "ended_by": recording.ended_by,

@@ -67,6 +67,7 @@ class QuietUI:
     def asking(self, *a): pass
     def recording(self, target_s): return None
     def recorded(self, recording): pass
+    def resumed(self): pass
     def reaction(self, analysis): pass
     def recovered(self, audio, analysis): self.recovered_files.append(audio)
     def no_voice(self, recording): return "skip"

@@ -25,7 +25,9 @@
   const AUDIO = { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false };
 
   async function openMic() {
-    // the raw signal, as the terminal records it: the mic is open only while the interviewer is silent
+    // the raw signal, as the terminal records it: open from the answer's start until the next
+    // question, so that a candidate who goes on after the interviewer took the turn is heard
+    if (stream) return;
     stream = await navigator.mediaDevices.getUserMedia({ audio: AUDIO });
     source = ctx.createMediaStreamSource(stream);
     node = new AudioWorkletNode(ctx, "pcm-capture");
@@ -97,6 +99,7 @@
       text("step", `質問 ${m.questions.length} 問` + (m.notice ? `。${m.notice}` : ""));
     },
     asking: (m) => {
+      closeMic();
       text("step", m.followup ? `深掘り（質問 ${m.n} について）` : `質問 ${m.n}/${m.total}`);
       text("question", m.text);
       text("reason", m.reason ? "深掘りの理由: " + m.reason : "");
@@ -128,14 +131,18 @@
       text("speaking", m.speaking ? "● 話しています" : "");
     },
     recorded: () => {
-      closeMic();
       show("meter", false);
       show("typing", false);
       text("speaking", "");
       show("analysing", true);
     },
+    resumed: () => {   // the candidate went on: the interviewer stopped and listens again
+      show("analysing", false);
+      show("meter", true);
+    },
     reaction: (m) => reaction(m),
     no_voice: (m) => {
+      closeMic();
       show("analysing", false);
       text("novoice-text", m.no_input ? "マイクから音が届いていません。マイクの接続と許可を確かめてください。"
                                       : "声が小さすぎて聞き取れませんでした。マイクに近づいて話してください。");
