@@ -50,6 +50,13 @@ class CaptureError(MensetsuError):
     """No usable microphone or audio system; the message says what to do."""
 
 
+# PortAudio's stream calls are not thread-safe, and streams are opened and closed on three
+# threads here (the recording loop, the listener after the turn, the interviewer's
+# player): opening the acknowledgement's output while the listener closed the input
+# failed on ALSA with "Illegal combination of I/O devices".
+STREAMS = threading.Lock()
+
+
 def portaudio():
     """Import sounddevice, turning a missing PortAudio into a message a user can act on."""
     try:
@@ -459,9 +466,11 @@ class _Take:
         try:
             if not self._open:
                 src = self.source
-                self.stream = src.sd.InputStream(device=src.device, channels=1, samplerate=src.rate, dtype="float32",
-                                                 blocksize=int(src.rate * 0.1), callback=self._callback)
-                self.stream.__enter__()
+                with STREAMS:
+                    self.stream = src.sd.InputStream(device=src.device, channels=1, samplerate=src.rate,
+                                                     dtype="float32", blocksize=int(src.rate * 0.1),
+                                                     callback=self._callback)
+                    self.stream.__enter__()
                 self._open = True
             wait_s = self.source.first_block_s if not self.kept else 2.0
             while True:
@@ -534,7 +543,8 @@ class _Take:
         if self._open:
             self._open = False
             try:
-                self.stream.__exit__(None, None, None)
+                with STREAMS:
+                    self.stream.__exit__(None, None, None)
             except self.source.sd.PortAudioError:   # the device went at the very end: the audio is on disk
                 pass
         if self.listener is not None:

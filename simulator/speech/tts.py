@@ -27,6 +27,7 @@ import soundfile as sf
 
 from simulator.errors import MensetsuError
 from simulator.paths import cache_dir
+from simulator.speech.capture import STREAMS, portaudio
 
 log = logging.getLogger(__name__)  # notices for the user; the CLI shows them
 
@@ -171,9 +172,10 @@ class _StreamPlayback:
         self._sd, self._samples, self._pos = sd, samples.astype(np.float32), 0
         self._done = threading.Event()
         self._lock = threading.Lock()   # stopped from the recording loop while the player waits
-        self._stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32", device=device,
-                                       latency="low", callback=self._fill, finished_callback=self._done.set)
-        self._stream.start()
+        with STREAMS:
+            self._stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32", device=device,
+                                           latency="low", callback=self._fill, finished_callback=self._done.set)
+            self._stream.start()
 
     def _fill(self, outdata, frames, time_info, status) -> None:   # PortAudio's thread
         chunk = self._samples[self._pos:self._pos + frames]
@@ -190,9 +192,10 @@ class _StreamPlayback:
         with self._lock:
             if self._stream.closed:
                 return
-            if not self._done.is_set():
-                self._stream.abort()   # drops what is buffered: stopped within one block
-            self._stream.close()
+            with STREAMS:
+                if not self._done.is_set():
+                    self._stream.abort()   # drops what is buffered: stopped within one block
+                self._stream.close()
             self._done.set()
 
 
@@ -224,9 +227,12 @@ class SoundDeviceSpeaker:
     def start(self, samples: np.ndarray, rate: int) -> Playback:
         if samples.size == 0:
             return _Finished()
-        from simulator.speech.capture import portaudio
-
-        return _StreamPlayback(portaudio(), samples, rate, self.device)
+        sd = portaudio()
+        try:
+            return _StreamPlayback(sd, samples, rate, self.device)
+        except sd.PortAudioError as e:   # the interview goes on: the question is on the screen too
+            log.warning("面接官の声を再生できませんでした（%s）", e)
+            return _Finished()
 
 
 _LEAD_S = 0.03       # kept before the first sound: a hard onset clicks
