@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -246,3 +247,16 @@ def test_aizuchi_through_real_devices_with_its_echo_in_the_room(pulse, dev_dir, 
     pause = both[int((start + first + 0.3) * SAMPLE_RATE):int((start + first + 1.3) * SAMPLE_RATE), 1]
     question = both[:int(start * SAMPLE_RATE), 1]
     assert 0.02 < np.abs(pause).max() < 0.8 * np.abs(question).max()
+
+
+def test_many_sounds_through_the_real_speaker_each_close_their_stream(pulse):  # noqa: F811
+    """Every interviewer sound opens its own output stream: one left open after it ended
+    held a sound-server connection, and the 25th question of a long session could not
+    be played ("Illegal combination of I/O devices")."""
+    script = ("import numpy as np\n"
+              "from simulator.speech.tts import SoundDeviceSpeaker, finish\n"
+              "speaker, click = SoundDeviceSpeaker(), (0.3 * np.sin(np.linspace(0, 200, 800))).astype(np.float32)\n"
+              "for _ in range(100):\n"
+              "    finish(speaker.start(click, 16000))\n")
+    done = subprocess.run([sys.executable, "-c", script], env=pulse.env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "再生できません" not in done.stderr, done.stderr[-2000:]

@@ -186,7 +186,10 @@ class _StreamPlayback:
             raise self._sd.CallbackStop
 
     def active(self) -> bool:
-        return not self._done.is_set()
+        if self._done.is_set():
+            self.stop()   # closed once it has ended: each open stream holds a sound server connection
+            return False
+        return True
 
     def stop(self) -> None:
         with self._lock:
@@ -306,6 +309,8 @@ class Voice:
         return len(samples) / rate
 
     def _start(self, samples: np.ndarray, rate: int) -> Playback:
+        if self._sounding is not None:
+            self._sounding.active()   # lets a sound that has ended close its stream
         playback = self.speaker.start(samples, rate)
         self._sounding, self._ends = playback, time.monotonic() + playback.length_s
         return playback
