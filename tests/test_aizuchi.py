@@ -260,3 +260,22 @@ def test_many_sounds_through_the_real_speaker_each_close_their_stream(pulse):  #
               "    finish(speaker.start(click, 16000))\n")
     done = subprocess.run([sys.executable, "-c", script], env=pulse.env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and "再生できません" not in done.stderr, done.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_a_fixed_silence_rule_also_hears_the_candidate_go_on(dev_dir, tmp_path):
+    """`--silence S` has no end-of-turn rule, and no 相槌: the answer still ends after S
+    and is heard on after it, without an error on the listening thread."""
+    errors: list[BaseException] = []
+    hook, threading.excepthook = threading.excepthook, lambda args: errors.append(args.exc_value)
+    try:
+        samples = load_audio(dev_dir / "dev06_gyaku_none.flac")
+        device = ReplayDevice()
+        device.load(np.concatenate([samples, np.zeros(4 * SAMPLE_RATE, np.float32)]))
+        mic = MicrophoneSource(None, silence_s=1.0, backend=device, stop=lambda: False)
+        rec = mic.record(tmp_path / "a.wav", 45.0, listener=Listening(_voice(_SlowSpeaker()), turn.rules()))
+        assert rec.ended_by == EndedBy.SILENCE and rec.turn is None
+        assert not mic.went_on(time.monotonic() + 0.5)
+    finally:
+        threading.excepthook = hook
+    assert not errors, errors

@@ -500,8 +500,11 @@ class _Take:
     def listen_on(self) -> None:
         """Hear on after the end of the turn, in the background, until the candidate speaks
         (the interviewer is hushed) or `close`."""
+        turn = self.turn
+
         def listen() -> None:
-            cue, self.turn.cue = self.turn.cue, None   # no 相槌 while the interviewer has the turn
+            if turn is not None:   # no 相槌 while the interviewer has the turn
+                cue, turn.cue = turn.cue, None
             try:
                 while not self._stop_listening.is_set():
                     try:
@@ -517,7 +520,8 @@ class _Take:
             except Exception:   # a device gone between answers: the answer as it was stands
                 log.debug("listening after the turn failed", exc_info=True)
             finally:
-                self.turn.cue = cue
+                if turn is not None:
+                    turn.cue = cue
 
         self._went_on.clear()
         self._listening = threading.Thread(target=listen, name="listen-on", daemon=True)
