@@ -13,7 +13,9 @@ starts playing). Per file and path:
   wait   the silence the end-of-turn rule waited after the answer's last sound (where
          the answer's last 3 s are found in the saved recording); cut if they are not
   first  the answer's last sound → the interviewer's first sound (the acknowledgement)
-  next   the answer's last sound → the next question's first sound
+  next   the answer's last sound → the next question's first sound: where its own
+         synthesised opening is found in the sounds played (it may be joined to the
+         acknowledgement in one sound)
 
 and whether both transcripts give the same fillers and content verdicts. The last line
 is the median of each figure per path, the browser/terminal ratio of `next`, and the cuts.
@@ -99,16 +101,41 @@ def _next(qid: str) -> str:
     return "jikoshokai" if qid == "gyaku_shitsumon" else "gyaku_shitsumon"
 
 
+def _opening(qid: str) -> np.ndarray:
+    """The first second of question `qid` as the interviewer says it, at 16 kHz."""
+    from simulator.speech.tts import OpenJTalkEngine, trim_silence
+
+    samples, rate = OpenJTalkEngine().synthesize(bank.questions()[qid].text)
+    return _16k(trim_silence(samples, rate)[:rate], rate)
+
+
+def _16k(samples: np.ndarray, rate: int) -> np.ndarray:
+    import soxr
+
+    return soxr.resample(samples, rate, SAMPLE_RATE).astype(np.float32)
+
+
+def _question_in(sounds: list[tuple[float, np.ndarray]], opening: np.ndarray) -> float | None:
+    """When the question that opens with `opening` starts: (start time, 16 kHz samples) of
+    each sound played, the question alone or after an acknowledgement in the same sound."""
+    for started, samples in sounds:
+        padded = np.concatenate([samples, np.zeros(len(opening), np.float32)])
+        at, score = locate(opening, padded)
+        if score >= 0.8:
+            return started + at
+    return None
+
+
 class _NotingSpeaker:
-    """A speaker that notes when each sound starts (time.monotonic()) and takes as long as it lasts."""
+    """A speaker that notes each sound and when it starts (time.monotonic()), and takes as long as it lasts."""
 
     def __init__(self) -> None:
-        self.starts: list[float] = []
+        self.sounds: list[tuple[float, np.ndarray]] = []
 
     def start(self, samples: np.ndarray, rate: int):
         """The sound lasts its length, or until it is stopped."""
-        self.starts.append(time.monotonic())
-        until = [self.starts[-1] + len(samples) / rate]
+        self.sounds.append((time.monotonic(), _16k(samples, rate)))
+        until = [self.sounds[-1][0] + len(samples) / rate]
         return SimpleNamespace(length_s=len(samples) / rate, level=0.0,
                                active=lambda: time.monotonic() < until[0], stop=lambda: until.__setitem__(0, 0.0))
 
@@ -140,14 +167,17 @@ def terminal(analyzer: Analyzer, path: Path, qid: str, data: Path) -> tuple[floa
         [bank.questions()[qid], bank.questions()[_next(qid)]], {"track": "shinsotsu"})
     wait, r = _result(store, path)
     spoken_end = device.started_at + speech_regions(spoken)[-1].end
-    after = [t - spoken_end for t in speaker.starts if t > spoken_end]
-    return wait, {**r, "first": after[0] if after else None, "next": after[-1] if len(after) >= 2 else None}
+    after = [(t, samples) for t, samples in speaker.sounds if t > spoken_end]
+    nxt = _question_in(after, _opening(_next(qid)))
+    return wait, {**r, "first": after[0][0] - spoken_end if after else None,
+                  "next": None if nxt is None else nxt - spoken_end}
 
 
 def browser(analyzer: Analyzer, path: Path, qid: str, data: Path, wav: Path) -> tuple[float, dict]:
     import uvicorn
     from playwright.sync_api import sync_playwright
 
+    from simulator.web import live
     from simulator.web.app import create_app
 
     sf.write(wav, load_audio(path), SAMPLE_RATE, subtype="PCM_16")
@@ -158,6 +188,15 @@ def browser(analyzer: Analyzer, path: Path, qid: str, data: Path, wav: Path) -> 
     ready.set_result(analyzer)
     store = Store(data)
     app = create_app(store, "bench", port, ready, make_engine("openjtalk"), max_followups=0)
+    sent: dict[str, np.ndarray] = {}   # clip → what it says, at 16 kHz
+    send = live.PageSpeaker._send
+
+    def noting(speaker, samples: np.ndarray, rate: int) -> str:
+        clip = send(speaker, samples, rate)
+        sent[clip] = _16k(samples, rate)
+        return clip
+
+    live.PageSpeaker._send = noting
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
@@ -183,14 +222,15 @@ def browser(analyzer: Analyzer, path: Path, qid: str, data: Path, wav: Path) -> 
     finally:
         server.should_exit = True
         thread.join(10)
+        live.PageSpeaker._send = send
     wait, r = _result(store, path)
     # the answer's microphone opened at mics[1] (mics[0] is the page's permission check);
-    # Chromium's fake microphone plays the file from the moment it opens
+    # Chromium's fake microphone plays the file from the moment it opens (page clock, ms)
     spoken_end = times["mics"][1] + speech_regions(load_audio(path))[-1].end * 1000
-    after = [t for t in times["sounds"] if t > spoken_end]
-    nxt = [t for t in after if t > times["asked"][1]]
-    return wait, {**r, "first": (after[0] - spoken_end) / 1000 if after else None,
-                  "next": (nxt[0] - spoken_end) / 1000 if nxt else None}
+    after = [(t / 1000, sent[clip]) for t, clip in times["sounds"] if t > spoken_end and clip in sent]
+    nxt = _question_in(after, _opening(_next(qid)))
+    return wait, {**r, "first": (after[0][0] - spoken_end / 1000) if after else None,
+                  "next": None if nxt is None else nxt - spoken_end / 1000}
 
 
 # Notes, in the page's clock, when each microphone opens, each <audio> starts playing and
@@ -201,7 +241,8 @@ const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
 navigator.mediaDevices.getUserMedia = async (c) => { const s = await gum(c); window.benchMics.push(performance.now()); return s; };
 const play = HTMLMediaElement.prototype.play;
 HTMLMediaElement.prototype.play = function () {
-  this.addEventListener("playing", () => window.benchSounds.push(performance.now()), { once: true });
+  const clip = decodeURIComponent(this.src.split("/clips/")[1] || "");
+  this.addEventListener("playing", () => window.benchSounds.push([performance.now(), clip]), { once: true });
   return play.call(this);
 };
 const Real = window.WebSocket;

@@ -29,7 +29,7 @@ from simulator.speech import turn
 from simulator.speech.audio import AudioError
 from simulator.speech.capture import AnswerSource, EndedBy, Recording
 from simulator.speech.streaming import StreamingTranscriber
-from simulator.speech.tts import Voice
+from simulator.speech.tts import Playback, Voice, finish
 from simulator.store.notes import KINDS as NOTE_KINDS
 from simulator.store.notes import load_notes
 from simulator.store.storage import SessionFolder, Store, session_answers
@@ -149,6 +149,16 @@ class UI(Protocol):
 
 
 UNHEARD = object()  # _ask's result when no voice reached the microphone: no analysis, no follow-up
+_HEARD_TO_END_S = 0.5   # the streamed words reach this close to the end of speech: enough to ask on
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A spoken answer whose full analysis runs while the interviewer asks the next question."""
+
+    analysis: Future
+    entry: SavedAnswer
+    question: Question
 
 
 @dataclass
@@ -198,9 +208,15 @@ class Practice:
         self.analyse_partial = analyse_partial
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
         self._analyzer: Future = self._loader.submit(load_analyzer)
+        # A spoken answer's full analysis (its last words decoded again with word times, the
+        # delivery and voice measures) takes 1.5–3 s on two cores; the next question needs only
+        # the words heard, so the analysis finishes while that question is being asked.
+        self._analysing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis")
+        self._pending: _Pending | None = None
         self.asked: set[str] = set()
         self._main = (1, 1)
         self._acks = list(turn.rules().acknowledge)
+        self._ack_joined, self._ack_pause_s = turn.rules().acknowledge_joined, turn.rules().acknowledge_pause_s
         self._listening = Listening(voice, turn.rules())
         # the interviewer's rules are checked now, so a typo in prompts/ stops the session
         # before the first question rather than after the answers
@@ -222,8 +238,10 @@ class Practice:
         self._takeback = FollowUp(bank.questions()[rambling["followup"]], turn.RAMBLING,
                                   bank.load("advice")["reason"][turn.RAMBLING])
         self._taken_back = False   # the last answer was taken back
-        for phrase in (*self._acks, *self._listening.phrases, self._takeback_say, self._takeback.question.text):
-            voice.prepare(phrase)
+        for phrase in (*self._acks, self._ack_joined, *self._listening.phrases, self._takeback_say,
+                       self._takeback.question.text):
+            if phrase:
+                voice.prepare(phrase)
 
     def run(self, plan: list[Question], meta: dict, resume: SessionFolder | None = None) -> SessionResult:
         """Ask `plan`; with `resume`, first analyse the answers a killed run left unanalysed,
@@ -235,7 +253,7 @@ class Practice:
             session.meta.setdefault("resumed_at", []).append(datetime.now().astimezone().isoformat(timespec="seconds"))
         result = SessionResult(session, session.answers)
         self.asked |= {a.question_id for a in result.answers}
-        start = time.monotonic()
+        self._started = time.monotonic()
         try:
             if resume is not None:
                 self._recover(result)
@@ -243,10 +261,19 @@ class Practice:
                 plan = [q for q in plan if q.id not in done]
             for n, main in enumerate(plan):
                 self._main = (n + 1, len(plan))  # "question 2 of 3", follow-ups under it
-                if n + 1 < len(plan):
-                    self.voice.prepare(plan[n + 1].text)  # ready before it is needed
+                after = plan[n + 1] if n + 1 < len(plan) else None
+                if after is not None:
+                    self.voice.prepare(after.text)  # ready before it is needed
                 self._contradiction = None
-                analysis = self._ask(result, main, parent=None)
+                depth, pointed = 0, False   # follow-ups asked in this topic; the point of a rambling answer asked
+
+                def upcoming(heard: AnswerAnalysis) -> Question | None:
+                    """What the interviewer asks after `heard`, the answer to the question being asked."""
+                    fu = self._next_followup(depth, pointed, heard)
+                    return fu.question if fu is not None else after
+
+                ahead = upcoming if self.llm is None else None   # the model's wording comes later
+                analysis = self._ask(result, main, parent=None, upcoming=ahead)
                 if analysis is None:
                     result.ended_early = True
                     break
@@ -254,24 +281,17 @@ class Practice:
                     continue  # nothing was heard: nothing to dig into
                 current = analysis
                 turns = [dig.Turn.of(main, analysis.transcript.text, analysis.content.issue("blame") is not None)]
-                pointed = False   # the point of a rambling answer asked for in this topic
-                for depth in range(self.max_followups):
-                    used = (time.monotonic() - start) / self.time_limit_s
-                    if used > 0.8 or (used > 0.6 and depth >= 1):
-                        break  # time is short: dig less, then not at all
-                    # a rambling answer taken back asks for its point first (once per topic),
-                    # then a contradiction, else the next rung, chosen from this topic
-                    if self._taken_back and not pointed:
-                        fu, pointed = self._takeback, True
+                while (fu := self._next_followup(depth, pointed, current)) is not None:
+                    if fu is self._takeback:
+                        pointed = True
                     else:
-                        fu, self._contradiction = self._contradiction or current.review.followup, None
-                    if fu is None or (depth > 0 and fu.trigger == "question"):
-                        break  # a stock question's own follow-up is asked once; the ladder climbs on
+                        self._contradiction = None
                     topic = dig.Topic(main, tuple(turns))
                     if self.llm is not None and fu is not self._takeback:   # the take-back is said as written
                         fu = self._worded(topic, fu)
+                    depth += 1
                     current = self._ask(result, fu.question, parent=main.id, trigger=fu.trigger, reason=fu.reason,
-                                        topic=topic)
+                                        topic=topic, upcoming=ahead)
                     if current is None:
                         result.ended_early = True
                         break
@@ -286,6 +306,11 @@ class Practice:
         finally:
             if self.source.live:
                 self.source.let_go()   # an answer still heard after its turn (Ctrl-C meanwhile)
+            try:
+                self._settle(result)   # the last answer, analysed while the interview ended
+            except BaseException:   # a second Ctrl-C: its audio is on disk, `--resume` analyses it
+                log.debug("the last answer's analysis was not saved", exc_info=True)
+            self._analysing.shutdown(wait=True, cancel_futures=True)
             session.meta["interrupted"] = result.interrupted
             if self.llm is not None:
                 session.meta["interviewer"] = self.llm.summary()
@@ -295,6 +320,24 @@ class Practice:
             # A model still loading is waited for: CTranslate2 must not be torn down mid-call.
             self._loader.shutdown(wait=True, cancel_futures=True)
         return result
+
+    def _next_followup(self, depth: int, pointed: bool, current: AnswerAnalysis) -> FollowUp | None:
+        """The follow-up after `current` when `depth` have been asked in this topic, or None
+        to move on. Read from the state at the end of the answer's turn, so that the choice
+        made ahead (to say it joined to the acknowledgement) and the one made after agree."""
+        if depth >= self.max_followups:
+            return None
+        used = (self._ended_at - self._started) / self.time_limit_s
+        if used > 0.8 or (used > 0.6 and depth >= 1):
+            return None  # time is short: dig less, then not at all
+        # a rambling answer taken back asks for its point first (once per topic),
+        # then a contradiction, else the next rung, chosen from this topic
+        if self._taken_back and not pointed:
+            return self._takeback
+        fu = self._contradiction or current.review.followup
+        if fu is None or (depth > 0 and fu.trigger == "question"):
+            return None  # a stock question's own follow-up is asked once; the ladder climbs on
+        return fu
 
     def _recover(self, result: SessionResult) -> None:
         """Analyse recordings that are on disk but not in the session (killed mid-answer)."""
@@ -312,13 +355,20 @@ class Practice:
             self.ui.recovered(path.name, analysis)
 
     def _ask(self, result: SessionResult, q: Question, parent: str | None, trigger: str | None = None,
-             reason: str | None = None, topic: dig.Topic | None = None) -> AnswerAnalysis | object | None:
-        """Ask `q` and analyse the answer; None when the answer files ran out, UNHEARD when no voice came.
-        `topic`: the main question and the answers so far, when `q` is a follow-up."""
+             reason: str | None = None, topic: dig.Topic | None = None,
+             upcoming: Callable[[AnswerAnalysis], Question | None] | None = None) -> AnswerAnalysis | object | None:
+        """Ask `q` (unless it is already being said, joined to the acknowledgement of the
+        answer before) and hear the answer; None when the answer files ran out, UNHEARD when
+        no voice came. `topic`: the main question and the answers so far, when `q` is a
+        follow-up. `upcoming`: what will be asked after an answer, so that it can follow the
+        acknowledgement at once. A spoken answer returns what was heard by the end of its
+        turn; its full analysis is saved when the next question is asked (`_settle`)."""
+        playback = self.voice.begin(q.text)   # the question sounds at once,
+        self._settle(result)                  # and the previous answer's card comes before its text
         idx = result.session.next_idx()
         self.asked.add(q.id)
         self.ui.asking(q, self._main, reason)
-        self.voice.speak(q.text)
+        finish(playback)
         dest = result.session.answer_audio(idx, q.id)
         entry = SavedAnswer(idx, q.id, q.text, dest.name, parent, trigger, reason)
         track = result.session.meta.get("track")
@@ -354,17 +404,21 @@ class Practice:
                 return self._ask(result, q, parent, trigger, reason)
             return UNHEARD
         while True:
-            # Acknowledge at once (a person replies within a second), and analyse meanwhile.
-            ack = self._acknowledge(recording)
-            analysis = self._analyzer.result().analyze_samples(recording.samples, q.id, file=str(dest),
-                                                                 asked=frozenset(self.asked), streamed=stream,
-                                                                 track=track, company=self.company, topic=topic)
-            if ack is not None:
-                ack.result()   # the next question follows the acknowledgement, never over it
+            analysing = self._analysing.submit(
+                self._analyzer.result().analyze_samples, recording.samples, q.id, file=str(dest),
+                asked=frozenset(self.asked), streamed=stream, track=track, company=self.company, topic=topic)
+            heard = self._heard(stream, recording, q, track, topic)
+            # Reply at once (a person does within a second): the acknowledgement and, when
+            # the words heard tell it, the next question joined to it; analyse meanwhile.
+            then = upcoming(heard) if upcoming is not None and heard is not None else None
+            reply = self._reply(recording, then)
+            if reply is not None and then is None:
+                finish(reply)   # the next question follows the acknowledgement, never over it
             # the candidate went on while the interviewer replied: the turn was not over
             # (a long breath after a sentence), so the same answer is recorded on
             if not self.source.live or not self.source.went_on(self._ended_at + self._listening.listen_on_s):
                 break
+            self.voice.forget_ahead()   # hushed: asked in full when its time comes
             self.ui.resumed()
             stream = self._stream(q, track, topic)
             recording = self._recorded(result, entry, stream,
@@ -372,12 +426,41 @@ class Practice:
             self._ended_at = time.monotonic()
             self._taken_back = recording.turn is not None and recording.turn.state == turn.RAMBLING
             self.ui.recorded(recording)
-        self._save(result, replace(entry, analysis=analysis, recording=RecordingInfo(
-            recording.ended_by, recording.speech_end_s, recording.stopped_s, recording.turn_facts())))
+        entry = replace(entry, recording=RecordingInfo(recording.ended_by, recording.speech_end_s,
+                                                       recording.stopped_s, recording.turn_facts()))
+        self._pending = _Pending(analysing, entry, q)
+        if heard is not None:
+            return heard
+        analysis = self._settle(result)
         if not self.source.live:
             self._ended_at = time.monotonic()   # a file has no end of speech to reply to: its analysis is
+        return analysis
+
+    def _heard(self, stream: StreamingTranscriber | None, recording: Recording, q: Question, track: str | None,
+               topic: dig.Topic | None) -> AnswerAnalysis | None:
+        """The answer as the interviewer heard it by the end of its turn: the words streamed
+        so far, reviewed. The next question is chosen on them, as a person does. None (the
+        full analysis is waited for) when the words fall short of the end of speech (the
+        transcriber is behind), or may contradict what was said before: a contradiction is
+        put only on the final words, with the figures Whisper was unsure of marked."""
+        words = stream.partial() if stream is not None else None
+        if words is None or words[1] < (recording.speech_end_s or 0.0) - _HEARD_TO_END_S:
+            return None
+        heard = analyze_text(words[0], q, track, self.company, frozenset(self.asked), topic)
+        return None if self._contradicts(heard.review.facts) else heard
+
+    def _settle(self, result: SessionResult) -> AnswerAnalysis | None:
+        """Wait for the analysis of the last spoken answer, if one is running; save it, show
+        its card and check it against what was said before. Kept pending until it is saved,
+        so an interrupted wait is settled again when the session ends."""
+        pending = self._pending
+        if pending is None:
+            return None
+        analysis = pending.analysis.result()
+        self._pending = None
+        self._save(result, replace(pending.entry, analysis=analysis))
         self.ui.reaction(analysis)
-        self._check_consistency(analysis, q)
+        self._check_consistency(analysis, pending.question)
         return analysis
 
     def _stream(self, q: Question, track: str | None, topic: dig.Topic | None) -> StreamingTranscriber | None:
@@ -412,12 +495,19 @@ class Practice:
             return None
         return analysis if analysis.delivery and analysis.delivery.speech_s >= 0.5 else None
 
+    def _contradictions(self, new: list[Stated]) -> list:
+        """Contradictions between `new` facts and those stated before, not yet put to the candidate."""
+        return [c for c in contradictions(self._said + new, bank.load("consistency"))
+                if c.second in new and c.first not in new and c.first.fact.key not in self._contradicted]
+
+    def _contradicts(self, facts) -> bool:
+        return bool(self._contradictions([Stated(f, "now", "", "") for f in facts]))
+
     def _check_consistency(self, analysis: AnswerAnalysis, q: Question) -> None:
         """Compare the facts of this answer with the notes and the earlier answers; the
         first contradiction not yet put to the candidate becomes the next follow-up."""
         new = [Stated(f, "now", "", q.id) for f in analysis.review.facts if not f.uncertain]
-        found = [c for c in contradictions(self._said + new, bank.load("consistency"))
-                 if c.second in new and c.first not in new and c.first.fact.key not in self._contradicted]
+        found = self._contradictions(new)
         self._said += new
         if found and self.max_followups:
             c = found[0]
@@ -425,18 +515,24 @@ class Practice:
             # a note's source is what it is (エントリーシート); an earlier answer has none
             self._contradiction = dig.contradiction(c.first.fact, c.second.fact, c.first.source or None)
 
-    def _acknowledge(self, recording: Recording) -> Future | None:
-        """Say a short acknowledgement as soon as a spoken answer ends. After the reverse
-        question too: an interviewer replies to the candidate's question rather than fall
-        silent, and without it the last answer met silence until its analysis was done."""
+    def _reply(self, recording: Recording, then: Question | None) -> Playback | None:
+        """Start a short acknowledgement as soon as a spoken answer ends, and `then` (the
+        next question) joined to it. After the reverse question too: an interviewer replies
+        to the candidate's question rather than fall silent."""
         if not self.source.live or recording.ended_by not in (EndedBy.SILENCE, EndedBy.ENTER):
             return None
         if self._taken_back:
-            return self.voice.speak_soon(self._takeback_say)
-        if not self._acks or (recording.turn is not None and recording.turn.aizuchi):
-            return None   # the 相槌 the candidate did not go on after was the acknowledgement
-        self._acks.append(self._acks.pop(0))
-        return self.voice.speak_soon(self._acks[-1])
+            ack = self._takeback_say
+        elif not self._acks or recording.acknowledged:
+            ack = None   # the 相槌 the candidate did not go on after was the acknowledgement
+        elif then is not None:
+            ack = self._ack_joined or None
+        else:
+            self._acks.append(self._acks.pop(0))
+            ack = self._acks[-1]
+        if ack is None and then is None:
+            return None
+        return self.voice.reply(ack, then.text if then is not None else None, self._ack_pause_s)
 
     def _foresee(self, q: Question, track: str | None, topic: dig.Topic | None) -> Callable[[str], None] | None:
         """While the answer is spoken: synthesise the follow-up its words so far would

@@ -136,6 +136,11 @@ class Recording:
         return facts or None
 
     @property
+    def acknowledged(self) -> bool:
+        """Whether the interviewer said a 相槌 after the last speech: it acknowledged the answer."""
+        return self.speech_end_s is not None and any(t >= self.speech_end_s for t in self.aizuchi)
+
+    @property
     def no_input(self) -> bool:
         """Nothing at all arrived (peak under −60 dBFS): a muted or wrong input, not a soft voice."""
         return not self.samples.size or float(np.abs(self.samples).max()) < 10 ** (-60 / 20)
@@ -375,7 +380,7 @@ class MicrophoneSource:
     def went_on(self, until: float = 0.0) -> bool:
         if self._take is not None and self._take.went_on(until):
             return True
-        self.let_go()
+        self.let_go(hush=False)   # the interviewer's reply goes on: the next question may be in it
         return False
 
     def resume(self, on_audio=None, words=None) -> Recording:
@@ -388,10 +393,11 @@ class MicrophoneSource:
             take.close()
         return recording
 
-    def let_go(self) -> None:
-        """Stop hearing an answer that has ended (the next question is being asked)."""
+    def let_go(self, hush: bool = True) -> None:
+        """Stop hearing an answer that has ended (the next question is being asked); with
+        `hush`, the interviewer stops too (the session is ending)."""
         if self._take is not None:
-            self._take.close()
+            self._take.close(hush)
             self._take = None
 
 
@@ -537,7 +543,7 @@ class _Take:
         self._stop_listening.clear()
         return self._went_on.is_set()
 
-    def close(self) -> None:
+    def close(self, hush: bool = True) -> None:
         if self._closed:
             return
         self._closed = True
@@ -551,7 +557,7 @@ class _Take:
                     self.stream.__exit__(None, None, None)
             except self.source.sd.PortAudioError:   # the device went at the very end: the audio is on disk
                 pass
-        if self.listener is not None:
+        if hush and self.listener is not None:
             self.listener.hush()
         try:
             tail = self.resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)

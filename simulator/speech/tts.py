@@ -269,9 +269,9 @@ class Voice:
         self.speaker = speaker
         self.cache = (cache or cache_dir() / "tts") / engine.name
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
-        self._player = ThreadPoolExecutor(max_workers=1, thread_name_prefix="speaker")
         self._pending: dict[str, Future] = {}
         self._sounding: Playback | None = None   # the last sound started
+        self._ahead: tuple[str, Playback] | None = None   # a question said joined to an acknowledgement
         self._ends = 0.0                          # time.monotonic() when it ended or will end
 
     def _path(self, text: str) -> Path:
@@ -299,14 +299,46 @@ class Voice:
         if self.engine.name != "none" and text not in self._pending:
             self._pending[text] = self._pool.submit(self._synthesize_cached, text)
 
+    def _ready(self, text: str) -> tuple[np.ndarray, int]:
+        self.prepare(text)
+        return self._pending.pop(text).result()
+
+    def begin(self, text: str) -> Playback:
+        """Start saying `text` (synthesised now unless prepared) and return at once; when
+        `reply` already began it, its playback."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            if ahead[0] == text:
+                return ahead[1]
+            finish(ahead[1])   # another question was said ahead: never say two at once
+        if self.engine.name == "none" or self.speaker is None:
+            return _Finished()
+        return self._start(*self._ready(text))
+
+    def reply(self, ack: str | None, then: str | None, pause_s: float) -> Playback:
+        """Start saying `ack` and `then` (the next question) `pause_s` after it, as one
+        sound, and return at once: the question follows without a second start of the
+        audio device, and speaking over it hushes both. `begin(then)` returns this playback."""
+        if self.engine.name == "none" or self.speaker is None:
+            return _Finished()
+        parts = [self._ready(text) for text in (ack, then) if text]
+        rate = parts[-1][1]
+        if len(parts) == 2 and parts[0][1] != rate:   # one engine, one rate; never mixed
+            parts = parts[1:]
+        gap = np.zeros(int(pause_s * rate), np.float32)
+        samples = np.concatenate([np.concatenate([p, gap]) for p, _ in parts[:-1]] + [parts[-1][0]])
+        playback = self._start(samples, rate)
+        if then:
+            self._ahead = (then, playback)
+        return playback
+
+    def forget_ahead(self) -> None:
+        """The question said ahead was hushed: it is said in full when it is asked."""
+        self._ahead = None
+
     def speak(self, text: str) -> float:
         """Say `text` and return how long it took to say (0 when silent)."""
-        if self.engine.name == "none" or self.speaker is None:
-            return 0.0
-        self.prepare(text)
-        samples, rate = self._pending.pop(text).result()
-        finish(self._start(samples, rate))
-        return len(samples) / rate
+        return finish(self.begin(text)).length_s
 
     def _start(self, samples: np.ndarray, rate: int) -> Playback:
         if self._sounding is not None:
@@ -346,10 +378,6 @@ class Voice:
         samples, rate = pending.result()
         return self._start(samples * volume, rate)
 
-    def speak_soon(self, text: str) -> Future:
-        """Start saying `text` and return at once; the future ends when it has been said."""
-        return self._player.submit(self.speak, text)
-
     def close(self) -> None:
-        self._player.shutdown(wait=True, cancel_futures=True)   # a phrase being played is finished
+        self.hush()   # the session ends (Ctrl-C, a closed page): the interviewer falls silent
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -59,6 +59,8 @@ class TurnRules:
     open: tuple[str, ...]
     wait: dict[str, tuple[float, float]]    # state → (complete, incomplete) seconds
     acknowledge: tuple[str, ...] = ()       # said as soon as an answer ends
+    acknowledge_joined: str = ""            # said instead when the next question follows at once ...
+    acknowledge_pause_s: float = 0.0        # ... this long after it, as one sound
     preface: tuple[re.Pattern, ...] = ()    # question forms that announce what follows: never final
     announce: re.Pattern | None = None      # "二点伺います": how many points will come
     point: re.Pattern | None = None         # "二点目は": one of them begun
@@ -148,7 +150,9 @@ def rules() -> TurnRules:
         probe_after_s=float(audio["probe_after_s"]), complete_probability=float(audio["complete_probability"]),
         glance_probability=float(audio["glance_probability"]), closing_min_share=float(text["closing_min_share"]),
         final=patterns("final"), closing=patterns("closing"), open=tuple(text["open"]), wait=wait,
-        acknowledge=tuple(data.get("acknowledge", {}).get("phrases", ())), preface=patterns("preface"),
+        acknowledge=tuple(data["acknowledge"]["phrases"]), acknowledge_joined=str(data["acknowledge"]["before_question"]),
+        acknowledge_pause_s=float(data["acknowledge"]["pause_s"]),
+        preface=patterns("preface"),
         announce=pattern("announce"), point=pattern("point"), first_point=pattern("first_point"),
         opener=patterns("opener"), final_min_share=float(text["final_min_share"]), concluding=concluding,
         heard_as=heard_as, asks=patterns("asks"), asks_types=frozenset(text["asks_types"]),

@@ -1,0 +1,178 @@
+"""The end-of-turn waits fitted on one set of answers and checked on answers kept out.
+
+    python benchmarks/fit_turns.py [--threads 2] [--margin 0.1]
+
+Offline, every pause of every answer is read as the live rule reads it: the words said
+before it (the transcript's word times) give its text state (turn.text_state), Smart Turn
+the voice's P(end) on the audio up to `probe_after_s` into it, and the silence that
+followed it is known. A wait w for a (state, voice) pair cuts an answer where a pause in
+its middle, in that pair, lasts w or more; at the answer's real end it costs w (or the
+相槌's `after_s`) before the interviewer's first sound. Pauses where a 相槌 is said
+(prompts/turn.toml [aizuchi]) cut only when they outlast the 相槌 and its yield.
+
+Fit set: the dev and rendered answers (five Kokoro voices and OpenJTalk's own voice,
+clean and home recording conditions) and copies of each with a pause set into it, as
+bench_turns makes them (3.5 s after a filler and after a comma, 1.5 s between two
+sentences and after a closing-form sentence in the middle). Held out: the rooms answers,
+never read while fitting (Debian's male HTS voice, a television in the next room, a
+telephone line, three minutes of answer, 「うーん」「まあまあ」 fillers), and their copies.
+
+For each (state, voice) pair the fitted wait is the longest mid-answer silence of the fit
+set in that pair plus `--margin`, never below the pair's floor (the shortest wait in the
+table now for a complete voice: the two reverse questions in a row the sign-off wait was
+set for are in no set here), and never above the table now. Printed: the table now and
+fitted, and for each set under each table: cuts, 相槌 said into speech, and the modelled
+median first sound and next question (VAD lag and the joined 「はい。」 included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from simulator.rules import bank  # noqa: E402
+from simulator.speech import turn  # noqa: E402
+from simulator.speech.audio import SAMPLE_RATE, load_audio, speech_regions  # noqa: E402
+
+EVAL = ROOT / "tests" / "data" / "eval"
+FIT = ("dev", "rendered")
+HELD_OUT = ("rooms",)
+VAD_LAG_S = 0.1          # the live VAD hears the end of speech this long after the last sound
+AIZUCHI_S = 0.4          # the length of a 相槌 (OpenJTalk 「はい。」「ええ。」)
+INSERTED = {"filler": 3.5, "comma": 3.5, "sentence": 1.5, "closing": 1.5}
+
+
+@dataclass(frozen=True)
+class Pause:
+    state: str
+    complete: bool
+    silence_s: float      # inf at the answer's end
+    kind: str = ""        # what ends before it: filler, comma, sentence, closing, or ""
+
+
+def read_answer(path: Path, qid: str, analyzer, model, r: turn.TurnRules) -> list[Pause]:
+    """Every pause of one answer as the rule would read it, the last one its end."""
+    samples = load_audio(path)
+    q = bank.questions()[qid]
+    a = analyzer.analyze_samples(samples, qid)
+    regions = speech_regions(samples)
+    if not regions:
+        return []
+    fillers = [f.end_s for f in a.delivery.fillers]
+    pauses = []
+    for k, region in enumerate(regions):
+        end = region.end
+        silence = regions[k + 1].start - end if k + 1 < len(regions) else float("inf")
+        if silence < r.probe_after_s:
+            continue
+        said = "".join(w.text for w in a.transcript.words if w.end <= end + 0.1)
+        state = turn.text_state(said, end - regions[0].start, q.target_s, r, q.type)
+        p = model.probability(samples[:int((end + r.probe_after_s) * SAMPLE_RATE)])
+        tail = said.rstrip()
+        kind = ("filler" if any(abs(f - end) < 0.3 for f in fillers) else "comma" if tail.endswith("、")
+                else ("closing" if any(x.search(tail.rstrip("。")) for x in r.closing) else "sentence")
+                if tail.endswith("。") else "")
+        pauses.append(Pause(state, p >= r.complete_probability, silence, kind))
+    return pauses
+
+
+def copies(pauses: list[Pause]) -> list[list[Pause]]:
+    """The answer with one pause in its middle made longer, one copy per kind (bench_turns' variants)."""
+    made = []
+    middle = pauses[len(pauses) // 4:3 * len(pauses) // 4] or pauses[:-1]
+    for kind, length in INSERTED.items():
+        at = next((i for i, p in enumerate(pauses) if p in middle and p.kind == kind and p.silence_s < 1.0), None)
+        if at is not None:
+            p = pauses[at]
+            made.append(pauses[:at] + [Pause(p.state, p.complete, p.silence_s + length, kind)] + pauses[at + 1:])
+    return made
+
+
+def needed(p: Pause, wait: dict, r: turn.TurnRules) -> tuple[float, bool]:
+    """The silence this pause needs before the turn is taken, and whether a 相槌 is said in it."""
+    w = wait[p.state][0 if p.complete else 1]
+    if p.complete and p.state in r.aizuchi_states and w > r.aizuchi_after_s + r.aizuchi_yield_s:
+        return min(w, r.aizuchi_after_s + AIZUCHI_S + r.aizuchi_yield_s), True
+    return w, False
+
+
+def judge(answers: list[list[Pause]], wait: dict, r: turn.TurnRules) -> dict:
+    cuts = overlaps = pauses = 0
+    first, nxt = [], []
+    joined = 0.4 + r.acknowledge_pause_s   # 「はい。」 and the breath before the question
+    for answer in answers:
+        for p in answer[:-1]:
+            need, aizuchi = needed(p, wait, r)
+            pauses += 1
+            overlaps += aizuchi and r.aizuchi_after_s <= p.silence_s < r.aizuchi_after_s + AIZUCHI_S
+            if p.silence_s >= need:
+                cuts += 1
+                break
+        else:
+            need, aizuchi = needed(answer[-1], wait, r)
+            first.append(VAD_LAG_S + (r.aizuchi_after_s if aizuchi else need))
+            nxt.append(VAD_LAG_S + need + (0.0 if aizuchi else joined))
+    return {"answers": len(answers), "cuts": cuts, "overlaps": overlaps, "pauses": pauses,
+            "first": statistics.median(first) if first else float("nan"),
+            "next": statistics.median(nxt) if nxt else float("nan")}
+
+
+def fit(answers: list[list[Pause]], now: dict, margin: float) -> dict:
+    floor = min(v[0] for v in now.values())
+    fitted = {}
+    for state, (complete, incomplete) in now.items():
+        pair = []
+        for want_complete, current in ((True, complete), (False, incomplete)):
+            longest = max((p.silence_s for a in answers for p in a[:-1]
+                           if p.state == state and p.complete == want_complete), default=0.0)
+            pair.append(round(min(current, max(floor, longest + margin)), 2))
+        fitted[state] = tuple(pair)
+    return fitted
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--margin", type=float, default=0.1)
+    ap.add_argument("--json", type=Path, help="also write the pauses read and the tables here")
+    a = ap.parse_args()
+    from simulator.analysis.analyze import Analyzer
+    from simulator.speech.asr import Transcriber
+    from simulator.speech.models import load_model
+
+    model, _ = load_model(cpu_threads=a.threads)
+    analyzer, smart, r = Analyzer(Transcriber(model)), turn.SmartTurn(), turn.rules()
+    sets: dict[str, list[list[Pause]]] = {}
+    for name, folders in (("fit", FIT), ("held-out", HELD_OUT)):
+        answers = []
+        for folder in folders:
+            for row in json.loads((EVAL / folder / "truth.json").read_text(encoding="utf-8")):
+                pauses = read_answer(EVAL / folder / row["file"], row["qid"], analyzer, smart, r)
+                if pauses:
+                    answers += [pauses, *copies(pauses)]
+        sets[name] = answers
+    now = {state: tuple(v) for state, v in r.wait.items()}
+    fitted = fit(sets["fit"], now, a.margin)
+    print(f"{'state':<10} {'now (complete, not)':<22} fitted")
+    for state in now:
+        print(f"{state:<10} {str(now[state]):<22} {fitted[state]}")
+    for name, answers in sets.items():
+        for label, table in (("now", now), ("fitted", fitted)):
+            j = judge(answers, table, r)
+            print(f"{name:<8} {label:<6}: answers {j['answers']}, cut {j['cuts']}, 相槌 into speech "
+                  f"{j['overlaps']}/{j['pauses']}, median first sound {j['first']:.2f} s, next question {j['next']:.2f} s")
+    if a.json:
+        a.json.write_text(json.dumps({"now": now, "fitted": fitted, "sets": {
+            k: [[p.__dict__ for p in ans] for ans in v] for k, v in sets.items()}}, ensure_ascii=False, indent=1,
+            default=str), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
