@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_turns import locate  # noqa: E402
+from bench_turns import load_audio_array, locate  # noqa: E402
 
 from simulator.analysis.analyze import Analyzer  # noqa: E402
 from simulator.practice.session import Practice  # noqa: E402
@@ -106,13 +106,7 @@ def _opening(qid: str) -> np.ndarray:
     from simulator.speech.tts import OpenJTalkEngine, trim_silence
 
     samples, rate = OpenJTalkEngine().synthesize(bank.questions()[qid].text)
-    return _16k(trim_silence(samples, rate)[:rate], rate)
-
-
-def _16k(samples: np.ndarray, rate: int) -> np.ndarray:
-    import soxr
-
-    return soxr.resample(samples, rate, SAMPLE_RATE).astype(np.float32)
+    return load_audio_array(trim_silence(samples, rate)[:rate], rate)
 
 
 def _question_in(sounds: list[tuple[float, np.ndarray]], opening: np.ndarray) -> float | None:
@@ -134,7 +128,7 @@ class _NotingSpeaker:
 
     def start(self, samples: np.ndarray, rate: int):
         """The sound lasts its length, or until it is stopped."""
-        self.sounds.append((time.monotonic(), _16k(samples, rate)))
+        self.sounds.append((time.monotonic(), load_audio_array(samples, rate)))
         until = [self.sounds[-1][0] + len(samples) / rate]
         return SimpleNamespace(length_s=len(samples) / rate, level=0.0,
                                active=lambda: time.monotonic() < until[0], stop=lambda: until.__setitem__(0, 0.0))
@@ -193,7 +187,7 @@ def browser(analyzer: Analyzer, path: Path, qid: str, data: Path, wav: Path) -> 
 
     def noting(speaker, samples: np.ndarray, rate: int) -> str:
         clip = send(speaker, samples, rate)
-        sent[clip] = _16k(samples, rate)
+        sent[clip] = load_audio_array(samples, rate)
         return clip
 
     live.PageSpeaker._send = noting

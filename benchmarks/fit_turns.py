@@ -5,10 +5,14 @@
 Offline, every pause of every answer is read as the live rule reads it: the words said
 before it (the transcript's word times) give its text state (turn.text_state), Smart Turn
 the voice's P(end) on the audio up to `probe_after_s` into it, and the silence that
-followed it is known. A wait w for a (state, voice) pair cuts an answer where a pause in
-its middle, in that pair, lasts w or more; at the answer's real end it costs w (or the
-相槌's `after_s`) before the interviewer's first sound. Pauses where a 相槌 is said
-(prompts/turn.toml [aizuchi]) cut only when they outlast the 相槌 and its yield.
+followed it is known. A wait w for a (state, voice) pair takes the turn where a pause in
+the middle of an answer, in that pair, lasts w or more: the candidate going on within
+`listen_on_s` of it hushes the reply and the answer is recorded on (repaired, at the cost
+of a reply begun into their speech); later, the answer is cut. At the answer's real end
+the wait costs w (or the 相槌's `after_s`) before the interviewer's first sound. Pauses
+where a 相槌 is said (prompts/turn.toml [aizuchi]) end the turn only when they outlast the
+相槌 and its yield. The words at a pause are the final transcript's, so the state
+`pending` (words not read yet), which only the live rule meets, is not fitted.
 
 Fit set: the dev and rendered answers (five Kokoro voices and OpenJTalk's own voice,
 clean and home recording conditions) and copies of each with a pause set into it, as
@@ -17,12 +21,13 @@ sentences and after a closing-form sentence in the middle). Held out: the rooms 
 never read while fitting (Debian's male HTS voice, a television in the next room, a
 telephone line, three minutes of answer, 「うーん」「まあまあ」 fillers), and their copies.
 
-For each (state, voice) pair the fitted wait is the longest mid-answer silence of the fit
-set in that pair plus `--margin`, never below the pair's floor (the shortest wait in the
-table now for a complete voice: the two reverse questions in a row the sign-off wait was
-set for are in no set here), and never above the table now. Printed: the table now and
-fitted, and for each set under each table: cuts, 相槌 said into speech, and the modelled
-median first sound and next question (VAD lag and the joined 「はい。」 included).
+For each (state, voice) pair the fitted wait is the shortest that cuts no fit answer and
+begins a reply into speech at no more than 5 % of the pair's mid-answer pauses, plus
+`--margin`; never below the pair's floor (the shortest wait in the table now: the two
+reverse questions in a row the sign-off wait was set for are in no set here), never above
+the table now. Printed: the table now and fitted, and for each set under each table:
+answers cut, replies repaired, 相槌 said into speech, and the modelled median first sound
+and next question (VAD lag and the joined 「はい。」 included).
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ import statistics
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -104,7 +111,7 @@ def needed(p: Pause, wait: dict, r: turn.TurnRules) -> tuple[float, bool]:
 
 
 def judge(answers: list[list[Pause]], wait: dict, r: turn.TurnRules) -> dict:
-    cuts = overlaps = pauses = 0
+    cuts = repairs = overlaps = pauses = 0
     first, nxt = [], []
     joined = 0.4 + r.acknowledge_pause_s   # 「はい。」 and the breath before the question
     for answer in answers:
@@ -112,27 +119,33 @@ def judge(answers: list[list[Pause]], wait: dict, r: turn.TurnRules) -> dict:
             need, aizuchi = needed(p, wait, r)
             pauses += 1
             overlaps += aizuchi and r.aizuchi_after_s <= p.silence_s < r.aizuchi_after_s + AIZUCHI_S
-            if p.silence_s >= need:
+            if p.silence_s >= need + r.listen_on_s:
                 cuts += 1
                 break
+            repairs += p.silence_s >= need
         else:
             need, aizuchi = needed(answer[-1], wait, r)
             first.append(VAD_LAG_S + (r.aizuchi_after_s if aizuchi else need))
             nxt.append(VAD_LAG_S + need + (0.0 if aizuchi else joined))
-    return {"answers": len(answers), "cuts": cuts, "overlaps": overlaps, "pauses": pauses,
+    return {"answers": len(answers), "cuts": cuts, "repairs": repairs, "overlaps": overlaps, "pauses": pauses,
             "first": statistics.median(first) if first else float("nan"),
             "next": statistics.median(nxt) if nxt else float("nan")}
 
 
-def fit(answers: list[list[Pause]], now: dict, margin: float) -> dict:
+def fit(answers: list[list[Pause]], now: dict, margin: float, r: turn.TurnRules) -> dict:
     floor = min(v[0] for v in now.values())
     fitted = {}
     for state, (complete, incomplete) in now.items():
         pair = []
         for want_complete, current in ((True, complete), (False, incomplete)):
-            longest = max((p.silence_s for a in answers for p in a[:-1]
-                           if p.state == state and p.complete == want_complete), default=0.0)
-            pair.append(round(min(current, max(floor, longest + margin)), 2))
+            silences = sorted(p.silence_s for a in answers for p in a[:-1]
+                              if p.state == state and p.complete == want_complete)
+            if state == "pending" or not silences:
+                pair.append(current)
+                continue
+            no_cut = silences[-1] - r.listen_on_s
+            few_repairs = float(np.quantile(silences, 0.95))
+            pair.append(round(min(current, max(floor, no_cut + margin, few_repairs + margin)), 2))
         fitted[state] = tuple(pair)
     return fitted
 
@@ -159,14 +172,14 @@ def main() -> None:
                     answers += [pauses, *copies(pauses)]
         sets[name] = answers
     now = {state: tuple(v) for state, v in r.wait.items()}
-    fitted = fit(sets["fit"], now, a.margin)
+    fitted = fit(sets["fit"], now, a.margin, r)
     print(f"{'state':<10} {'now (complete, not)':<22} fitted")
     for state in now:
         print(f"{state:<10} {str(now[state]):<22} {fitted[state]}")
     for name, answers in sets.items():
         for label, table in (("now", now), ("fitted", fitted)):
             j = judge(answers, table, r)
-            print(f"{name:<8} {label:<6}: answers {j['answers']}, cut {j['cuts']}, 相槌 into speech "
+            print(f"{name:<8} {label:<6}: answers {j['answers']}, cut {j['cuts']}, repaired {j['repairs']}, 相槌 into speech "
                   f"{j['overlaps']}/{j['pauses']}, median first sound {j['first']:.2f} s, next question {j['next']:.2f} s")
     if a.json:
         a.json.write_text(json.dumps({"now": now, "fitted": fitted, "sets": {

@@ -1,13 +1,14 @@
 """Run a benchmark and put what it printed into docs/benchmarks.md.
 
-    python benchmarks/publish.py bench_interviewer.py [ARGS ...]
+    python benchmarks/publish.py [--as NAME] bench_interviewer.py [ARGS ...]
 
 The docs show measurements only in the sections this script writes, each with the
 command, the date and the machine it ran on, so that no sentence carries a figure that
 nobody can reproduce. The summary (what follows the last blank line of the output) is
 shown; the whole output is folded below it. The benchmark's output is shown as it runs; its section (between
 `<!-- begin NAME -->` and `<!-- end NAME -->`, added at the end when new) is replaced
-only when the benchmark succeeds.
+only when the benchmark succeeds. `--as NAME` names the section otherwise than the script
+(one script run on two sets: the fitted answers and those kept out).
 """
 
 from __future__ import annotations
@@ -52,11 +53,16 @@ def replace_section(doc: str, name: str, new: str) -> str:
 
 
 def main() -> int:
-    if len(sys.argv) < 2:
+    argv = sys.argv[1:]
+    name = None
+    if argv[:1] == ["--as"] and len(argv) >= 2:
+        name, argv = argv[1], argv[2:]
+    if not argv:
         print(__doc__.strip(), file=sys.stderr)
         return 2
-    script = HERE / Path(sys.argv[1]).name
-    args = sys.argv[2:]
+    script = HERE / Path(argv[0]).name
+    args = argv[1:]
+    name = name or script.stem
     proc = subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE, text=True,
                             cwd=HERE.parent)
     lines = []
@@ -67,9 +73,9 @@ def main() -> int:
         print(f"{script.name} failed ({proc.returncode}); {DOC} left as it was", file=sys.stderr)
         return proc.returncode
     command = " ".join(["python", f"benchmarks/{script.name}", *args])
-    DOC.write_text(replace_section(DOC.read_text(encoding="utf-8"), script.stem,
-                                   section(script.stem, command, "".join(lines))), encoding="utf-8")
-    print(f"written to {DOC.relative_to(HERE.parent)} § {script.stem}", file=sys.stderr)
+    DOC.write_text(replace_section(DOC.read_text(encoding="utf-8"), name,
+                                   section(name, command, "".join(lines))), encoding="utf-8")
+    print(f"written to {DOC.relative_to(HERE.parent)} § {name}", file=sys.stderr)
     return 0
 
 

@@ -209,8 +209,8 @@ class Practice:
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
         self._analyzer: Future = self._loader.submit(load_analyzer)
         # A spoken answer's full analysis (its last words decoded again with word times, the
-        # delivery and voice measures) takes 1.5–3 s on two cores; the next question needs only
-        # the words heard, so the analysis finishes while that question is being asked.
+        # delivery and voice measures) takes seconds on a laptop's CPU; the next question needs
+        # only the words heard, so the analysis finishes while that question is being asked.
         self._analysing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis")
         self._pending: _Pending | None = None
         self.asked: set[str] = set()
@@ -409,8 +409,8 @@ class Practice:
                 asked=frozenset(self.asked), streamed=stream, track=track, company=self.company, topic=topic)
             heard = self._heard(stream, recording, q, track, topic)
             # Reply at once (a person does within a second): the acknowledgement and, when
-            # the words heard tell it, the next question joined to it; analyse meanwhile.
-            then = upcoming(heard) if upcoming is not None and heard is not None else None
+            # the words heard tell it and the end is sure, the next question joined to it.
+            then = upcoming(heard) if upcoming is not None and heard is not None and self._sure(recording) else None
             reply = self._reply(recording, then)
             if reply is not None and then is None:
                 finish(reply)   # the next question follows the acknowledgement, never over it
@@ -435,6 +435,21 @@ class Practice:
         if not self.source.live:
             self._ended_at = time.monotonic()   # a file has no end of speech to reply to: its analysis is
         return analysis
+
+    @staticmethod
+    def _sure(recording: Recording) -> bool:
+        """Whether the answer's end leaves little doubt: Enter, or words that end this kind of
+        answer (a sign-off, a closing sentence with its part, a rambling answer taken back)
+        in a voice that sounds finished. Only then does the next question follow at once.
+        After a doubtful end (a plain sentence, the yield after a 相槌) it waits out
+        `listen_on_s`: a candidate who goes on is heard over the short acknowledgement, but
+        over a question at full loudness the echo gate, which must assume the loudest
+        echo, would not let their voice through."""
+        decision = recording.turn
+        if recording.ended_by == EndedBy.ENTER or (decision is not None and decision.state == turn.RAMBLING):
+            return True
+        return (decision is not None and decision.state in ("final", "concluded")
+                and (decision.probability is None or decision.probability >= turn.rules().complete_probability))
 
     def _heard(self, stream: StreamingTranscriber | None, recording: Recording, q: Question, track: str | None,
                topic: dig.Topic | None) -> AnswerAnalysis | None:

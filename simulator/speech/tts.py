@@ -318,10 +318,13 @@ class Voice:
     def reply(self, ack: str | None, then: str | None, pause_s: float) -> Playback:
         """Start saying `ack` and `then` (the next question) `pause_s` after it, as one
         sound, and return at once: the question follows without a second start of the
-        audio device, and speaking over it hushes both. `begin(then)` returns this playback."""
+        audio device, and speaking over it hushes both. `begin(then)` returns this playback.
+        A 相槌 still sounding is let end first, with `pause_s` after it."""
         if self.engine.name == "none" or self.speaker is None:
             return _Finished()
         parts = [self._ready(text) for text in (ack, then) if text]
+        if self._sounding is not None and self._sounding.active():
+            time.sleep(max(0.0, self._ends + pause_s - time.monotonic()))
         rate = parts[-1][1]
         if len(parts) == 2 and parts[0][1] != rate:   # one engine, one rate; never mixed
             parts = parts[1:]
