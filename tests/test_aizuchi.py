@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import soundfile as sf
-from support import QuietUI, practice
+from support import NotingSpeaker, QuietUI, practice
 from test_practice import follow, latest_session, pulse  # noqa: F401  (the fixture)
 
 from benchmarks.bench_turns import last_sound_s, locate
@@ -100,35 +100,6 @@ def _sentence_pause(samples: np.ndarray, smart_turn) -> float:
     raise AssertionError("no finished-sounding pause")
 
 
-class _SlowSpeaker:
-    """The speaker's interface (the hardware edge): every sound lasts `length_s`, at
-    level 0 (no echo), unless stopped; notes when each started and was stopped."""
-
-    def __init__(self, length_s: float | None = None) -> None:
-        self.length_s = length_s
-        self.started: list[float] = []
-        self.stopped: list[float] = []
-
-    def start(self, samples, rate):
-        speaker, begun = self, time.monotonic()
-        self.started.append(begun)
-        length = self.length_s or len(samples) / rate
-
-        class Sound:
-            length_s, level = length, 0.0
-            stopped = False
-
-            def active(self) -> bool:
-                return not self.stopped and time.monotonic() - begun < length
-
-            def stop(self) -> None:
-                if self.active():
-                    speaker.stopped.append(time.monotonic())
-                self.stopped = True
-
-        return Sound()
-
-
 def _voice(speaker) -> Voice:
     voice = Voice(OpenJTalkEngine(), speaker)
     for phrase in (*turn.rules().aizuchi_phrases, *turn.rules().acknowledge):
@@ -147,7 +118,7 @@ def test_speaking_over_the_aizuchi_stops_it_and_the_answer_goes_on(dev_dir, tmp_
     answer = _with_pause(samples, at, 1.0)
     device = ReplayDevice()
     device.load(np.concatenate([answer, np.zeros(8 * SAMPLE_RATE, np.float32)]))
-    speaker = _SlowSpeaker(3.0)
+    speaker = NotingSpeaker(3.0)
     listening = Listening(_voice(speaker), turn.rules())
     mic = MicrophoneSource(None, backend=device, stop=lambda: False)
     rec = mic.record(tmp_path / "a.wav", 45.0, words=_Said("前年は来場者数が伸び悩んでおり、広報の見直しが課題でした。"),
@@ -188,7 +159,7 @@ def test_an_answer_taken_too_soon_is_repaired_by_going_on(analyzer, dev_dir, tmp
     answer = _with_pause(samples, at, 2.0)
     device = ReplayDevice()
     device.load(np.concatenate([answer, np.zeros(10 * SAMPLE_RATE, np.float32)]))
-    speaker, ui = _SlowSpeaker(), _OneAnswer()
+    speaker, ui = NotingSpeaker(), _OneAnswer()
     store = Store(tmp_path / "data")
     mic = MicrophoneSource(None, backend=device, stop=lambda: False)
     qs = bank.questions()
@@ -273,7 +244,7 @@ def test_a_fixed_silence_rule_also_hears_the_candidate_go_on(dev_dir, tmp_path):
         device = ReplayDevice()
         device.load(np.concatenate([samples, np.zeros(4 * SAMPLE_RATE, np.float32)]))
         mic = MicrophoneSource(None, silence_s=1.0, backend=device, stop=lambda: False)
-        rec = mic.record(tmp_path / "a.wav", 45.0, listener=Listening(_voice(_SlowSpeaker()), turn.rules()))
+        rec = mic.record(tmp_path / "a.wav", 45.0, listener=Listening(_voice(NotingSpeaker()), turn.rules()))
         assert rec.ended_by == EndedBy.SILENCE and rec.turn is None
         assert not mic.went_on(time.monotonic() + 0.5)
     finally:

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 import soxr
-from support import QuietUI
+from support import NotingSpeaker, QuietUI
 
 from benchmarks.bench_turns import last_sound_s, locate
 from simulator.practice.session import Practice
@@ -20,31 +20,6 @@ from simulator.speech.capture import EndedBy, MicrophoneSource
 from simulator.speech.replay import ReplayDevice
 from simulator.speech.tts import OpenJTalkEngine, Voice, trim_silence
 from simulator.store.storage import Store
-
-
-class _Speaker:
-    """The speaker's interface (the hardware edge): notes each sound and when it started;
-    a sound lasts its length."""
-
-    def __init__(self) -> None:
-        self.sounds: list[tuple[float, np.ndarray, int]] = []
-
-    def start(self, samples, rate):
-        begun = time.monotonic()
-        self.sounds.append((begun, samples, rate))
-        length = len(samples) / rate
-
-        class Sound:
-            length_s, level = length, 0.0
-            stopped = False
-
-            def active(self) -> bool:
-                return not self.stopped and time.monotonic() - begun < length
-
-            def stop(self) -> None:
-                self.stopped = True
-
-        return Sound()
 
 
 class _Noting(QuietUI):
@@ -80,7 +55,7 @@ def test_the_next_question_follows_the_acknowledgement_before_the_analysis(analy
     spoken = load_audio(dev_dir / "dev03_jikopr_numbers.flac")
     device = ReplayDevice()
     device.load(np.concatenate([spoken, np.zeros(10 * SAMPLE_RATE, np.float32)]))
-    speaker, ui = _Speaker(), _Noting()
+    speaker, ui = NotingSpeaker(), _Noting()
     voice = Voice(OpenJTalkEngine(), speaker)
     mic = MicrophoneSource(None, backend=device, stop=lambda: False)
     qs = bank.questions()

@@ -107,3 +107,39 @@ socket.socket.connect_ex = _refuse
 socket.getaddrinfo = _refuse
 socket.create_connection = _refuse
 '''
+
+
+class NotingSpeaker:
+    """The speaker's interface (the hardware edge): every sound lasts `length_s` (its own
+    length when None), at level 0 (no echo), unless stopped; notes each sound
+    (start time, samples, rate) and when one was stopped."""
+
+    def __init__(self, length_s: float | None = None) -> None:
+        self.length_s = length_s
+        self.sounds: list[tuple[float, object, int]] = []
+        self.stopped: list[float] = []
+
+    @property
+    def started(self) -> list[float]:
+        return [t for t, _, _ in self.sounds]
+
+    def start(self, samples, rate):
+        import time
+
+        speaker, begun = self, time.monotonic()
+        self.sounds.append((begun, samples, rate))
+        length = self.length_s or len(samples) / rate
+
+        class Sound:
+            length_s, level = length, 0.0
+            stopped = False
+
+            def active(self) -> bool:
+                return not self.stopped and time.monotonic() - begun < length
+
+            def stop(self) -> None:
+                if self.active():
+                    speaker.stopped.append(time.monotonic())
+                self.stopped = True
+
+        return Sound()
