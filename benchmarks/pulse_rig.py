@@ -33,6 +33,12 @@ class Pulse:
             raise RuntimeError("pulseaudio did not start")
         self.pactl("set-default-sink", "speaker")
         self.pactl("set-default-source", "mic")
+        # A null sink nobody listens to buffers up to 2 s, so a sound "ends" 2 s after its
+        # last sample; a real speaker plays it within tens of milliseconds. A listener
+        # asking for 20 ms holds the speaker's latency there.
+        self.pactl("load-module", "module-null-sink", "sink_name=ear")
+        self.pactl("load-module", "module-loopback", "source=speaker.monitor", "sink=ear", "latency_msec=20",
+                   "source_dont_move=true", "sink_dont_move=true")
 
     def pactl(self, *args: str) -> None:
         subprocess.run(["pactl", *args], env=self.env, check=True, capture_output=True)

@@ -448,7 +448,7 @@ class Practice:
         decision = recording.turn
         if recording.ended_by == EndedBy.ENTER or (decision is not None and decision.state == turn.RAMBLING):
             return True
-        return (decision is not None and decision.state in ("final", "concluded")
+        return (decision is not None and decision.state in turn.SURE
                 and (decision.probability is None or decision.probability >= turn.rules().complete_probability))
 
     def _heard(self, stream: StreamingTranscriber | None, recording: Recording, q: Question, track: str | None,

@@ -19,6 +19,7 @@ import math
 import re
 import threading
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import lru_cache
 from typing import Callable, Mapping, Protocol
 
@@ -29,9 +30,22 @@ from simulator.speech.audio import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
-STATES = ("final", "concluded", "sentence", "open", "pending")
-TAKE_BACK_AT = ("final", "concluded", "sentence")   # the sentence ends a rambling answer is taken back at
-RAMBLING = "rambling"   # the decision's state when the interviewer took the turn back
+
+
+class EndState(StrEnum):
+    """How an answer's words end at a pause (the keys of prompts/turn.toml's [wait])."""
+    FINAL = "final"            # a sign-off: 以上です, よろしくお願いいたします
+    CONCLUDED = "concluded"    # a closing sentence with the part that ends this kind of answer
+    SENTENCE = "sentence"      # a plain sentence, after which more may follow
+    OPEN = "open"              # mid-clause: a filler, a comma, 〜て
+    PENDING = "pending"        # the words have not reached the pause yet
+    RAMBLING = "rambling"      # not a reading: the interviewer took the turn back
+
+
+STATES = tuple(s for s in EndState if s is not EndState.RAMBLING)
+TAKE_BACK_AT = (EndState.FINAL, EndState.CONCLUDED, EndState.SENTENCE)   # where a rambling answer is taken back
+SURE = (EndState.FINAL, EndState.CONCLUDED)   # words that end this kind of answer
+RAMBLING = EndState.RAMBLING
 MODEL_WINDOW_S = 8.0          # Smart Turn reads the last 8 s
 _TAIL_CHARS = 40              # how an answer ends is in its last words; read 10 times a second
 _FRESH_S = 0.4                # transcript ending this close to the VAD's speech end covers the pause
@@ -57,7 +71,7 @@ class TurnRules:
     final: tuple[re.Pattern, ...]
     closing: tuple[re.Pattern, ...]
     open: tuple[str, ...]
-    wait: dict[str, tuple[float, float]]    # state → (complete, incomplete) seconds
+    wait: dict[EndState, tuple[float, float]]    # state → (complete, incomplete) seconds
     acknowledge: tuple[str, ...] = ()       # said as soon as an answer ends
     acknowledge_joined: str = ""            # said instead when the next question follows at once ...
     acknowledge_pause_s: float = 0.0        # ... this long after it, as one sound
@@ -84,7 +98,7 @@ class TurnRules:
     echo_tail_s: float = 0.0                     # the speaker still heard in the room after it stops
     listen_on_s: float = 0.0                     # heard on this long after the end of the turn
 
-    def rambling(self, answered_s: float, target_s: float | None, state: str) -> bool:
+    def rambling(self, answered_s: float, target_s: float | None, state: EndState) -> bool:
         """Whether the interviewer takes the turn back here: a sentence end of an answer
         that has run past `rambling_share` times its target. The words must say so: the
         voice alone cannot tell a comma from a full stop in fluent speech (both pauses
@@ -102,7 +116,7 @@ class TurnRules:
         patterns = self.concluding.get(question_type or "default", self.concluding.get("default", ()))
         return any(p.search(sentence) for p in patterns)
 
-    def wait_s(self, state: str, complete: bool) -> float:
+    def wait_s(self, state: EndState, complete: bool) -> float:
         return self.wait[state][0 if complete else 1]
 
 
@@ -174,7 +188,7 @@ def _aizuchi(table: Mapping) -> dict:
 
 
 def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRules | None = None,
-               question_type: str | None = None) -> str:
+               question_type: str | None = None) -> EndState:
     """What the words so far say about the end of the answer: final, concluded, sentence
     or open. A question put to the interviewer is final only in answer to the reverse
     question (`asks_types`). A sentence in a closing form is `concluded` when it also says the part that
@@ -184,25 +198,25 @@ def text_state(text: str, answered_s: float, target_s: float | None, r: TurnRule
     raw = normalise(text[-_TAIL_CHARS:]).rstrip(" \u3000")
     core = raw.rstrip(_PUNCT)
     if not core or raw[-1:] in "、,，":
-        return "open"
+        return EndState.OPEN
     tokens = tokenize(core)
     fillers = find_fillers(core, tokens)
     if fillers and fillers[-1].end >= len(core):
-        return "open"
+        return EndState.OPEN
     finals = r.final + (r.asks if question_type in r.asks_types else ())
     if any(p.search(core) for p in finals) and not any(p.search(core) for p in r.preface) \
             and not _points_left(normalise(text), r):
         opening = answered_s < r.final_min_share * (target_s or 0.0)
         if not (opening and any(p.search(_last_sentence(core)) for p in r.opener)):
-            return "final"
-        return "sentence"
+            return EndState.FINAL
+        return EndState.SENTENCE
     last = next((t for t in reversed(tokens) if not t.is_punct), None)
     if core.endswith(r.open) or (last is not None and last.pos in r.continuative and last.form.startswith("連用")):
-        return "open"
+        return EndState.OPEN
     if any(p.search(core) for p in r.closing) and answered_s >= r.closing_min_share * (target_s or 0.0):
         if r.concludes(_last_sentence(core), question_type) and not _points_left(normalise(text), r):
-            return "concluded"
-    return "sentence"
+            return EndState.CONCLUDED
+    return EndState.SENTENCE
 
 
 def _last_sentence(core: str) -> str:
@@ -278,7 +292,7 @@ class SmartTurn:
 class TurnDecision:
     """Why an answer ended: kept with the answer for the record and the benchmark."""
 
-    state: str
+    state: EndState
     probability: float | None
     wait_s: float      # the silence the rule asked for
     silence_s: float   # the silence when it was decided (later than wait_s while the words were pending)
@@ -325,7 +339,7 @@ class AnswerTurn:
                 self.words.pause(speech_end_s)
         p = self._probability
         complete = True if p is None else p >= self.rules.complete_probability
-        state, ending = "pending", ""
+        state, ending = EndState.PENDING, ""
         said = self.words.partial() if self.words else None
         if said is not None and said[1] >= speech_end_s - _FRESH_S:
             state, ending = text_state(said[0], answered_s, self.target_s, self.rules, self.question_type), said[0][-12:]
@@ -333,7 +347,7 @@ class AnswerTurn:
         if self.rules.rambling(answered_s, self.target_s, state):
             state, wait = RAMBLING, min(wait, self.rules.rambling_wait_s)
         ran_long = self.rules.ran_long(answered_s, self.target_s)
-        self._unread = speech_end_s if state == "pending" and ran_long else None
+        self._unread = speech_end_s if state == EndState.PENDING and ran_long else None
         cued = self._yield_after(speech_end_s, silence_s, state, complete and not ran_long, wait)
         if cued is not None:
             wait = cued
