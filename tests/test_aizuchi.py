@@ -250,3 +250,27 @@ def test_a_fixed_silence_rule_also_hears_the_candidate_go_on(dev_dir, tmp_path):
     finally:
         threading.excepthook = hook
     assert not errors, errors
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("resumes_after_s, heard", [(0.9, True), (1.6, False)])
+def test_going_on_is_judged_by_when_the_word_began(dev_dir, tmp_path, resumes_after_s, heard):
+    """The listening second after the turn is a second of audio: a candidate who goes on
+    0.9 s after the end is heard, though their word is only sure 0.2-0.4 s later (timed
+    on the clock alone, the window held 0.6-0.8 s of audio and such an answer was cut); one
+    who starts after the second has passed is not taken for going on."""
+    samples = load_audio(dev_dir / "dev06_gyaku_none.flac")
+    first, second = speech_regions(samples, min_silence_s=0.3)[:2]
+    silence_s = 1.0
+    ends_s = 0.1 * math.ceil((first.end + silence_s) / 0.1)   # decided on the block that completes the silence
+    gap = np.zeros(int((ends_s + resumes_after_s - first.end) * SAMPLE_RATE), np.float32)
+    audio = np.concatenate([samples[:int(first.end * SAMPLE_RATE)], gap,
+                            samples[int(second.start * SAMPLE_RATE):int(second.end * SAMPLE_RATE)],
+                            np.zeros(2 * SAMPLE_RATE, np.float32)])
+    device = ReplayDevice()
+    device.load(audio)
+    mic = MicrophoneSource(None, silence_s=silence_s, backend=device, stop=lambda: False)
+    rec = mic.record(tmp_path / "a.wav", 45.0, listener=Listening(_voice(NotingSpeaker()), turn.rules()))
+    assert rec.ended_by == EndedBy.SILENCE
+    assert mic.went_on(time.monotonic() + 1.0) is heard
+    mic.let_go()

@@ -44,6 +44,10 @@ _MIN_SPEECH_S = 0.3         # speech needed before silence can end the answer
 _MIN_RUN = 5                # speech windows (0.16 s, about a mora) among the last _RECENT that make a burst
 _RECENT = 10                # 0.32 s
 _JOIN_S = 0.5               # a gap this short is inside speech (a closure, a breath), not a pause
+# From a word's first sound to its burst being sure: a block (0.1 s) reaches the loop,
+# _MIN_RUN of the last _RECENT windows must be speech, and Silero's onset lags a window or two.
+_CONFIRM_S = 0.45
+_ONSET_LAG_S = 0.15         # where a burst is found to begin lags the word's first sound by up to this
 
 
 class CaptureError(MensetsuError):
@@ -286,6 +290,10 @@ class Endpointer:
         self._recent: list[bool] = []          # the last VAD windows
         self._tail = np.zeros(0, np.float32)   # the last seconds, for the end-of-turn model
 
+    def stirring(self) -> bool:
+        """Whether any of the last windows was speech: a word may be beginning."""
+        return any(self._recent)
+
     def feed(self, samples: np.ndarray) -> EndedBy | None:
         if self.turn is not None:
             self._tail = np.concatenate([self._tail, samples])[-int(MODEL_WINDOW_S * SAMPLE_RATE):]
@@ -430,6 +438,7 @@ class _Take:
         self._went_on = threading.Event()
         self._listening: threading.Thread | None = None
         self._stop_listening = threading.Event()
+        self._ended = (0.0, 0.0)   # listen_on: the audio position and the clock at the end of the turn
 
     @property
     def taken_back(self) -> bool:
@@ -530,18 +539,31 @@ class _Take:
                     turn.cue = cue
 
         self._went_on.clear()
+        # where the turn ended, in the audio and on the clock: the audio reaches this loop
+        # in real time, so a moment on the clock is a position in the audio
+        self._ended = (self.endpoint.position_s, time.monotonic())
         self._listening = threading.Thread(target=listen, name="listen-on", daemon=True)
         self._listening.start()
 
     def went_on(self, until: float = 0.0) -> bool:
-        """Whether the candidate spoke after the end of the turn, by `until` at the latest;
-        stops listening either way."""
+        """Whether the candidate began speaking after the end of the turn, by `until`
+        (time.monotonic()) at the latest; stops listening either way. A word begun just
+        before `until` is only sure `_CONFIRM_S` later, so that much more is heard (and a
+        burst that began after `until` does not count): measured on the clock alone, the
+        listening second held 0.6-0.8 s of audio, and a candidate going on after 0.7 s was cut."""
+        position, clock = self._ended
+        window_end = position + (until - clock)
         self._went_on.wait(max(0.0, until - time.monotonic()))
+        while not self._went_on.is_set() and time.monotonic() < until + _CONFIRM_S:
+            if self.endpoint.position_s >= window_end + 0.1 and not self.endpoint.stirring():
+                break   # the window's audio is all heard, and no word is beginning in it
+            self._went_on.wait(0.02)
         self._stop_listening.set()
         if self._listening is not None:
             self._listening.join()
         self._stop_listening.clear()
-        return self._went_on.is_set()
+        began = self.endpoint.burst_start_s
+        return self._went_on.is_set() and began is not None and began <= window_end + _ONSET_LAG_S
 
     def close(self, hush: bool = True) -> None:
         if self._closed:
