@@ -12,7 +12,8 @@ of a reply begun into their speech); later, the answer is cut. At the answer's r
 the wait costs w (or the 相槌's `after_s`) before the interviewer's first sound. Pauses
 where a 相槌 is said (prompts/turn.toml [aizuchi]) end the turn only when they outlast the
 相槌 and its yield. The words at a pause are the final transcript's, so the state
-`pending` (words not read yet), which only the live rule meets, is not fitted.
+`pending` (words not read yet), which only the live rule meets, is not fitted. The 相槌
+waits for the candidate's own pace between sentences, as the live rule does.
 
 Fit set: the dev and rendered answers (five Kokoro voices and OpenJTalk's own voice,
 clean and home recording conditions) and copies of each with a pause set into it, as
@@ -104,11 +105,12 @@ def copies(pauses: list[Pause]) -> list[list[Pause]]:
     return made
 
 
-def needed(p: Pause, wait: dict, r: turn.TurnRules) -> tuple[float, bool]:
-    """The silence this pause needs before the turn is taken, and whether a 相槌 is said in it."""
+def needed(p: Pause, wait: dict, r: turn.TurnRules, after_s: float) -> tuple[float, bool]:
+    """The silence this pause needs before the turn is taken, and whether a 相槌 is said
+    in it (after `after_s`, turn.AnswerTurn.aizuchi_after_s)."""
     w = wait[p.state][0 if p.complete else 1]
-    if p.complete and p.state in r.aizuchi_states and w > r.aizuchi_after_s + r.aizuchi_yield_s:
-        return min(w, r.aizuchi_after_s + AIZUCHI_S + r.aizuchi_yield_s), True
+    if p.complete and p.state in r.aizuchi_states and w > after_s + r.aizuchi_yield_s:
+        return min(w, after_s + AIZUCHI_S + r.aizuchi_yield_s), True
     return w, False
 
 
@@ -117,17 +119,22 @@ def judge(answers: list[list[Pause]], wait: dict, r: turn.TurnRules) -> dict:
     first, nxt = [], []
     joined = 0.4 + r.acknowledge_pause_s   # 「はい。」 and the breath before the question
     for answer in answers:
+        paced = turn.AnswerTurn(None, None, None, r)   # the candidate's pace, as the live rule keeps it
         for p in answer[:-1]:
-            need, aizuchi = needed(p, wait, r)
+            after_s = paced.aizuchi_after_s()
+            need, aizuchi = needed(p, wait, r, after_s)
             pauses += 1
-            overlaps += aizuchi and r.aizuchi_after_s <= p.silence_s < r.aizuchi_after_s + AIZUCHI_S
+            overlaps += aizuchi and after_s <= p.silence_s < after_s + AIZUCHI_S
             if p.silence_s >= need + r.listen_on_s:
                 cuts += 1
                 break
             repairs += p.silence_s >= need
+            if p.state == turn.EndState.SENTENCE and p.silence_s < r.aizuchi_paced_upto_s:
+                paced.sentence_pauses.append(p.silence_s)
         else:
-            need, aizuchi = needed(answer[-1], wait, r)
-            first.append(VAD_LAG_S + (r.aizuchi_after_s if aizuchi else need))
+            after_s = paced.aizuchi_after_s()
+            need, aizuchi = needed(answer[-1], wait, r, after_s)
+            first.append(VAD_LAG_S + (after_s if aizuchi else need))
             nxt.append(VAD_LAG_S + need + (0.0 if aizuchi else joined))
     return {"answers": len(answers), "cuts": cuts, "repairs": repairs, "overlaps": overlaps, "pauses": pauses,
             "first": statistics.median(first) if first else float("nan"),

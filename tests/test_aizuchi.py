@@ -82,6 +82,40 @@ def test_a_finished_sentence_gets_a_aizuchi_then_the_turn_after_the_yield():
         assert len(said) == 1 and not t.decision.aizuchi
 
 
+def test_the_aizuchi_keeps_to_a_slow_speakers_pace_between_sentences():
+    """A candidate who leaves 1.1-1.3 s between sentences gets no 相槌 0.7 s into the next
+    such pause (it would land on their next sentence) but after their usual pause; a
+    thinking pause after a sentence does not count as their pace, and a fluent speaker
+    keeps `after_s`."""
+    r = turn.rules()
+    cues: list[float] = []
+    t = AnswerTurn(SimpleNamespace(probability=lambda tail: 0.99), 90.0, _Said("接客を担当しました。"),
+                   cue=lambda: cues.append(1) or 0.4)
+    tail = np.zeros(SAMPLE_RATE, np.float32)
+
+    def pause(end_s: float, silence_s: float) -> None:   # the rule is asked every 0.1 s of a pause
+        for k in range(2, int(silence_s * 10) + 1):
+            t.required_silence(tail, end_s, end_s, k / 10)
+
+    assert t.aizuchi_after_s() == r.aizuchi_after_s
+    pause(10.0, 1.1)   # a 相槌 at 0.7 s, then the candidate went on
+    pause(20.0, 1.3)
+    pause(30.0, 3.0)   # thinking
+    pause(40.0, 0.3)
+    assert t.sentence_pauses == [pytest.approx(1.1), pytest.approx(1.3)]
+    t.required_silence(tail, 50.0, 50.0, 0.2)   # a new pause: the candidate went on after the last
+    assert t.aizuchi_after_s() == pytest.approx(1.1 + r.aizuchi_paced_s)
+    before = len(cues)
+    t.required_silence(tail, 50.0, 50.0, 0.8)
+    assert len(cues) == before   # 0.8 s into this pause: still within their rhythm
+    t.required_silence(tail, 50.0, 50.0, 1.3)
+    assert len(cues) == before + 1
+    t2 = AnswerTurn(SimpleNamespace(probability=lambda tail: 0.99), 90.0, _Said("接客を担当しました。"), cue=lambda: 0.4)
+    for end in (10.0, 20.0):
+        t2.required_silence(tail, end, end, 0.4)
+    assert t2.aizuchi_after_s() == r.aizuchi_after_s   # 0.4 s between sentences: fluent
+
+
 def _with_pause(samples: np.ndarray, after_s: float, pause_s: float) -> np.ndarray:
     """`samples` with `pause_s` of silence set into the pause that begins at `after_s`."""
     regions = speech_regions(samples)

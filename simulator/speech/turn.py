@@ -17,6 +17,7 @@ import importlib.util
 import logging
 import math
 import re
+import statistics
 import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -91,6 +92,8 @@ class TurnRules:
     rambling_wait_s: float = 0.0                 # ... is taken back after this silence
     aizuchi_after_s: float = math.inf            # silence before a listening sound ...
     aizuchi_yield_s: float = 0.0                 # ... and after it, before the turn is taken
+    aizuchi_paced_s: float = 0.0                 # or the candidate's usual pause between sentences, plus this
+    aizuchi_paced_upto_s: float = 0.0            # (sentence pauses this long or longer are thinking, not pace)
     aizuchi_states: frozenset[str] = frozenset()  # the text states whose finished-sounding pauses get one
     aizuchi_phrases: tuple[str, ...] = ()
     aizuchi_volume: float = 1.0
@@ -182,6 +185,7 @@ def _aizuchi(table: Mapping) -> dict:
         raise PromptsError(f"{prompt_line('turn', 'states =')}: [aizuchi] states は {', '.join(STATES)} "
                            f"から選びます（{', '.join(sorted(unknown))}）")
     return {"aizuchi_after_s": float(table["after_s"]), "aizuchi_yield_s": float(table["yield_s"]),
+            "aizuchi_paced_s": float(table["paced_margin_s"]), "aizuchi_paced_upto_s": float(table["paced_upto_s"]),
             "aizuchi_states": frozenset(table["states"]), "aizuchi_phrases": tuple(table["phrases"]),
             "aizuchi_volume": float(table["volume"]), "barge_in_db": float(table["barge_in_db"]),
             "echo_tail_s": float(table["echo_tail_s"]), "listen_on_s": float(table["listen_on_s"])}
@@ -323,6 +327,8 @@ class AnswerTurn:
         self._cued: tuple[float, float] | None = None   # (pause, silence when its 相槌 ends)
         self.cues: list[float] = []   # where each 相槌 began, seconds of the recording's audio
         self.decision: TurnDecision | None = None
+        self._pause: tuple[float, EndState, float] | None = None   # (end of speech, state read, longest silence)
+        self.sentence_pauses: list[float] = []   # how long this candidate paused between sentences, and went on
 
     def required_silence(self, tail: np.ndarray, speech_end_s: float, answered_s: float, silence_s: float) -> float:
         """Seconds of silence this pause needs before the answer ends (inf: not yet known).
@@ -333,6 +339,7 @@ class AnswerTurn:
         if silence_s < self.rules.probe_after_s:
             return math.inf
         if self._probed_for != speech_end_s:   # a new pause: ask the voice once
+            self._went_on_after()
             self._probed_for = speech_end_s
             self._probability = self.model.probability(tail) if self.model else None
             if self.words and (self._probability is None or self._probability >= self.rules.glance_probability):
@@ -352,20 +359,39 @@ class AnswerTurn:
         if cued is not None:
             wait = cued
         self.decision = TurnDecision(state, p, wait, silence_s, ending, aizuchi=cued is not None)
+        self._pause = (speech_end_s, state, silence_s)
         return wait
+
+    def _went_on_after(self) -> None:
+        """The candidate spoke again after the last pause: if it followed a sentence, its
+        length is this candidate's pace between sentences."""
+        if self._pause is not None and self._pause[1] == EndState.SENTENCE \
+                and self._pause[2] < self.rules.aizuchi_paced_upto_s:
+            self.sentence_pauses.append(self._pause[2])
+        self._pause = None
+
+    def aizuchi_after_s(self) -> float:
+        """The silence after a sentence before the 相槌: `aizuchi_after_s`, or longer for a
+        candidate who pauses longer between sentences (a person listening waits out the
+        speaker's own rhythm): their median pause so far plus `aizuchi_paced_s`."""
+        r = self.rules
+        if not self.sentence_pauses:
+            return r.aizuchi_after_s
+        return max(r.aizuchi_after_s, statistics.median(self.sentence_pauses) + r.aizuchi_paced_s)
 
     def _yield_after(self, speech_end_s: float, silence_s: float, state: str, finished: bool,
                      wait: float) -> float | None:
         """The silence this pause needs once the interviewer has said its 相槌 here (saying
-        it when the pause has lasted `aizuchi_after_s`), or None when it gets none: a pause
+        it when the pause has lasted `aizuchi_after_s()`), or None when it gets none: a pause
         that does not sound finished, words that leave the answer open, a wait that is
         shorter anyway. Only one per pause: the candidate going on starts a new one."""
         r = self.rules
         if self._cued is not None and self._cued[0] == speech_end_s:
             # words read after the 相槌 that leave the answer open keep the interviewer listening
             return min(wait, self._cued[1] + r.aizuchi_yield_s) if state in r.aizuchi_states else None
+        after_s = self.aizuchi_after_s()
         if (self.cue is None or not finished or state not in r.aizuchi_states
-                or wait <= r.aizuchi_after_s + r.aizuchi_yield_s or silence_s < r.aizuchi_after_s):
+                or wait <= after_s + r.aizuchi_yield_s or silence_s < after_s):
             return None
         length = self.cue()
         if length is None:
