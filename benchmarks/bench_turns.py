@@ -224,8 +224,10 @@ def run(files: list[Path], ids: list[str], work: Path, threads: int, silence: fl
             "--tts", "openjtalk", "--followups", "0", "--ids", ",".join(ids), "--max-seconds", "300"]
     if silence is not None:
         args += ["--silence", str(silence)]
+    # ended with SIGINT, as Ctrl-C: not ignored, though a shell's background job ignores it
     proc = subprocess.Popen(args, env={**pulse.env, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     queue = list(files)
     playing: list[subprocess.Popen] = []
 

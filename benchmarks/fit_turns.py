@@ -105,13 +105,16 @@ def copies(pauses: list[Pause]) -> list[list[Pause]]:
     return made
 
 
-def needed(p: Pause, wait: dict, r: turn.TurnRules, after_s: float) -> tuple[float, bool]:
-    """The silence this pause needs before the turn is taken, and whether a 相槌 is said
-    in it (after `after_s`, turn.AnswerTurn.aizuchi_after_s)."""
+def needed(p: Pause, wait: dict, r: turn.TurnRules, after_s: float) -> tuple[float, float | None]:
+    """The silence this pause needs before the turn is taken, and when a 相槌 is said in
+    it (after `after_s`, turn.AnswerTurn.aizuchi_after_s, or the reply's 「はい」 after words
+    that end the answer), or None."""
     w = wait[p.state][0 if p.complete else 1]
+    if p.complete and p.state in turn.SURE and w > r.aizuchi_sure_after_s:
+        return w, r.aizuchi_sure_after_s
     if p.complete and p.state in r.aizuchi_states and w > after_s + r.aizuchi_yield_s:
-        return min(w, after_s + AIZUCHI_S + r.aizuchi_yield_s), True
-    return w, False
+        return min(w, after_s + AIZUCHI_S + r.aizuchi_yield_s), after_s
+    return w, None
 
 
 def judge(answers: list[list[Pause]], wait: dict, r: turn.TurnRules) -> dict:
@@ -121,10 +124,9 @@ def judge(answers: list[list[Pause]], wait: dict, r: turn.TurnRules) -> dict:
     for answer in answers:
         paced = turn.AnswerTurn(None, None, None, r)   # the candidate's pace, as the live rule keeps it
         for p in answer[:-1]:
-            after_s = paced.aizuchi_after_s()
-            need, aizuchi = needed(p, wait, r, after_s)
+            need, cue = needed(p, wait, r, paced.aizuchi_after_s())
             pauses += 1
-            overlaps += aizuchi and after_s <= p.silence_s < after_s + AIZUCHI_S
+            overlaps += cue is not None and cue <= p.silence_s < cue + AIZUCHI_S
             if p.silence_s >= need + r.listen_on_s:
                 cuts += 1
                 break
@@ -132,10 +134,15 @@ def judge(answers: list[list[Pause]], wait: dict, r: turn.TurnRules) -> dict:
             if p.state == turn.EndState.SENTENCE and p.silence_s < r.aizuchi_paced_upto_s:
                 paced.sentence_pauses.append(p.silence_s)
         else:
-            after_s = paced.aizuchi_after_s()
-            need, aizuchi = needed(answer[-1], wait, r, after_s)
-            first.append(VAD_LAG_S + (after_s if aizuchi else need))
-            nxt.append(VAD_LAG_S + need + (0.0 if aizuchi else joined))
+            last = answer[-1]
+            need, cue = needed(last, wait, r, paced.aizuchi_after_s())
+            first.append(VAD_LAG_S + (need if cue is None else cue))
+            if cue is None:
+                nxt.append(VAD_LAG_S + need + joined)
+            elif last.state in turn.SURE:   # the question follows the early 「はい」 once the turn is sure
+                nxt.append(VAD_LAG_S + max(need, cue + AIZUCHI_S + r.acknowledge_pause_s))
+            else:
+                nxt.append(VAD_LAG_S + need)
     return {"answers": len(answers), "cuts": cuts, "repairs": repairs, "overlaps": overlaps, "pauses": pauses,
             "first": statistics.median(first) if first else float("nan"),
             "next": statistics.median(nxt) if nxt else float("nan")}

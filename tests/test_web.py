@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from support import RENDERED, as_wav, noise
+from support import RENDERED, as_from_a_terminal, as_wav, noise
 from support.web import TOKEN, fits, launch_chromium, open_page, serving, web_app
 
 from simulator.store.storage import Store, session_answers
@@ -327,7 +327,8 @@ def test_a_typed_interview_in_the_page_digs_into_the_answer(browser, tmp_path):
 def _start_bare(data: Path) -> tuple[subprocess.Popen, str]:
     """`mensetsu` with no arguments, as a user double-clicks it; returns the process and its URL."""
     proc = subprocess.Popen([sys.executable, "-m", "simulator"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "MENSETSU_DATA_DIR": str(data), "BROWSER": "true"})
+                            text=True, env={**os.environ, "MENSETSU_DATA_DIR": str(data), "BROWSER": "true"},
+                            preexec_fn=as_from_a_terminal)
     for line in proc.stdout:
         if line.startswith("http://127.0.0.1:"):
             return proc, line.strip()

@@ -93,7 +93,9 @@ class TurnRules:
     aizuchi_after_s: float = math.inf            # silence before a listening sound ...
     aizuchi_yield_s: float = 0.0                 # ... and after it, before the turn is taken
     aizuchi_paced_s: float = 0.0                 # or the candidate's usual pause between sentences, plus this
+    aizuchi_sure_after_s: float = math.inf       # after words that end the answer: the reply's 「はい」 this soon
     aizuchi_paced_upto_s: float = 0.0            # (sentence pauses this long or longer are thinking, not pace)
+    aizuchi_paced_after: int = 1                 # once this many sentence pauses are known
     aizuchi_states: frozenset[str] = frozenset()  # the text states whose finished-sounding pauses get one
     aizuchi_phrases: tuple[str, ...] = ()
     aizuchi_volume: float = 1.0
@@ -186,6 +188,7 @@ def _aizuchi(table: Mapping) -> dict:
                            f"から選びます（{', '.join(sorted(unknown))}）")
     return {"aizuchi_after_s": float(table["after_s"]), "aizuchi_yield_s": float(table["yield_s"]),
             "aizuchi_paced_s": float(table["paced_margin_s"]), "aizuchi_paced_upto_s": float(table["paced_upto_s"]),
+            "aizuchi_sure_after_s": float(table["sure_after_s"]), "aizuchi_paced_after": int(table["paced_after"]),
             "aizuchi_states": frozenset(table["states"]), "aizuchi_phrases": tuple(table["phrases"]),
             "aizuchi_volume": float(table["volume"]), "barge_in_db": float(table["barge_in_db"]),
             "echo_tail_s": float(table["echo_tail_s"]), "listen_on_s": float(table["listen_on_s"])}
@@ -373,9 +376,10 @@ class AnswerTurn:
     def aizuchi_after_s(self) -> float:
         """The silence after a sentence before the 相槌: `aizuchi_after_s`, or longer for a
         candidate who pauses longer between sentences (a person listening waits out the
-        speaker's own rhythm): their median pause so far plus `aizuchi_paced_s`."""
+        speaker's own rhythm): their median pause so far plus `aizuchi_paced_s`, once
+        `aizuchi_paced_after` are known (one thinking pause is not a rhythm)."""
         r = self.rules
-        if not self.sentence_pauses:
+        if len(self.sentence_pauses) < r.aizuchi_paced_after:
             return r.aizuchi_after_s
         return max(r.aizuchi_after_s, statistics.median(self.sentence_pauses) + r.aizuchi_paced_s)
 
@@ -387,11 +391,25 @@ class AnswerTurn:
         shorter anyway. Only one per pause: the candidate going on starts a new one."""
         r = self.rules
         if self._cued is not None and self._cued[0] == speech_end_s:
+            if state in SURE:
+                return wait
             # words read after the 相槌 that leave the answer open keep the interviewer listening
             return min(wait, self._cued[1] + r.aizuchi_yield_s) if state in r.aizuchi_states else None
+        if self.cue is None or not finished:
+            return None
+        if state in SURE:
+            # The words end the answer: the reply's 「はい」 starts before the turn is sure,
+            # as a person's does; should the candidate go on, it was a 相槌.
+            if silence_s < r.aizuchi_sure_after_s or wait <= r.aizuchi_sure_after_s:
+                return None
+            length = self.cue()
+            if length is None:
+                return None
+            self._cued = (speech_end_s, silence_s + length)
+            self.cues.append(speech_end_s + silence_s)
+            return wait
         after_s = self.aizuchi_after_s()
-        if (self.cue is None or not finished or state not in r.aizuchi_states
-                or wait <= after_s + r.aizuchi_yield_s or silence_s < after_s):
+        if state not in r.aizuchi_states or wait <= after_s + r.aizuchi_yield_s or silence_s < after_s:
             return None
         length = self.cue()
         if length is None:

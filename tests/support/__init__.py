@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -87,11 +88,18 @@ def assert_clean_failure(p: subprocess.CompletedProcess, needle: str) -> None:
     assert len(errors) == 1 and needle in errors[0], p.stderr  # one clear line
 
 
+def as_from_a_terminal() -> None:
+    """A child's Ctrl-C as in a terminal (Popen's preexec_fn): a shell starts a background
+    job with SIGINT ignored and every process under it inherits that (CI may run so), where
+    the foreground process of a terminal has the default action; tests send it SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def practice(*args: str, env: dict, data: Path) -> subprocess.Popen:
     """`mensetsu practice ARGS` running in the background, its stdout line-buffered."""
     return subprocess.Popen([sys.executable, "-m", "simulator", "practice", "--data-dir", str(data), "--threads", "2",
                              *args], env={**env, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=as_from_a_terminal)
 
 
 # Written as a child interpreter's sitecustomize.py: every socket connection fails and is logged.
