@@ -32,7 +32,6 @@ from simulator.speech.audio import SAMPLE_RATE
 log = logging.getLogger(__name__)
 
 
-
 class EndState(StrEnum):
     """How an answer's words end at a pause (the keys of prompts/turn.toml's [wait])."""
     FINAL = "final"            # a sign-off: 以上です, よろしくお願いいたします
@@ -93,9 +92,9 @@ class TurnRules:
     aizuchi_after_s: float = math.inf            # silence before a listening sound ...
     aizuchi_yield_s: float = 0.0                 # ... and after it, before the turn is taken
     aizuchi_paced_s: float = 0.0                 # or the candidate's usual pause between sentences, plus this
-    aizuchi_sure_after_s: float = math.inf       # after words that end the answer: the reply's 「はい」 this soon
     aizuchi_paced_upto_s: float = 0.0            # (sentence pauses this long or longer are thinking, not pace)
     aizuchi_paced_after: int = 1                 # once this many sentence pauses are known
+    aizuchi_sure_after_s: float = math.inf       # after words that end the answer: the reply's 「はい」 this soon
     aizuchi_states: frozenset[str] = frozenset()  # the text states whose finished-sounding pauses get one
     aizuchi_phrases: tuple[str, ...] = ()
     aizuchi_volume: float = 1.0
