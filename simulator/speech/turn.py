@@ -401,21 +401,20 @@ class AnswerTurn:
             # as a person's does; should the candidate go on, it was a 相槌.
             if silence_s < r.aizuchi_sure_after_s or wait <= r.aizuchi_sure_after_s:
                 return None
-            length = self.cue()
-            if length is None:
-                return None
-            self._cued = (speech_end_s, silence_s + length)
-            self.cues.append(speech_end_s + silence_s)
-            return wait
+            return None if self._say_aizuchi(speech_end_s, silence_s) is None else wait
         after_s = self.aizuchi_after_s()
         if state not in r.aizuchi_states or wait <= after_s + r.aizuchi_yield_s or silence_s < after_s:
             return None
+        length = self._say_aizuchi(speech_end_s, silence_s)
+        return None if length is None else min(wait, silence_s + length + r.aizuchi_yield_s)
+
+    def _say_aizuchi(self, speech_end_s: float, silence_s: float) -> float | None:
+        """Say the listening sound now, noted for this pause; its length, or None when it cannot be said."""
         length = self.cue()
-        if length is None:
-            return None
-        self._cued = (speech_end_s, silence_s + length)
-        self.cues.append(speech_end_s + silence_s)
-        return min(wait, silence_s + length + r.aizuchi_yield_s)
+        if length is not None:
+            self._cued = (speech_end_s, silence_s + length)
+            self.cues.append(speech_end_s + silence_s)
+        return length
 
     def _took_back_late(self, answered_s: float, silence_s: float) -> bool:
         """Whether the words of a rambling answer's last pause, read only after the
