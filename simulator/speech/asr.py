@@ -285,7 +285,9 @@ class Transcriber:
         without words again, with no prompt, and record what is still empty as a hole.
 
         The rule: no speech is silently lost. A stretch that decodes only to a known
-        silence phrase or to a repeat stays a hole, not text."""
+        silence phrase or to a repeat stays a hole, not text. A word said alone before a
+        thinking pause is decoded again by itself first (`_hear_lone_words`)."""
+        transcript = self._hear_lone_words(samples, transcript, speech, question)
         gaps = uncovered(transcript.words, speech)
         if not gaps:
             return transcript
@@ -300,6 +302,43 @@ class Transcriber:
         words = tuple(sorted(transcript.words + tuple(found), key=lambda w: w.start))
         return Transcript("".join(w.text for w in words).strip(), words, transcript.dropped + tuple(dropped),
                           tuple(uncovered(words, speech)))
+
+    def _hear_lone_words(self, samples: np.ndarray, transcript: Transcript, speech: list[Region],
+                         question: str | None = None) -> Transcript:
+        """A short stretch of speech alone before a thinking pause (prompts/decoding.toml
+        [lone_words]) is most often a filler said while thinking. Inside its chunk Whisper
+        drops it, runs it into the next word (あのーエネルギー) or hears a sound-alike;
+        decoded by itself with the filler context it comes out as the filler. Only a
+        decode that is a filler and nothing else replaces the words there (any other word
+        is surer read in its context), and a filler there ends with the pause's comma."""
+        from simulator.lang.japanese import find_fillers, normalise
+
+        def filler_only(words: list[Word]) -> bool:
+            text = normalise("".join(w.text for w in words))
+            spoken = len(_norm(text))
+            return spoken > 0 and sum(f.end - f.start for f in find_fillers(text)) >= spoken
+
+        r = bank.load("decoding")["lone_words"]
+        words = list(transcript.words)
+        for i, region in enumerate(speech):
+            before = region.start - (speech[i - 1].end if i else 0.0)
+            after = speech[i + 1].start - region.end if i + 1 < len(speech) else r["after_s"]
+            if region.length > r["max_s"] or before < r["before_s"] or after < r["after_s"]:
+                continue
+            said = [w for w in words if region.start - _WORD_REACH_S <= (w.start + w.end) / 2 <= region.end + _WORD_REACH_S]
+            there = said
+            if not (there and filler_only(there)):
+                heard, _ = _guard(self.transcribe_chunk(samples, region, question), [region])
+                if not (heard and filler_only(heard)):
+                    continue
+                there = _snap(heard, [region])
+            last = there[-1]
+            if not re.search(r"[、。,.!?！？]$", last.text):
+                there = [*there[:-1], Word(last.text + "、", last.start, last.end, last.probability)]
+            words = sorted([w for w in words if w not in said] + there, key=lambda w: w.start)
+        if words == list(transcript.words):
+            return transcript
+        return Transcript("".join(w.text for w in words).strip(), tuple(words), transcript.dropped, transcript.holes)
 
 
 HOLE_MIN_S = 2.0      # speech without words for this long is a hole, not words Whisper ran together
