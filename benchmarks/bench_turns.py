@@ -173,7 +173,8 @@ def make_variants(files: list[Path], out: Path, threads: int) -> list[Path]:
 def question_ids(files: list[Path]) -> list[str]:
     """The question each file answers: truth.json's `qid` for the file (or the file it was
     copied from: `dev05_x+comma3.5s` → `dev05_x`), else the file name's first part when it
-    is a question id, else the self-introduction."""
+    is a question id, else the self-introduction. None for an answer to a follow-up, which
+    practice never asks first."""
     qs = bank.questions()
     known: dict[str, str] = {}
     for truth in {f.parent / "truth.json" for f in files} | {DEV / "truth.json", DEV.parent / "rendered" / "truth.json"}:
@@ -184,7 +185,7 @@ def question_ids(files: list[Path]) -> list[str]:
         stem = f.stem.split("+")[0]
         guess = stem.split("_")[0]
         qid = known.get(stem) or (guess if guess in qs and qs[guess].type != "followup" else "jikoshokai")
-        ids.append(qid)
+        ids.append(None if qs[qid].type == "followup" else qid)
     return ids
 
 
@@ -353,6 +354,9 @@ def main() -> None:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         files = args.files or sorted(DEV.glob("*.flac"))
+        for f in [f for f, qid in zip(files, question_ids(files)) if qid is None]:
+            print(f"{f.name}: left out (it answers a follow-up, which practice never asks first)", file=sys.stderr)
+            files.remove(f)
         if not args.files or args.variants:
             (work / "variants").mkdir(exist_ok=True)
             files = files + make_variants(files, work / "variants", args.threads)
