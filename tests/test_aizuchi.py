@@ -24,7 +24,7 @@ from simulator.practice.session import Listening, Practice
 from simulator.rules import bank
 from simulator.speech import turn
 from simulator.speech.audio import SAMPLE_RATE, load_audio, speech_regions
-from simulator.speech.capture import EndedBy, MicrophoneSource
+from simulator.speech.capture import EchoGate, EndedBy, MicrophoneSource
 from simulator.speech.replay import ReplayDevice
 from simulator.speech.tts import OpenJTalkEngine, Voice
 from simulator.speech.turn import AnswerTurn
@@ -277,6 +277,66 @@ def test_aizuchi_through_real_devices_with_its_echo_in_the_room(pulse, dev_dir, 
     pause = both[int((start + first + 0.3) * SAMPLE_RATE):int((start + first + 1.3) * SAMPLE_RATE), 1]
     question = both[:int(start * SAMPLE_RATE), 1]
     assert 0.02 < np.abs(pause).max() < 0.8 * np.abs(question).max()
+
+
+def test_the_echo_gate_learns_how_loud_the_room_returns_the_interviewer():
+    """Until the room is known, only a voice within 6 dB of the played sound is heard over
+    it; once a sound has come back through headphones (at the noise floor), a candidate at
+    an ordinary level is heard over the interviewer and the echo still is not. A room
+    that returns the sound 12 dB down keeps the first rule: never stricter."""
+    r = turn.rules()
+
+    def heard(gate: EchoGate, returned: float, played: float = 0.2, sounds: int = 1) -> EchoGate:
+        for _ in range(sounds):
+            for _ in range(30):        # one sound, 1 s
+                gate.voice(returned * played, played)
+            gate.voice(0.001, 0.0)     # then silence
+        return gate
+
+    played, candidate = 0.2, 0.03      # 16 dB under the sound as played
+    first = EchoGate(r.barge_in_db, r.echo_margin_db, r.echo_learn_after, r.echo_floor_db)
+    assert not first.voice(candidate, played)
+    phones = heard(EchoGate(r.barge_in_db, r.echo_margin_db, r.echo_learn_after, r.echo_floor_db), 0.005)
+    assert phones.voice(candidate, played) and not phones.voice(3 * 0.005 * played, played)
+    assert phones.voice(0.0001, 0.0)   # the interviewer silent: every window is the candidate's
+    room = heard(EchoGate(r.barge_in_db, r.echo_margin_db, r.echo_learn_after, r.echo_floor_db), 10 ** (-12 / 20), sounds=3)
+    assert room.threshold() == pytest.approx(10 ** (r.barge_in_db / 20))
+    # a candidate who spoke as one sound began: the median of the sounds holds
+    mixed = heard(heard(EchoGate(r.barge_in_db, r.echo_margin_db, r.echo_learn_after, r.echo_floor_db), 0.005, sounds=2), 0.6)
+    assert mixed.voice(candidate, played)
+
+
+@pytest.mark.slow
+def test_a_candidate_going_on_over_the_question_is_heard_through_real_devices(pulse, dev_dir, tmp_path,  # noqa: F811
+                                                                              smart_turn):
+    """A 相槌 in a long breath after a sentence tells the room (headphones: no echo).
+    The answer then ends on a sign-off, the interviewer says 「はい」 and starts the next
+    question, and the candidate goes on over it at an ordinary level. The first rule heard
+    only a voice within 6 dB of the question as played, and what the candidate said then
+    was lost; the learned gate hears it: the question stops and the same answer is
+    recorded on to its end."""
+    samples = load_audio(dev_dir / "dev01_jikoshokai.flac")
+    samples = _with_pause(samples, _sentence_pause(samples, smart_turn), 1.3)
+    end = last_sound_s(samples)
+    more = samples[int(0.8 * SAMPLE_RATE):int(6.0 * SAMPLE_RATE)]   # said again, after the sign-off
+    answer = np.concatenate([samples[:int((end + 0.1) * SAMPLE_RATE)], np.zeros(int(1.4 * SAMPLE_RATE), np.float32),
+                             more])
+    wav = tmp_path / "answer.wav"
+    sf.write(wav, answer, SAMPLE_RATE, subtype="PCM_16")
+    queued = [wav, dev_dir / "dev06_gyaku_none.flac"]   # and a short answer to the next question
+
+    def on_line(line: str) -> None:
+        if line.startswith("録音開始") and queued:
+            threading.Thread(target=pulse.play_into_mic, args=(queued.pop(0),), daemon=True).start()
+
+    proc = practice("--ids", "jikoshokai,gakuchika", "--followups", "0", "--tts", "openjtalk",
+                    env=pulse.env, data=tmp_path / "data")
+    follow(proc, on_line)
+    assert proc.wait(180) == 0, proc.stderr.read()
+    first = latest_session(tmp_path / "data")["answers"][0]
+    rec = first["recording"]
+    assert rec["stopped_s"] >= last_sound_s(answer), ("the answer was cut at the sign-off", rec)
+    assert "よろしくお願い" in first["transcript"] and first["transcript"].count("と申します") == 2, first["transcript"]
 
 
 def test_many_sounds_through_the_real_speaker_each_close_their_stream(pulse):  # noqa: F811

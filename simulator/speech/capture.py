@@ -13,6 +13,7 @@ import logging
 import os
 import queue
 import select
+import statistics
 import sys
 import threading
 import time
@@ -263,6 +264,53 @@ class SpeechDetector:
         return [(bool(p > self._threshold), float(rms)) for p, rms in zip(np.asarray(probs).reshape(-1), levels)]
 
 
+class EchoGate:
+    """Whether a window heard while the interviewer is sounding is the candidate's voice.
+
+    The microphone hears the speaker as loud as the room returns it: 10 dB or more down
+    at arm's length, nothing through headphones. Until the room is known, a window is the
+    candidate's only at `barge_in_db` of the played sound's loudest level or louder
+    (Geigel's double-talk test, on the known playback), which hears only a candidate
+    nearly as loud as the sound is played. Each interviewer sound begins while the
+    candidate is silent (a 相槌 in a pause, a reply after the turn), so its first
+    `_LEARN_WINDOWS` at the microphone are its echo alone: their loudest level against the
+    sound's is the room's return for that sound. After `learn_after` sounds, a window is
+    the candidate's at `margin_db` over the median return — never stricter than the first
+    rule, so a candidate who spoke as one sound began only delays the learning, and never
+    below `floor_db`, so an echo that came back after the learning window (a slow output)
+    is not taken for the candidate. One gate lasts a session: the room does not change
+    between answers.
+    """
+
+    _LEARN_WINDOWS = 16   # 0.51 s: a 相槌's length, past the output's latency
+
+    def __init__(self, barge_in_db: float, margin_db: float, learn_after: int, floor_db: float) -> None:
+        self.first, self.margin, self.learn_after = 10 ** (barge_in_db / 20), 10 ** (margin_db / 20), learn_after
+        self.floor = 10 ** (floor_db / 20)
+        self.returns: list[float] = []   # the room's return of each sound heard, played level to heard
+        self._window = -1                # the window of the sound sounding now, -1 when silent
+        self._loudest = 0.0
+
+    def voice(self, rms: float, played: float) -> bool:
+        """Whether a window of level `rms` is the candidate's, while the interviewer's
+        sound is at `played` (its loudest level; 0 when silent)."""
+        if played <= 0:
+            self._window = -1
+            return True
+        self._window += 1
+        if self._window < self._LEARN_WINDOWS:
+            self._loudest = max(self._loudest if self._window else 0.0, rms / played)
+            if self._window == self._LEARN_WINDOWS - 1:
+                self.returns.append(self._loudest)
+        return rms >= self.threshold() * played
+
+    def threshold(self) -> float:
+        """The level, against the played sound's, from which a window is the candidate's."""
+        if len(self.returns) < self.learn_after:
+            return self.first
+        return min(self.first, max(self.floor, statistics.median(self.returns) * self.margin))
+
+
 class Endpointer:
     """Decides when an answer is over: the end of the turn, no voice at all, or the hard cap.
 
@@ -271,15 +319,15 @@ class Endpointer:
     `no_voice_s`: with no speech at all by then, the microphone is not reaching the
     program (muted, the wrong input, a cable); waiting for the cap would cost minutes.
     `echo` gives the level (RMS) of what the speaker plays now, 0 when silent: the
-    microphone hears it too, so while it sounds a window is the candidate's voice only at
-    `barge_in_db` of that level or louder (Geigel's double-talk test, on the known playback).
+    microphone hears it too, so while it sounds `gate` (EchoGate) tells the candidate's
+    voice from its echo.
     """
 
     def __init__(self, silence_s: float | None, cap_s: float, no_voice_s: float | None = None,
                  turn: AnswerTurn | None = None, echo: Callable[[], float] | None = None,
-                 barge_in_db: float = 0.0) -> None:
+                 gate: EchoGate | None = None) -> None:
         self.silence_s, self.cap_s, self.no_voice_s, self.turn = silence_s, cap_s, no_voice_s, turn
-        self.echo, self.barge_in = echo, 10 ** (barge_in_db / 20)
+        self.echo, self.gate = echo, gate
         self.burst_start_s: float | None = None   # where the speech going on now began
         self.detector = SpeechDetector()
         self.heard_s = 0.0
@@ -301,7 +349,8 @@ class Endpointer:
         echo = self.echo() if self.echo is not None else 0.0
         for is_speech, rms in self.detector.feed(samples):
             self.position_s += window_s
-            is_speech = is_speech and rms >= self.barge_in * echo
+            # the gate hears every window: it learns the room from those that are echo alone
+            is_speech = (self.gate is None or self.gate.voice(rms, echo)) and is_speech
             # After a pause, a blip shorter than a syllable (a fan, a click, a chair) is not
             # speech going on: counted, it would hold every pause open and the answer would
             # never end. A new burst needs _MIN_RUN speech windows among the last _RECENT
@@ -377,6 +426,8 @@ class MicrophoneSource:
         # loads while the question is spoken; only once there is a microphone, since the
         # process exiting while onnxruntime starts up aborts it ("terminate called …")
         self.turn_model = SmartTurn() if silence_s is None else None
+        r = turn_rules()
+        self.echo_gate = EchoGate(r.barge_in_db, r.echo_margin_db, r.echo_learn_after, r.echo_floor_db)
         self._take: _Take | None = None   # an answer whose turn has ended, still heard
 
     def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None, words=None,
@@ -423,12 +474,11 @@ class _Take:
         self.blocks: queue.Queue = queue.Queue()
         self.resampler = soxr.ResampleStream(source.rate, SAMPLE_RATE, 1, dtype="float32")
         self.writer = WavAppender(dest)
-        r = turn_rules()
         self.turn = (AnswerTurn(source.turn_model, target_s, words, question_type=question_type,
                                 cue=listener.aizuchi if listener is not None else None)
                      if source.silence_s is None else None)
         self.endpoint = Endpointer(source.silence_s, source.cap_s, source.no_voice_s, self.turn,
-                                   echo=listener.level if listener is not None else None, barge_in_db=r.barge_in_db)
+                                   echo=listener.level if listener is not None else None, gate=source.echo_gate)
         self.kept: list[np.ndarray] = []
         self.heard: list[np.ndarray] = []   # blocks heard after the end of the turn, not yet written
         self.barge_ins: list[float] = []

@@ -99,6 +99,9 @@ class TurnRules:
     aizuchi_phrases: tuple[str, ...] = ()
     aizuchi_volume: float = 1.0
     barge_in_db: float = 0.0                     # the candidate's voice over the speaker: level to own level
+    echo_margin_db: float = 0.0                  # ... or this much over the room's learned return of it
+    echo_learn_after: int = 1                    # once this many of its sounds have been heard
+    echo_floor_db: float = 0.0                   # ... but never lower than this
     echo_tail_s: float = 0.0                     # the speaker still heard in the room after it stops
     listen_on_s: float = 0.0                     # heard on this long after the end of the turn
 
@@ -190,6 +193,8 @@ def _aizuchi(table: Mapping) -> dict:
             "aizuchi_sure_after_s": float(table["sure_after_s"]), "aizuchi_paced_after": int(table["paced_after"]),
             "aizuchi_states": frozenset(table["states"]), "aizuchi_phrases": tuple(table["phrases"]),
             "aizuchi_volume": float(table["volume"]), "barge_in_db": float(table["barge_in_db"]),
+            "echo_margin_db": float(table["echo_margin_db"]), "echo_learn_after": int(table["echo_learn_after"]),
+            "echo_floor_db": float(table["echo_floor_db"]),
             "echo_tail_s": float(table["echo_tail_s"]), "listen_on_s": float(table["listen_on_s"])}
 
 
