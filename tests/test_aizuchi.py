@@ -301,7 +301,7 @@ def test_the_echo_gate_learns_how_loud_the_room_returns_the_interviewer():
     assert phones.voice(0.0001, 0.0)   # the interviewer silent: every window is the candidate's
     room = heard(EchoGate(r.barge_in_db, r.echo_margin_db, r.echo_learn_after, r.echo_floor_db), 10 ** (-12 / 20), sounds=3)
     assert room.threshold() == pytest.approx(10 ** (r.barge_in_db / 20))
-    # a candidate who spoke as one sound began: the median of the sounds holds
+    # a candidate who spoke as one sound began: the room's lowest return holds
     mixed = heard(heard(EchoGate(r.barge_in_db, r.echo_margin_db, r.echo_learn_after, r.echo_floor_db), 0.005, sounds=2), 0.6)
     assert mixed.voice(candidate, played)
 
