@@ -322,7 +322,7 @@ class Transcriber:
         words = list(transcript.words)
         for i, region in enumerate(speech):
             before = region.start - (speech[i - 1].end if i else 0.0)
-            after = speech[i + 1].start - region.end if i + 1 < len(speech) else r["after_s"]
+            after = speech[i + 1].start - region.end if i + 1 < len(speech) else 0.0   # the end: no pause after it
             if region.length > r["max_s"] or before < r["before_s"] or after < r["after_s"]:
                 continue
             said = [w for w in words if region.start - _WORD_REACH_S <= (w.start + w.end) / 2 <= region.end + _WORD_REACH_S]
