@@ -35,6 +35,13 @@ def test_silero_session_takes_windows_with_their_context_and_state():
     assert np.asarray(probs).size == 3 and h.shape == c.shape == state.shape
 
 
+def test_the_silero_model_gives_one_probability_per_window_of_a_whole_file():
+    from faster_whisper.vad import get_vad_model  # audio.py: the whole-file speech regions
+
+    probs = np.asarray(get_vad_model()(np.zeros(512 * 5, dtype=np.float32))).reshape(-1)
+    assert probs.shape == (5,) and ((0 <= probs) & (probs <= 1)).all()
+
+
 @pytest.mark.slow
 def test_the_glance_decodes_a_short_window_with_the_models_own_tokenizer(model_bundle):
     """asr.Transcriber.glance: Tokenizer, get_suppressed_tokens, get_prompt, encode and

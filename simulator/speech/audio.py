@@ -7,6 +7,7 @@ and OGG/Opus at any rate and channel count all arrive as the same float32 array.
 from __future__ import annotations
 
 import os
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -103,12 +104,92 @@ def speech_regions(samples: np.ndarray, min_silence_s: float = 0.3) -> list[Regi
     reverberant and re-timed versions of the dev set; an energy threshold was more
     exact on clean audio but cut soft endings by 0.3 s once noise was added.
     """
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+    from faster_whisper.vad import get_vad_model
 
-    opts = VadOptions(min_silence_duration_ms=int(min_silence_s * 1000), speech_pad_ms=0,
-                      min_speech_duration_ms=120)
-    return [Region(ts["start"] / SAMPLE_RATE, ts["end"] / SAMPLE_RATE)
-            for ts in get_speech_timestamps(_vad_level(samples), opts)]
+    if not samples.size:
+        return []
+    pad = (0, VAD_WINDOW - len(samples) % VAD_WINDOW)
+    doubt = VoiceDoubt()
+    probs = [doubt.lift(float(p), db) for p, db in
+             zip(np.asarray(get_vad_model()(np.pad(_vad_level(samples), pad))).reshape(-1),
+                 window_levels_db(np.pad(samples, pad)))]
+    return _regions(probs, len(samples), min_silence_s)
+
+
+VAD_WINDOW = 512            # Silero's window at 16 kHz (32 ms)
+_ON, _OFF = 0.5, 0.35        # faster-whisper's thresholds: speech begins over _ON, goes on over _OFF
+_MIN_REGION_S = 0.12         # a shorter sound is not a word
+
+
+def _regions(probs: list[float], length: int, min_silence_s: float) -> list[Region]:
+    """faster-whisper's get_speech_timestamps over given window probabilities (no padding,
+    no length limit: the only options used here), so that a lifted window counts alike."""
+    regions: list[Region] = []
+    start: int | None = None
+    silent_from = 0   # where the silence now running began (0: none)
+    for i, p in enumerate(probs):
+        at = i * VAD_WINDOW
+        if p >= _ON:
+            silent_from = 0
+            if start is None:
+                start = at
+                continue
+        if start is not None and p < _OFF:
+            silent_from = silent_from or at
+            if at - silent_from >= min_silence_s * SAMPLE_RATE:
+                if silent_from - start > _MIN_REGION_S * SAMPLE_RATE:
+                    regions.append(Region(start / SAMPLE_RATE, silent_from / SAMPLE_RATE))
+                start, silent_from = None, 0
+    if start is not None and length - start > _MIN_REGION_S * SAMPLE_RATE:
+        regions.append(Region(start / SAMPLE_RATE, length / SAMPLE_RATE))
+    return regions
+
+
+def window_levels_db(samples: np.ndarray) -> np.ndarray:
+    """The RMS level (dBFS) of each complete VAD window of `samples`."""
+    n = len(samples) // VAD_WINDOW * VAD_WINDOW
+    rms = np.sqrt(np.mean(samples[:n].astype(np.float64).reshape(-1, VAD_WINDOW) ** 2, axis=1))
+    return 20 * np.log10(np.maximum(rms, 1e-10))
+
+
+class VoiceDoubt:
+    """Silero's speech probability, helped by the level where Silero doubts this voice.
+
+    Silero hears most voices with near certainty: the loud windows of every eval answer,
+    in every voice and room, read a median probability of 0.6 to 0.99. A male voice on a
+    telephone band with a quiet room's noise under it (−58 dBFS) read 0.3 to 0.45: 94 of
+    its 1,250 speech windows passed 0.5, the live endpointer ended the answer as 「声が
+    届かず」, and the whole-file pass transcribed four phrases of a forty-second answer.
+    A window `_LOUD_DB` over the room's floor (the quietest tenth of the last 10 s) is
+    someone's voice; when Silero takes fewer than half of these for speech, it is a voice
+    it doubts, and its loud windows count from `_PROBABILITY`. A voice Silero knows is
+    left to Silero alone, so its breaths and lip noise do not fill its pauses (lifting
+    every voice's loud windows shortened the pauses of the dev answers).
+    """
+
+    _HISTORY = 312            # 10 s of windows
+    _LOUD_DB = 15.0           # over the floor: a voice, not the room
+    _FLOOR_DBFS = -70.0       # a floor never measured below this (digital silence)
+    _SHARE = 0.5              # Silero doubts a voice when it hears fewer of its loud windows
+    _MIN_LOUD = 31            # ... judged once a second of them is known
+    _PROBABILITY = 0.2        # a doubted voice's loud window with at least this much is speech
+
+    def __init__(self) -> None:
+        self._probs: deque[float] = deque(maxlen=self._HISTORY)
+        self._levels: deque[float] = deque(maxlen=self._HISTORY)
+
+    def lift(self, p: float, level_db: float) -> float:
+        """The window's probability: `p`, or 1.0 where the level says a doubted voice speaks."""
+        self._probs.append(p)
+        self._levels.append(level_db)
+        if p >= _ON or p < self._PROBABILITY or len(self._levels) < self._MIN_LOUD:
+            return p
+        levels = np.fromiter(self._levels, float)
+        loud = levels >= max(float(np.percentile(levels, 10)), self._FLOOR_DBFS) + self._LOUD_DB
+        if not loud[-1] or loud.sum() < self._MIN_LOUD:
+            return p
+        heard = np.fromiter(self._probs, float)[loud] >= _ON
+        return 1.0 if heard.mean() < self._SHARE else p
 
 
 _VAD_PEAK_DBFS = -1.0

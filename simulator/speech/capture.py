@@ -26,7 +26,15 @@ import numpy as np
 
 from simulator.errors import MensetsuError
 from simulator.paths import open_private
-from simulator.speech.audio import SAMPLE_RATE, load_audio, speech_regions, vad_gain
+from simulator.speech.audio import (
+    SAMPLE_RATE,
+    VAD_WINDOW,
+    VoiceDoubt,
+    load_audio,
+    speech_regions,
+    vad_gain,
+    window_levels_db,
+)
 from simulator.speech.turn import (
     MODEL_WINDOW_S,
     RAMBLING,
@@ -39,7 +47,6 @@ from simulator.speech.turn import rules as turn_rules
 
 log = logging.getLogger(__name__)
 
-_VAD_WINDOW = 512           # Silero's window at 16 kHz (32 ms)
 _MIN_SPEECH_S = 0.3         # speech needed before silence can end the answer
 _MIN_RUN = 5                # speech windows (0.16 s, about a mora) among the last _RECENT that make a burst
 _RECENT = 10                # 0.32 s
@@ -225,7 +232,8 @@ class SpeechDetector:
     block to the next, as in one pass over the whole file. faster-whisper's own call
     starts from a blank state every time: fed 0.1 s blocks, it heard a telephone-band
     voice in one window of four where the whole-file pass heard all of them, and a pause
-    opened in the middle of a sentence.
+    opened in the middle of a sentence. Where Silero doubts the voice, its level helps
+    (audio.VoiceDoubt), as in the whole-file pass.
     """
 
     _CONTEXT = 64   # samples of the previous window that Silero reads before each window
@@ -240,6 +248,7 @@ class SpeechDetector:
         self._h = np.zeros((1, 1, 128), dtype=np.float32)
         self._c = np.zeros((1, 1, 128), dtype=np.float32)
         self._context = np.zeros(self._CONTEXT, dtype=np.float32)
+        self._doubt = VoiceDoubt()
 
     def feed(self, samples: np.ndarray) -> list[tuple[bool, float]]:
         """Speech or not, and the RMS level, for each complete 32 ms window in the audio fed so far.
@@ -249,18 +258,19 @@ class SpeechDetector:
         one window in ten of a clear sentence, and the answer ended in mid-question.
         """
         self._buffer = np.concatenate([self._buffer, samples])
-        n = len(self._buffer) // _VAD_WINDOW * _VAD_WINDOW
+        n = len(self._buffer) // VAD_WINDOW * VAD_WINDOW
         if n == 0:
             return []
         chunk, self._buffer = self._buffer[:n], self._buffer[n:]
         self._peak = max(self._peak, float(np.max(np.abs(chunk))))
-        windows = (chunk * vad_gain(self._peak)).astype(np.float32).reshape(-1, _VAD_WINDOW)
+        windows = (chunk * vad_gain(self._peak)).astype(np.float32).reshape(-1, VAD_WINDOW)
         before = np.concatenate([self._context[None], windows[:-1, -self._CONTEXT:]])
         probs, self._h, self._c = self._session.run(
             None, {"input": np.concatenate([before, windows], axis=1), "h": self._h, "c": self._c})
         self._context = windows[-1, -self._CONTEXT:].copy()
-        levels = np.sqrt(np.mean(chunk.reshape(-1, _VAD_WINDOW) ** 2, axis=1))
-        return [(bool(p > self._threshold), float(rms)) for p, rms in zip(np.asarray(probs).reshape(-1), levels)]
+        levels = window_levels_db(chunk)
+        return [(self._doubt.lift(float(p), db) > self._threshold, float(10 ** (db / 20)))
+                for p, db in zip(np.asarray(probs).reshape(-1), levels)]
 
 
 class EchoGate:
@@ -347,7 +357,7 @@ class Endpointer:
     def feed(self, samples: np.ndarray) -> EndedBy | None:
         if self.turn is not None:
             self._tail = np.concatenate([self._tail, samples])[-int(MODEL_WINDOW_S * SAMPLE_RATE):]
-        window_s = _VAD_WINDOW / SAMPLE_RATE
+        window_s = VAD_WINDOW / SAMPLE_RATE
         echo = self.echo() if self.echo is not None else 0.0
         for is_speech, rms in self.detector.feed(samples):
             self.position_s += window_s
