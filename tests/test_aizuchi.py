@@ -391,3 +391,24 @@ def test_going_on_is_judged_by_when_the_word_began(dev_dir, tmp_path, resumes_af
     assert rec.ended_by == EndedBy.SILENCE
     assert mic.went_on(time.monotonic() + 1.0) is heard
     mic.let_go()
+
+
+def test_after_a_aizuchi_the_next_question_follows_once_the_room_is_known(tmp_path):
+    """A 相槌 the candidate did not go on after was the listening: once the echo gate knows
+    the room (a candidate going on is heard over the question), the next question follows
+    at once instead of after the listening second. Before that, or after a plain sentence
+    with no 相槌, the second is waited out."""
+    from dataclasses import replace
+
+    from simulator.speech.capture import Recording
+    from simulator.speech.tts import SilentEngine
+
+    mic = MicrophoneSource(None, backend=ReplayDevice(), stop=lambda: False)
+    practice = Practice(Store(tmp_path), Voice(SilentEngine(), None), mic, lambda: None, QuietUI())
+    decision = turn.TurnDecision(turn.EndState.SENTENCE, 0.98, 2.4, 2.4, "続けています。", aizuchi=True)
+    heard = Recording(tmp_path / "a.wav", np.zeros(SAMPLE_RATE, np.float32), EndedBy.SILENCE, 10.0, 12.4, decision)
+    assert not practice._sure(heard)
+    for _ in range(8):                     # a 相槌's first quarter second, back through headphones
+        mic.echo_gate.voice(0.001, 0.2)
+    assert practice._sure(heard)
+    assert not practice._sure(replace(heard, turn=replace(decision, aizuchi=False)))

@@ -160,6 +160,11 @@ class Recording:
 class AnswerSource(Protocol):
     live: bool  # audio arrives in real time, so it is worth transcribing while it comes
 
+    @property
+    def heard_over_playback(self) -> bool:
+        """Whether a candidate speaking at an ordinary level is heard over the interviewer
+        (a live source whose echo gate has learned the room)."""
+
     def record(self, dest: Path, target_s: float, on_progress: Callable[[float, float, bool], None] | None = None,
                on_audio: Callable[[np.ndarray], None] | None = None, words: Words | None = None,
                question_type: str | None = None, listener: Listener | None = None) -> Recording | None:
@@ -316,9 +321,14 @@ class EchoGate:
                 self.returns.append(self._loudest)
         return rms >= self.threshold() * played
 
+    @property
+    def learned(self) -> bool:
+        """Whether the room is known: a candidate at an ordinary level is heard over a sound."""
+        return len(self.returns) >= self.learn_after
+
     def threshold(self) -> float:
         """The level, against the played sound's, from which a window is the candidate's."""
-        if len(self.returns) < self.learn_after:
+        if not self.learned:
             return self.first
         return min(self.first, max(self.floor, min(self.returns) * self.margin))
 
@@ -441,6 +451,10 @@ class MicrophoneSource:
         r = turn_rules()
         self.echo_gate = EchoGate(r.barge_in_db, r.echo_margin_db, r.echo_learn_after, r.echo_floor_db)
         self._take: _Take | None = None   # an answer whose turn has ended, still heard
+
+    @property
+    def heard_over_playback(self) -> bool:
+        return self.echo_gate.learned
 
     def record(self, dest: Path, target_s: float, on_progress=None, on_audio=None, words=None,
                question_type=None, listener=None) -> Recording:
@@ -657,6 +671,7 @@ class FileSource:
 
     SUFFIXES = {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".webm", ".txt"}
     live = False
+    heard_over_playback = False
 
     def __init__(self, folder: str | os.PathLike) -> None:
         folder = Path(folder)

@@ -101,6 +101,7 @@ class PageTyping:
     """Typed answers from the page's text box, behind the interface of capture's sources."""
 
     live = False   # no audio: nothing to stream, no end of turn to detect
+    heard_over_playback = False
 
     def __init__(self, channel: Channel, max_chars: int = 5000) -> None:
         self.channel, self.max_chars = channel, max_chars
