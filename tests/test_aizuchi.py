@@ -396,8 +396,8 @@ def test_going_on_is_judged_by_when_the_word_began(dev_dir, tmp_path, resumes_af
 def test_after_a_aizuchi_the_next_question_follows_once_the_room_is_known(tmp_path):
     """A 相槌 the candidate did not go on after was the listening: once the echo gate knows
     the room (a candidate going on is heard over the question), the next question follows
-    at once instead of after the listening second. Before that, or after a plain sentence
-    with no 相槌, the second is waited out."""
+    at once instead of after the listening second. Before that, after a plain sentence
+    with no 相槌, or with its words not read yet, the second is waited out."""
     from dataclasses import replace
 
     from simulator.speech.capture import Recording
@@ -412,3 +412,4 @@ def test_after_a_aizuchi_the_next_question_follows_once_the_room_is_known(tmp_pa
         mic.echo_gate.voice(0.001, 0.2)
     assert practice._sure(heard)
     assert not practice._sure(replace(heard, turn=replace(decision, aizuchi=False)))
+    assert not practice._sure(replace(heard, turn=replace(decision, state=turn.EndState.PENDING)))   # words not read

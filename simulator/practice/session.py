@@ -439,20 +439,22 @@ class Practice:
     def _sure(self, recording: Recording) -> bool:
         """Whether the answer's end leaves little doubt: Enter, or words that end this kind of
         answer (a sign-off, a closing sentence with its part, a rambling answer taken back)
-        in a voice that sounds finished, or a 相槌 the candidate did not go on after once the
-        room is known. Only then does the next question follow at once.
-        After another doubtful end (a plain sentence with no 相槌) it waits out
+        in a voice that sounds finished, or a finished sentence with a 相槌 the candidate did
+        not go on after, once the room is known. Only then does the next question follow at
+        once. After another doubtful end (no 相槌, or words not yet read) it waits out
         `listen_on_s`: a candidate who goes on is heard over the short acknowledgement, but
         over a question at full loudness the echo gate, until it has learned how loud the
         room returns the interviewer, would not let their voice through. After a 相槌 the
         listening was done (the sound and its yield), and with the room known a candidate
-        who goes on over the question stops it and is recorded on, as with a person: held
-        out, the listening second had put plain-sentence endings 1 s later than the 相槌's
-        yield alone."""
+        who goes on over the question stops it and is recorded on, as with a person (held
+        out, the second put plain-sentence endings 1 s after the 相槌's yield). Words not
+        yet read keep it: in one held-out run a candidate thinking 2.5 s in mid-answer went
+        on over the question asked at such a pause, and the answer was cut."""
         decision = recording.turn
         if recording.ended_by == EndedBy.ENTER or (decision is not None and decision.state == turn.RAMBLING):
             return True
-        if decision is not None and decision.aizuchi and self.source.heard_over_playback:
+        if (decision is not None and decision.aizuchi and decision.state == turn.EndState.SENTENCE
+                and self.source.heard_over_playback):
             return True
         return (decision is not None and decision.state in turn.SURE
                 and (decision.probability is None or decision.probability >= turn.rules().complete_probability))
