@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -72,3 +74,17 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(marker)
         if used & (_BY_FIXTURE["browser"] | _BY_FIXTURE["pulse"] | _SLOW_FIXTURES):
             item.add_marker("slow")
+
+
+@pytest.fixture
+def pulse(tmp_path):
+    """A private PulseAudio daemon: a virtual microphone and speaker (benchmarks/pulse_rig.py)."""
+    from benchmarks.pulse_rig import Pulse
+
+    if not shutil.which("pulseaudio"):
+        if os.environ.get("CI"):
+            pytest.fail("pulseaudio is not installed (.ci/run installs it)")
+        pytest.skip("pulseaudio not installed")
+    p = Pulse(tmp_path / "runtime")
+    yield p
+    p.close()

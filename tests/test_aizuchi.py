@@ -16,8 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import soundfile as sf
-from support import NotingSpeaker, QuietUI, practice
-from test_practice import follow, latest_session, pulse  # noqa: F401  (the fixture)
+from support import NotingSpeaker, QuietUI, follow, latest_session, practice
 
 from benchmarks.bench_turns import last_sound_s, locate
 from simulator.practice.session import Listening, Practice
@@ -232,7 +231,7 @@ def test_an_answer_taken_too_soon_is_repaired_by_going_on(analyzer, dev_dir, tmp
 
 
 @pytest.mark.slow
-def test_aizuchi_through_real_devices_with_its_echo_in_the_room(pulse, dev_dir, tmp_path):  # noqa: F811
+def test_aizuchi_through_real_devices_with_its_echo_in_the_room(pulse, dev_dir, tmp_path):
     """`mensetsu practice` through the virtual microphone and speaker, the speaker heard
     by the microphone 12 dB down: a 相槌 at a thinking pause after a sentence, the
     candidate goes on; at the end a 相槌, its echo not taken for the candidate, and the
@@ -307,7 +306,7 @@ def test_the_echo_gate_learns_how_loud_the_room_returns_the_interviewer():
 
 
 @pytest.mark.slow
-def test_a_candidate_going_on_over_the_question_is_heard_through_real_devices(pulse, dev_dir, tmp_path):  # noqa: F811
+def test_a_candidate_going_on_over_the_question_is_heard_through_real_devices(pulse, dev_dir, tmp_path):
     """The answer ends on a sign-off; the interviewer's 「はい」 tells the room (headphones:
     no echo) and the next question starts; the candidate goes on over it at an ordinary
     level. The first rule heard only a voice within 6 dB of the question as played, and
@@ -337,7 +336,7 @@ def test_a_candidate_going_on_over_the_question_is_heard_through_real_devices(pu
     assert "お願いいたします" in first["transcript"] and "と申します" in first["transcript"], first["transcript"]
 
 
-def test_many_sounds_through_the_real_speaker_each_close_their_stream(pulse):  # noqa: F811
+def test_many_sounds_through_the_real_speaker_each_close_their_stream(pulse):
     """Every interviewer sound opens its own output stream: one left open after it ended
     held a sound-server connection, and the 25th question of a long session could not
     be played ("Illegal combination of I/O devices")."""

@@ -90,3 +90,17 @@ def test_the_checks_catch_an_upward_import_and_a_circle(tmp_path):
     source = tmp_path / "m.py"
     source.write_text("def f():\n    from simulator.practice import session\n", encoding="utf-8")
     assert imports("simulator.rules.bank", source, set(GRAPH)) == {"simulator.practice.session"}
+
+
+def test_tests_share_code_through_support_only():
+    """A test module imports shared helpers from tests/support and fixtures come from
+    conftest.py; one importing another test module (or conftest) runs that module's tests'
+    imports and fixtures twice and hides where a helper lives."""
+    tests = Path(__file__).resolve().parent
+    own = {p.stem for p in tests.glob("*.py")}
+    for path in tests.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            wrong = [n for n in names if n.split(".")[0] in own]
+            assert not wrong, f"{path.name}:{node.lineno} imports {wrong[0]}: share it through tests/support"

@@ -4,7 +4,6 @@ microphone (answers are played into it) and a speaker whose monitor is recorded.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -14,39 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
-from support import practice
+from support import follow, latest_session, practice
 
 from benchmarks.bench_turns import last_sound_s, locate
-from benchmarks.pulse_rig import Pulse
 from simulator.speech.audio import load_audio, speech_regions
 from simulator.speech.turn import text_state
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="PulseAudio test rig is Linux-only")
-
-
-@pytest.fixture
-def pulse(tmp_path):
-    if not shutil.which("pulseaudio"):
-        if os.environ.get("CI"):
-            pytest.fail("pulseaudio is not installed (.ci/run installs it)")
-        pytest.skip("pulseaudio not installed")
-    p = Pulse(tmp_path / "runtime")
-    yield p
-    p.close()
-
-
-def follow(proc: subprocess.Popen, on_line) -> list[tuple[float, str]]:
-    """Read the session's stdout line by line, timestamped, calling on_line for each."""
-    lines = []
-    for line in proc.stdout:
-        lines.append((time.monotonic(), line.rstrip("\n")))
-        on_line(line)
-    return lines
-
-
-def latest_session(data: Path) -> dict:
-    folders = sorted((data / "sessions").iterdir())
-    return json.loads((folders[-1] / "session.json").read_text(encoding="utf-8")) | {"_folder": folders[-1]}
 
 
 def test_spoken_interview_through_real_devices(pulse, dev_dir, dev_truth, tmp_path):

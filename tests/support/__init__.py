@@ -8,11 +8,13 @@ OpenAI-style endpoint).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -151,3 +153,17 @@ class NotingSpeaker:
                 self.stopped = True
 
         return Sound()
+
+
+def follow(proc: subprocess.Popen, on_line) -> list[tuple[float, str]]:
+    """Read the session's stdout line by line, timestamped, calling on_line for each."""
+    lines = []
+    for line in proc.stdout:
+        lines.append((time.monotonic(), line.rstrip("\n")))
+        on_line(line)
+    return lines
+
+
+def latest_session(data: Path) -> dict:
+    folders = sorted((data / "sessions").iterdir())
+    return json.loads((folders[-1] / "session.json").read_text(encoding="utf-8")) | {"_folder": folders[-1]}
