@@ -54,7 +54,7 @@ from simulator.speech.audio import SAMPLE_RATE, load_audio, speech_regions  # no
 from simulator.speech.capture import MicrophoneSource  # noqa: E402
 from simulator.speech.models import load_model  # noqa: E402
 from simulator.speech.replay import ReplayDevice  # noqa: E402
-from simulator.speech.tts import Voice, make_engine  # noqa: E402
+from simulator.speech.tts import Voice, loudest, make_engine  # noqa: E402
 from simulator.store.storage import Store, session_answers  # noqa: E402
 
 DEFAULT = [ROOT / "tests/data/eval/rendered" / n for n in
@@ -121,7 +121,11 @@ def _question_in(sounds: list[tuple[float, np.ndarray]], opening: np.ndarray) ->
 
 
 class _NotingSpeaker:
-    """A speaker that notes each sound and when it starts (time.monotonic()), and takes as long as it lasts."""
+    """A speaker that notes each sound and when it starts (time.monotonic()), and takes as long as it lasts.
+
+    Its sounds report the level they are played at, as a real output's do: the echo gate
+    then learns the room (here, headphones: the microphone hears none of it), as it does
+    in the browser, so both paths reply by the same rule."""
 
     def __init__(self) -> None:
         self.sounds: list[tuple[float, np.ndarray]] = []
@@ -130,7 +134,7 @@ class _NotingSpeaker:
         """The sound lasts its length, or until it is stopped."""
         self.sounds.append((time.monotonic(), load_audio_array(samples, rate)))
         until = [self.sounds[-1][0] + len(samples) / rate]
-        return SimpleNamespace(length_s=len(samples) / rate, level=0.0,
+        return SimpleNamespace(length_s=len(samples) / rate, level=loudest(samples, rate),
                                active=lambda: time.monotonic() < until[0], stop=lambda: until.__setitem__(0, 0.0))
 
 
