@@ -68,7 +68,7 @@ def main() -> None:
         d = res.delivery
         t = time.perf_counter()
         v = analyze_voice(samples, list(d.speech), res.transcript.words, d.speech_start_s, d.longest_pause_s,
-                          bank.load("voice"), bank.load("delivery"))
+                          bank.load("voice"), bank.delivery())
         voice = time.perf_counter() - t
         total_voice += voice
         total_bare += bare

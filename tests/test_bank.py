@@ -6,6 +6,7 @@ import pytest
 
 from simulator.analysis.analyze import find_question
 from simulator.rules import bank
+from simulator.rules.schema import SCHEMA
 
 
 def test_broken_toml_names_file_and_line(tmp_path):
@@ -122,3 +123,27 @@ def test_what_one_file_names_another_must_define(tmp_path, name, old, new, messa
     folder = edited_prompts(tmp_path, name, old, new)
     with pytest.raises(bank.PromptsError, match=message):
         bank.check_all(folder)
+
+
+@pytest.mark.parametrize("name, old, new, message", [
+    ("delivery", "easy_low = 320", 'easy_low = "320"', r"delivery\.toml:16: easy_low は整数で書いてください（'320'"),
+    ("delivery", "long_s = 2.0", "long_s = true", r"delivery\.toml:23: long_s は数値で書いてください"),
+    ("confidence", 'mark = "{word}(?)"', "mark = 1", r"confidence\.toml:12: mark は文字列で書いてください"),
+])
+def test_a_value_of_the_wrong_type_in_a_typed_file_names_file_line_and_key(tmp_path, name, old, new, message):
+    """Files read as typed dataclasses (rules/typed.py) also check each value's type at
+    start-up: a quoted number would otherwise fail as a comparison deep in an analysis."""
+    from support import edited_prompts
+
+    folder = edited_prompts(tmp_path, name, old, new)
+    with pytest.raises(bank.PromptsError, match=message):
+        bank.check_all(folder)
+
+
+def test_a_typed_file_reads_as_its_dataclass():
+    from simulator.rules.typed import DeliveryRules, shape
+
+    rules = bank.delivery()
+    assert isinstance(rules, DeliveryRules) and rules.pace.easy_low < rules.pace.easy_high
+    assert isinstance(rules.length.default_target_s, float)      # written 60 in the file
+    assert SCHEMA["delivery"] == shape(DeliveryRules)

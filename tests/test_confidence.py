@@ -14,7 +14,7 @@ from simulator.rules import bank
 from simulator.speech.asr import Transcript, Word
 from simulator.store.storage import Store
 
-RULES = bank.load("confidence")
+RULES = bank.confidence()
 Q = bank.questions()
 
 
@@ -81,5 +81,5 @@ def test_report_marks_unsure_words_with_a_click_to_hear_title(tmp_path):
     from simulator.present.report import _words
 
     heard = Transcript("前職原色", words(("前職", 0.9), ("原色", 0.2)))
-    marked = _words(replace(spoken("前職原色", "jiko_pr"), transcript=heard), RULES["min_probability"])
+    marked = _words(replace(spoken("前職原色", "jiko_pr"), transcript=heard), RULES.min_probability)
     assert [w["unsure"] for w in marked] == [False, True]

@@ -13,7 +13,7 @@ from simulator.analysis.record import RecordingInfo, SavedAnswer
 from simulator.present.compare import compare
 from simulator.rules import bank
 
-PACE = bank.load("delivery")["pace"]
+PACE = bank.delivery().pace
 
 
 def test_a_misheard_figure_corrected_changes_the_verdicts_and_keeps_the_timing():

@@ -111,7 +111,7 @@ def test_a_hole_is_marked_left_out_of_the_rates_and_not_judged_short():
     assert [(round(h.start, 1), round(h.end, 1)) for h in holes] == [(3.9, 19.6), (21.0, 28.6)]
     t = Transcript("".join(w.text for w in said), tuple(said), (), holes)
     assert hole_mark(holes[0]) in t.marked_text() and t.marked_text().index("（") > t.marked_text().index("担当")
-    rules = bank.load("delivery")
+    rules = bank.delivery()
     d = measure(t, speech, 31.0, rules, 60)
     unholed = measure(Transcript(t.text, t.words), speech, 31.0, rules, 60)
     assert d.mora_per_min > 2 * unholed.mora_per_min and d.fillers_per_min > 2 * unholed.fillers_per_min
@@ -129,7 +129,7 @@ def test_report_shows_a_hole_with_a_play_button(tmp_path):
     speech = [Region(1.0, 9.0)]
     said = (Word("はい。", 1.0, 1.5, 0.9), Word("以上です。", 8.0, 9.0, 0.9))
     t = Transcript("はい。以上です。", said, (), tuple(uncovered(said, speech)))
-    d = measure(t, speech, 10.0, bank.load("delivery"), 60)
+    d = measure(t, speech, 10.0, bank.delivery(), 60)
     a = AnswerAnalysis("x.wav", None, None, t, d, review_of(t.text))
     words = _words(a, 0.5)
     assert [w.get("hole") for w in words] == [None, hole_mark(t.holes[0]), None]

@@ -7,7 +7,7 @@ from simulator.rules import bank
 from simulator.speech.asr import Transcript, Word
 from simulator.speech.audio import Region
 
-RULES = bank.load("delivery")
+RULES = bank.delivery()
 
 
 def transcript(*words: tuple[str, float, float]) -> Transcript:

@@ -65,7 +65,7 @@ def test_unsure_words_are_never_quoted_as_if_certain(rendered_results):
     from simulator.judge.confidence import Confidence
     from simulator.rules import bank
 
-    rules = bank.load("confidence")
+    rules = bank.confidence()
     unsure_quotes = 0
     for result in rendered_results.values():
         confidence = Confidence.of(result.transcript.words, rules)

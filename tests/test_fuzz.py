@@ -71,7 +71,7 @@ def test_delivery_metrics_take_any_timed_words(items, duration):
         regions.append(Region(start, end))
         t = end
     transcript = Transcript("".join(w.text for w in words), tuple(words))
-    m = measure(transcript, regions, max(duration, t), bank.load("delivery"), 60.0, None)
+    m = measure(transcript, regions, max(duration, t), bank.delivery(), 60.0, None)
     json.dumps(m.to_dict())
     assert m.speech_s >= 0 and m.mora >= 0 and m.filler_count == len(m.fillers)
 

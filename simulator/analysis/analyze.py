@@ -214,7 +214,7 @@ class Analyzer:
     def __init__(self, transcriber: Transcriber, model_info: ModelInfo | None = None) -> None:
         self.transcriber = transcriber
         self.model_info = model_info
-        self.rules = bank.load("delivery")
+        self.rules = bank.delivery()
         count_mora("準備")  # load the reading dictionary now, not after the first answer
 
     def analyze_samples(self, samples: np.ndarray, question: str | None = None, file: str | None = None,
@@ -235,7 +235,7 @@ class Analyzer:
                           q.target_s if q else None, lvl)
         voice = (analyze_voice(samples, speech, transcript.words, metrics.speech_start_s, metrics.longest_pause_s,
                                bank.load("voice"), self.rules) if speech else None)
-        confidence = Confidence.of(transcript.words, bank.load("confidence"))
+        confidence = Confidence.of(transcript.words, bank.confidence())
         spoken = metrics.speech_s if transcript.holes else None
         return AnswerAnalysis(file, q.id if q else None, text, transcript, metrics,
                               review(transcript.text, q, asked, track, confidence, company, spoken, topic),
@@ -245,8 +245,8 @@ class Analyzer:
                         ) -> tuple[Transcript, list[Region]]:
         """The answer without a far voice in the room (a television, someone next door):
         its speech leaves the span, pace and pauses, and its words the transcript."""
-        r = self.rules["background"]
-        near = audio.near_speech(samples, speech, r["far_db"], r["lead_s"], r["tail_s"])
+        r = self.rules.background
+        near = audio.near_speech(samples, speech, r.far_db, r.lead_s, r.tail_s)
         if near == speech:
             return transcript, speech
 

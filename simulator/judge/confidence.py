@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Mapping
 
 from simulator.lang.japanese import normalise
+from simulator.rules.typed import ConfidenceRules
 from simulator.speech.asr import Word
 
 _PUNCT = re.compile(r"[\s、。,.!?！？「」]")
@@ -29,19 +29,19 @@ class Confidence:
     mark_format: str = "{word}(?)"
 
     @classmethod
-    def of(cls, words: tuple[Word, ...] | list[Word], rules: Mapping) -> "Confidence":
+    def of(cls, words: tuple[Word, ...] | list[Word], rules: ConfidenceRules) -> "Confidence":
         """Runs of adjacent unsure tokens (Whisper's Japanese words are often one character)."""
         spans: list[str] = []
         run = ""
         for w in [*words, None]:
             text = _PUNCT.sub("", normalise(w.text)) if w is not None else ""
-            if w is not None and text and w.probability < rules["min_probability"]:
+            if w is not None and text and w.probability < rules.min_probability:
                 run += text
                 continue
             if _CONTENT.search(run) and run not in spans:
                 spans.append(run)
             run = ""
-        return cls(tuple(spans), rules["mark"])
+        return cls(tuple(spans), rules.mark)
 
     def touches(self, text: str, figures_only: bool = False) -> bool:
         """Whether `text` contains a word (or, with `figures_only`, a figure) heard with low confidence."""

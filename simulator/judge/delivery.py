@@ -18,6 +18,7 @@ from simulator.lang.japanese import (
     find_fillers,
     normalise,
 )
+from simulator.rules.typed import DeliveryRules
 from simulator.speech.asr import Transcript, Word
 from simulator.speech.audio import Level, Region
 
@@ -115,28 +116,28 @@ class DeliveryMetrics:
                    level=Level.from_dict(d["level"]) if d.get("level") else None)
 
 
-def length_verdict(speech_s: float, target_s: float, rules: Mapping) -> Length:
-    r = rules["length"]
-    if speech_s > target_s * r["too_long_ratio"]:
+def length_verdict(speech_s: float, target_s: float, rules: DeliveryRules) -> Length:
+    r = rules.length
+    if speech_s > target_s * r.too_long_ratio:
         return Length.TOO_LONG
-    if speech_s > target_s * r["long_ratio"]:
+    if speech_s > target_s * r.long_ratio:
         return Length.LONG
-    if speech_s < target_s * r["too_short_ratio"]:
+    if speech_s < target_s * r.too_short_ratio:
         return Length.TOO_SHORT
     return Length.OK
 
 
-def pace_verdict(mora_per_min: float, rules: Mapping) -> Pace:
-    r = rules["pace"]
+def pace_verdict(mora_per_min: float, rules: DeliveryRules) -> Pace:
+    r = rules.pace
     if mora_per_min <= 0:
         return Pace.NONE
-    if mora_per_min < r["slow_below"]:
+    if mora_per_min < r.slow_below:
         return Pace.SLOW
-    if mora_per_min > r["fast_above"]:
+    if mora_per_min > r.fast_above:
         return Pace.FAST
-    if mora_per_min < r["easy_low"]:
+    if mora_per_min < r.easy_low:
         return Pace.A_BIT_SLOW
-    if mora_per_min > r["easy_high"]:
+    if mora_per_min > r.easy_high:
         return Pace.A_BIT_FAST
     return Pace.EASY
 
@@ -192,10 +193,10 @@ def _count_chars(text: str) -> int:
     return sum(1 for c in normalise(text) if c not in _NOT_COUNTED)
 
 
-def measure(transcript: Transcript, speech: list[Region], duration_s: float, rules: Mapping,
+def measure(transcript: Transcript, speech: list[Region], duration_s: float, rules: DeliveryRules,
             target_s: float | None = None, level: Level | None = None) -> DeliveryMetrics:
     """All delivery metrics of one answer."""
-    target = float(target_s or rules["length"]["default_target_s"])
+    target = float(target_s or rules.length.default_target_s)
     text, fillers = timed_fillers(transcript.words, speech)
     if speech:
         start, end = speech[0].start, speech[-1].end
@@ -218,7 +219,7 @@ def measure(transcript: Transcript, speech: list[Region], duration_s: float, rul
         articulation_mora_per_min=_per_min(mora, max(articulation_s - transcript.hole_s, 0.0)), chars=chars,
         chars_per_min=_per_min(chars, heard_s), fillers=tuple(fillers),
         fillers_per_min=_per_min(len(fillers), heard_s), speech=tuple(speech),
-        pauses=tuple(g for g in gaps if g.length >= rules["pauses"]["long_s"]),
+        pauses=tuple(g for g in gaps if g.length >= rules.pauses.long_s),
         pause_count=len(gaps), longest_pause_s=max((g.length for g in gaps), default=0.0),
         target_s=target, length_verdict=length_verdict(speech_s, target, rules) if text or transcript.holes else Length.TOO_SHORT,
         pace_verdict=pace_verdict(rate, rules), level=level)

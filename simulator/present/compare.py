@@ -35,7 +35,7 @@ def _figures(a: SavedAnswer, pace: dict) -> dict[str, tuple[Any, Callable[[Any],
     target = d.target_s if d else 60.0
     return {
         "speech_s": (d and d.speech_s, _distance_to(0.75 * target, 1.25 * target)),
-        "mora_per_min": (d and d.mora_per_min, _distance_to(pace["easy_low"], pace["easy_high"])),
+        "mora_per_min": (d and d.mora_per_min, _distance_to(pace.easy_low, pace.easy_high)),
         "fillers_per_min": (d and d.fillers_per_min, lambda v: v),
         "conclusion_first": (c and c.conclusion_first, lambda v: 0.0 if v else 1.0),
         "has_numbers": (c and c.has_numbers, lambda v: 0.0 if v else 1.0),

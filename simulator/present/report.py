@@ -342,7 +342,7 @@ def render(store: Store, folder: Path, out: Path | None = None, web: bool = Fals
     out_dir = out.parent
     qs = bank.questions()
     labels = bank.load("labels")
-    confidence = bank.load("confidence")
+    confidence = bank.confidence()
     answers = []
     saved = session_answers(meta)
     depths = {main.idx: depth for main, depth in topic_depths(saved)}
@@ -352,7 +352,7 @@ def render(store: Store, folder: Path, out: Path | None = None, web: bool = Fals
         item = {"a": a, "m": m, "question": a.question or (q.text if q else a.question_id),
                 "intent": q.intent if q else "",
                 # a corrected transcript is shown as typed: its words are no longer the timed ones
-                "words": [] if not m else _words(m, confidence["min_probability"]),
+                "words": [] if not m else _words(m, confidence.min_probability),
                 "score": m.content.score if m else None,
                 "audio": (_audio_src(folder, a.audio, out_dir)
                           if (folder / a.audio).is_file() and not a.audio.endswith(".txt") else None),
@@ -367,7 +367,7 @@ def render(store: Store, folder: Path, out: Path | None = None, web: bool = Fals
         meta=meta, answers=answers, labels=labels, progress=progress, by_type=by_type,
         progress_svgs=progress_svgs(progress) if progress else [],
         question_types=labels["question_types"],
-        conflicts=found, unsure_facts=unsure_facts, assessment=assess(saved, found), pace=bank.load("delivery")["pace"], voice_rules=bank.load("voice"),
+        conflicts=found, unsure_facts=unsure_facts, assessment=assess(saved, found), pace=bank.delivery().pace, voice_rules=bank.load("voice"),
         web=web, company_key=Path(meta["company_file"]).stem if meta.get("company_file") else "")
     write_text(out, html)
     return out

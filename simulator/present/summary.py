@@ -45,10 +45,10 @@ def _content(result: AnswerAnalysis) -> list[str]:
 
 def _delivery(result: AnswerAnalysis) -> list[str]:
     d = result.delivery
-    pace = bank.load("delivery")["pace"]
+    pace = bank.delivery().pace
     lines = []
     lines.append(f"  回答の長さ: {d.speech_s:.1f} 秒（目安 {d.target_s:.0f} 秒）— {label('length_verdict', d.length_verdict)}")
-    lines.append(f"  話す速さ: {d.mora_per_min:.0f} モーラ/分（聞きやすいのは {pace['easy_low']}〜{pace['easy_high']}）"
+    lines.append(f"  話す速さ: {d.mora_per_min:.0f} モーラ/分（聞きやすいのは {pace.easy_low}〜{pace.easy_high}）"
                  f"— {label('pace_verdict', d.pace_verdict)}")
     if d.fillers:
         listed = "、".join(f"{escape(f.text)}（{f.start_s:.1f} 秒）" for f in d.fillers)
@@ -57,7 +57,7 @@ def _delivery(result: AnswerAnalysis) -> list[str]:
         lines.append("  フィラー: なし")
     if d.pauses:
         listed = "、".join(f"{p.start:.1f}〜{p.end:.1f} 秒" for p in d.pauses)
-        long_s = bank.load("delivery")["pauses"]["long_s"]
+        long_s = bank.delivery().pauses.long_s
         lines.append(f"  長い間（{long_s:g} 秒以上）: {len(d.pauses)} 回: {listed}")
     lines.append(f"  話し始めまで: {d.speech_start_s:.1f} 秒")
     if d.level:

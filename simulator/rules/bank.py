@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar
 
 from simulator.errors import MensetsuError
 from simulator.paths import project_dir
 from simulator.rules.schema import SCHEMA
+from simulator.rules.typed import ConfidenceRules, DeliveryRules, ValueTypeError, build
+
+T = TypeVar("T")
 
 TRACKS = ("shinsotsu", "tenshoku", "manager", "specialist", "career-change")
 
@@ -63,6 +66,35 @@ def load(name: str, folder: str | None = None) -> Mapping[str, Any]:
     return _frozen(data)
 
 
+_WANTED = {"float": "数値", "int": "整数", "str": "文字列"}
+
+
+def _typed(name: str, cls: type[T], folder: str | None) -> T:
+    """prompts/<name>.toml as `cls` (rules/typed.py), a value's wrong type named with its line."""
+    try:
+        return build(cls, load(name, folder))
+    except ValueTypeError as e:
+        path = (Path(folder) if folder else project_dir("prompts")) / f"{name}.toml"
+        lines, line = path.read_text(encoding="utf-8").splitlines(), 1
+        for part in e.key.split("."):
+            line = _key_line(lines, line, part)
+        key = e.key.rpartition(".")[2]
+        raise PromptsError(f"{path}:{line}: {key} は{_WANTED.get(e.wanted, e.wanted)}で"
+                           f"書いてください（{e.value!r} になっています）") from None
+
+
+@lru_cache(maxsize=None)
+def delivery(folder: str | None = None) -> DeliveryRules:
+    """prompts/delivery.toml: length, pace, pauses, fillers, latency, background."""
+    return _typed("delivery", DeliveryRules, folder)
+
+
+@lru_cache(maxsize=None)
+def confidence(folder: str | None = None) -> ConfidenceRules:
+    """prompts/confidence.toml: when a word is marked as unsure."""
+    return _typed("confidence", ConfidenceRules, folder)
+
+
 def _frozen(value: Any) -> Any:
     if isinstance(value, dict):
         return MappingProxyType({k: _frozen(v) for k, v in value.items()})
@@ -75,6 +107,7 @@ def check_all(folder: str | None = None) -> None:
     """Load every file of prompts/ once, so that a mistake stops the program at start-up."""
     for name in SCHEMA:
         load(name, folder)
+    delivery(folder), confidence(folder)
     _cross_check(questions(folder), folder)
 
 

@@ -6,10 +6,13 @@ a one-element list holding the shape of each entry of an array of tables. A key 
 in "?" may be left out; every other key must be there. A table whose only key is "*"
 holds free keys (words, spellings), each of the shape given. Add a key here when code
 starts reading it from prompts/. (A question's own required keys are checked by
-bank.questions, which names the question.)
+bank.questions, which names the question.) A file read as a typed dataclass
+(typed.TYPED) takes its shape from that dataclass instead.
 """
 
 from __future__ import annotations
+
+from simulator.rules.typed import TYPED, shape
 
 SCHEMA: dict[str, dict] = {'advice': {'issue': {'not_conclusion_first': 'value',
                       'abstract': 'value',
@@ -121,7 +124,6 @@ SCHEMA: dict[str, dict] = {'advice': {'issue': {'not_conclusion_first': 'value',
              'questions_by_track': {'shinsotsu': {'fu_company_skill': 'value'},
                                     'career-change': {'fu_company_skill': 'value'}},
              'tansho_collides': [{'weakness': 'value', 'work': 'value', 'says': 'value'}]},
- 'confidence': {'min_probability': 'value', 'mark': 'value'},
  'consistency': {'tolerance': 'value',
                  'window': 'value',
                  'relative': 'value',
@@ -217,18 +219,6 @@ SCHEMA: dict[str, dict] = {'advice': {'issue': {'not_conclusion_first': 'value',
               'hallucinations': 'value',
               'lone_words': {'max_s': 'value', 'before_s': 'value', 'after_s': 'value'},
               'lone_fillers': {'*': 'value'}},
- 'delivery': {'length': {'too_short_ratio': 'value',
-                         'long_ratio': 'value',
-                         'too_long_ratio': 'value',
-                         'default_target_s': 'value'},
-              'pace': {'slow_below': 'value',
-                       'easy_low': 'value',
-                       'easy_high': 'value',
-                       'fast_above': 'value'},
-              'pauses': {'long_s': 'value'},
-              'fillers': {'ok_per_min': 'value', 'many_per_min': 'value'},
-              'latency': {'slow_s': 'value'},
-              'background': {'far_db': 'value', 'lead_s': 'value', 'tail_s': 'value'}},
  'fillers': {'filler': [{'canonical': 'value',
                          'spellings': 'value',
                          'rule': 'value',
@@ -529,3 +519,6 @@ SCHEMA: dict[str, dict] = {'advice': {'issue': {'not_conclusion_first': 'value',
                       'rushing': 'value',
                       'slow_start': 'value',
                       'long_silence': 'value'}}}
+
+# The files read as typed dataclasses declare their shape once, in typed.py.
+SCHEMA |= {name: shape(cls) for name, cls in TYPED.items()}

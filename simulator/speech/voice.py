@@ -16,6 +16,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from simulator.lang.japanese import count_mora
+from simulator.rules.typed import DeliveryRules
 from simulator.speech.asr import Word
 from simulator.speech.audio import SAMPLE_RATE, Region, speech_regions
 
@@ -243,7 +244,7 @@ def _pace(words: tuple[Word, ...] | list[Word], regions: list[Region], sounding:
 
 
 def analyze_voice(samples: np.ndarray, speech: list[Region], words: tuple[Word, ...] | list[Word],
-                  speech_start_s: float, longest_pause_s: float, rules: Mapping, delivery_rules: dict
+                  speech_start_s: float, longest_pause_s: float, rules: Mapping, delivery_rules: DeliveryRules
                   ) -> VoiceMetrics:
     """Voice metrics of one answer (16 kHz mono) with its speech regions and timed words."""
     f0 = pitch_track(samples)
@@ -272,7 +273,7 @@ def analyze_voice(samples: np.ndarray, speech: list[Region], words: tuple[Word, 
         verdicts.append("fading")
     if any(w.rushed for w in pace):
         verdicts.append("rushing")
-    if speech and speech_start_s > delivery_rules["latency"]["slow_s"]:
+    if speech and speech_start_s > delivery_rules.latency.slow_s:
         verdicts.append("slow_start")
     if longest_pause_s >= r["silence"]["long_s"]:
         verdicts.append("long_silence")

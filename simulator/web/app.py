@@ -244,7 +244,7 @@ class WebApp:
         if question is None:
             return self.page("message.html.j2", title="質問が見つかりません", text=f"質問 ID {qid} はありません。")
         attempts = self.store.attempts(qid)
-        changes = (compare(attempts[-2][2], attempts[-1][2], bank.load("delivery")["pace"])
+        changes = (compare(attempts[-2][2], attempts[-1][2], bank.delivery().pace)
                    if len(attempts) >= 2 else [])
         return self.page("compare.html.j2", question=question, attempts=attempts[-2:], all_count=len(attempts),
                          changes=changes, labels=bank.load("labels"), voice_labels=bank.load("voice")["labels"])
