@@ -32,8 +32,9 @@ reverse questions in a row the sign-off wait was set for are in no set here), ne
 the table now. Printed: the table now and fitted, and for each set under each table:
 answers cut, replies repaired, 相槌 said into speech, and the modelled median first sound
 and next question (VAD lag and 「はい。」 included; the model joins the question to it after
-every end, where the interviewer does so only after a sure one, so after a doubtful end
-its next question is early by up to the listening second).
+every end, where the interviewer does so only after a sure one or a 相槌 on a sentence
+read, so after another doubtful end its next question is early by up to the listening
+second).
 """
 
 from __future__ import annotations
