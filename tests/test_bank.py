@@ -129,6 +129,8 @@ def test_what_one_file_names_another_must_define(tmp_path, name, old, new, messa
     ("delivery", "easy_low = 320", 'easy_low = "320"', r"delivery\.toml:16: easy_low は整数で書いてください（'320'"),
     ("delivery", "long_s = 2.0", "long_s = true", r"delivery\.toml:23: long_s は数値で書いてください"),
     ("confidence", 'mark = "{word}(?)"', "mark = 1", r"confidence\.toml:12: mark は文字列で書いてください"),
+    ("decoding", "max_s = 1.0", 'max_s = "1.0"', r"decoding\.toml:25: max_s は数値で書いてください"),
+    ("decoding", '"あのー" = ["アノー", ', '"あのー" = [3, ', r"decoding\.toml:35: あのー は文字列で書いてください（3 "),
 ])
 def test_a_value_of_the_wrong_type_in_a_typed_file_names_file_line_and_key(tmp_path, name, old, new, message):
     """Files read as typed dataclasses (rules/typed.py) also check each value's type at

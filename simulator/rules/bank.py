@@ -17,7 +17,7 @@ from typing import Any, Mapping, TypeVar
 from simulator.errors import MensetsuError
 from simulator.paths import project_dir
 from simulator.rules.schema import SCHEMA
-from simulator.rules.typed import ConfidenceRules, DeliveryRules, ValueTypeError, build
+from simulator.rules.typed import ConfidenceRules, DecodingRules, DeliveryRules, ValueTypeError, build
 
 T = TypeVar("T")
 
@@ -66,7 +66,7 @@ def load(name: str, folder: str | None = None) -> Mapping[str, Any]:
     return _frozen(data)
 
 
-_WANTED = {"float": "数値", "int": "整数", "str": "文字列"}
+_WANTED = {"float": "数値", "int": "整数", "str": "文字列", "tuple": "配列（[…]）", "Mapping": "表"}
 
 
 def _typed(name: str, cls: type[T], folder: str | None) -> T:
@@ -90,6 +90,12 @@ def delivery(folder: str | None = None) -> DeliveryRules:
 
 
 @lru_cache(maxsize=None)
+def decoding(folder: str | None = None) -> DecodingRules:
+    """prompts/decoding.toml: Whisper's context, the text it invents, lone words and fillers."""
+    return _typed("decoding", DecodingRules, folder)
+
+
+@lru_cache(maxsize=None)
 def confidence(folder: str | None = None) -> ConfidenceRules:
     """prompts/confidence.toml: when a word is marked as unsure."""
     return _typed("confidence", ConfidenceRules, folder)
@@ -107,7 +113,7 @@ def check_all(folder: str | None = None) -> None:
     """Load every file of prompts/ once, so that a mistake stops the program at start-up."""
     for name in SCHEMA:
         load(name, folder)
-    delivery(folder), confidence(folder)
+    delivery(folder), confidence(folder), decoding(folder)
     _cross_check(questions(folder), folder)
 
 

@@ -11,8 +11,10 @@ of the package: the schema and the loader both read it.
 
 from __future__ import annotations
 
+from collections import abc
 from dataclasses import dataclass, fields, is_dataclass
-from typing import Any, Mapping, TypeVar, get_type_hints
+from types import MappingProxyType
+from typing import Any, Mapping, TypeVar, get_args, get_origin, get_type_hints
 
 T = TypeVar("T")
 
@@ -79,9 +81,11 @@ class ConfidenceRules:
 
 
 def shape(cls: type) -> dict:
-    """The schema.SCHEMA entry of a typed file: its keys, tables for nested dataclasses."""
+    """The schema.SCHEMA entry of a typed file: its keys, tables for nested dataclasses,
+    free keys for a Mapping field."""
     hints = get_type_hints(cls)
-    return {f.name: shape(hints[f.name]) if is_dataclass(hints[f.name]) else "value" for f in fields(cls)}
+    return {f.name: shape(hints[f.name]) if is_dataclass(hints[f.name])
+            else {"*": "value"} if get_origin(hints[f.name]) is abc.Mapping else "value" for f in fields(cls)}
 
 
 class ValueTypeError(ValueError):
@@ -93,24 +97,63 @@ class ValueTypeError(ValueError):
 
 
 def build(cls: type[T], data: Mapping[str, Any]) -> T:
-    """`data` (a file or table already checked against `shape(cls)`) as `cls`; a value of
-    the wrong type raises ValueTypeError (a whole number where a number is wanted is fine)."""
+    """`data` (a file or table already checked against `shape(cls)`, with arrays as tuples
+    and tables as mappings: bank.load) as `cls`; a value of the wrong type raises
+    ValueTypeError (a whole number where a number is wanted is fine)."""
     hints = get_type_hints(cls)
     values = {}
     for f in fields(cls):
-        kind, value = hints[f.name], data[f.name]
-        if is_dataclass(kind):
-            try:
-                values[f.name] = build(kind, value)
-            except ValueTypeError as e:
-                raise ValueTypeError(f"{f.name}.{e.key}", e.wanted, e.value) from None
-        elif kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-            values[f.name] = float(value)
-        elif isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
-            values[f.name] = value
-        else:
-            raise ValueTypeError(f.name, kind.__name__, value)
+        try:
+            values[f.name] = _value(hints[f.name], data[f.name])
+        except ValueTypeError as e:
+            raise ValueTypeError(f"{f.name}.{e.key}" if e.key else f.name, e.wanted, e.value) from None
     return cls(**values)
 
 
-TYPED: dict[str, type] = {"delivery": DeliveryRules, "confidence": ConfidenceRules}
+def _value(kind: Any, value: Any) -> Any:
+    """`value` as `kind`; a ValueTypeError's key is relative to `value` ("" for itself)."""
+    if is_dataclass(kind):
+        return build(kind, value)
+    origin, args = get_origin(kind), get_args(kind)
+    if origin is tuple:   # tuple[X, ...]
+        if not isinstance(value, tuple):
+            raise ValueTypeError("", "tuple", value)
+        return tuple(_value(args[0], v) for v in value)
+    if origin is abc.Mapping:   # Mapping[str, X]: free keys
+        if not isinstance(value, Mapping):
+            raise ValueTypeError("", "Mapping", value)
+        out = {}
+        for k, v in value.items():
+            try:
+                out[k] = _value(args[1], v)
+            except ValueTypeError as e:
+                raise ValueTypeError(f"{k}.{e.key}" if e.key else k, e.wanted, e.value) from None
+        return MappingProxyType(out)
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    raise ValueTypeError("", kind.__name__, value)
+
+
+@dataclass(frozen=True)
+class LoneWords:
+    """A short stretch of speech alone before a thinking pause is decoded by itself."""
+
+    max_s: float
+    before_s: float   # silence before it at least
+    after_s: float    # and after it
+
+
+@dataclass(frozen=True)
+class DecodingRules:
+    """prompts/decoding.toml: what Whisper is shown before each window, and what it mishears."""
+
+    filler_context: str
+    vocabulary_context: str
+    hallucinations: tuple[str, ...]                   # text Whisper invents in silence
+    lone_words: LoneWords
+    lone_fillers: Mapping[str, tuple[str, ...]]       # a filler → how base hears it said alone
+
+
+TYPED: dict[str, type] = {"delivery": DeliveryRules, "confidence": ConfidenceRules, "decoding": DecodingRules}

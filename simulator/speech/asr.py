@@ -86,8 +86,8 @@ def hole_mark(hole: Region) -> str:
 
 def context_prompt(question: str | None = None) -> str:
     """The text shown to Whisper before each window: fillers, the question, interview words."""
-    data = bank.load("decoding")
-    return "".join([data["filler_context"], question or "", data["vocabulary_context"]])
+    data = bank.decoding()
+    return "".join([data.filler_context, question or "", data.vocabulary_context])
 
 
 def decode_options(question: str | None = None, prompt: bool = True) -> dict:
@@ -125,7 +125,7 @@ def _norm(s: str) -> str:
 def _silence_phrase(t: str) -> bool:
     """`t` (normalised) is little more than a phrase Whisper invents over silence."""
     return any(p and p in t and len(t) <= len(p) + 4
-               for p in (_norm(h) for h in bank.load("decoding")["hallucinations"]))
+               for p in (_norm(h) for h in bank.decoding().hallucinations))
 
 
 def _guard(segments: list[tuple[str, list[Word]]], speech: list[Region]) -> tuple[list[Word], list[str]]:
@@ -134,7 +134,7 @@ def _guard(segments: list[tuple[str, list[Word]]], speech: list[Region]) -> tupl
     A repeat is dropped only when it follows the previous segment closely: a user who
     starts an answer again after a pause really did say it twice.
     """
-    lone = {_norm(heard): filler for filler, spellings in bank.load("decoding")["lone_fillers"].items()
+    lone = {_norm(heard): filler for filler, spellings in bank.decoding().lone_fillers.items()
             for heard in spellings}
     kept: list[Word] = []
     dropped: list[str] = []
@@ -318,12 +318,12 @@ class Transcriber:
             spoken = len(_norm(text))
             return spoken > 0 and sum(f.end - f.start for f in find_fillers(text)) >= spoken
 
-        r = bank.load("decoding")["lone_words"]
+        r = bank.decoding().lone_words
         words = list(transcript.words)
         for i, region in enumerate(speech):
             before = region.start - (speech[i - 1].end if i else 0.0)
             after = speech[i + 1].start - region.end if i + 1 < len(speech) else 0.0   # the end: no pause after it
-            if region.length > r["max_s"] or before < r["before_s"] or after < r["after_s"]:
+            if region.length > r.max_s or before < r.before_s or after < r.after_s:
                 continue
             said = [w for w in words if region.start - _WORD_REACH_S <= (w.start + w.end) / 2 <= region.end + _WORD_REACH_S]
             there = said
